@@ -1,0 +1,25 @@
+import type { EntitySchema } from '@mikro-orm/core'
+import { Family, Guardian } from './features/family/entities.ts'
+import { Pupil } from './features/pupils/entities.ts'
+import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
+import { TenantEntity } from './platform/db/base-entity.ts'
+import { TenantRow } from './platform/tenancy/entities.ts'
+
+/** Tables of the `platform` schema. */
+export const platformEntities: EntitySchema[] = [TenantRow] as never
+
+/** Tables of every `tenant_<slug>` schema (`schema: '*'`). */
+export const tenantEntities: EntitySchema[] = [
+  TenantEntity,
+  Family,
+  Guardian,
+  Pupil,
+  SchoolYear,
+  Teacher,
+  Course,
+  Enrolment,
+  Evaluation,
+  Absence,
+] as never
+
+export const allEntities = [...platformEntities, ...tenantEntities]

@@ -1,0 +1,49 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { TenantEntity } from '../../platform/db/base-entity.ts'
+
+/** A household: one or two guardians (responsables légaux) and its pupils. */
+export const Family = defineEntity({
+  name: 'Family',
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    /** Lives on the conservatoire's territory (tariffs, documents such as the proof of address). */
+    resident: p.boolean().default(true),
+    /** Bracket code from the tenant's quotient familial grid; null until proven (fallback bracket). */
+    quotientBracket: p.string().nullable(),
+    /** Id of one of the tenant's payment modes. */
+    paymentMode: p.string().nullable(),
+    guardians: () => p.oneToMany(Guardian).mappedBy('family'),
+  },
+})
+export type Family = InferEntity<typeof Family>
+
+export const Guardian = defineEntity({
+  name: 'Guardian',
+  schema: '*',
+  extends: TenantEntity,
+  uniques: [{ properties: ['family', 'rank'] }],
+  properties: {
+    family: () => p.manyToOne(Family),
+    /** 1 for the family's main guardian (responsable 1), 2 for the second. */
+    rank: p.smallint(),
+    civility: p.string().nullable(),
+    lastName: p.string(),
+    firstName: p.string(),
+    birthDate: p.date().nullable(),
+    birthPlace: p.string().nullable(),
+    birthDepartment: p.string().nullable(),
+    address: p.string().nullable(),
+    postalCode: p.string().nullable(),
+    city: p.string().nullable(),
+    phoneHome: p.string().nullable(),
+    phoneMobile: p.string().nullable(),
+    phoneWork: p.string().nullable(),
+    email: p.string().nullable(),
+    familySituation: p.string().nullable(),
+    socioProfessionalCategory: p.string().nullable(),
+    profession: p.string().nullable(),
+    extraPhones: p.json<string[]>().default('[]'),
+  },
+})
+export type Guardian = InferEntity<typeof Guardian>

@@ -1,0 +1,33 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { TenantEntity } from '../../platform/db/base-entity.ts'
+import { Family } from '../family/entities.ts'
+
+export const Pupil = defineEntity({
+  name: 'Pupil',
+  indexes: [{ properties: 'family' }],
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    family: () => p.manyToOne(Family),
+    civility: p.string().nullable(),
+    lastName: p.string(),
+    firstName: p.string(),
+    birthDate: p.date().nullable(),
+    birthPlace: p.string().nullable(),
+    birthDepartment: p.string().nullable(),
+    useGuardianAddress: p.boolean().default(true),
+    address: p.string().nullable(),
+    postalCode: p.string().nullable(),
+    city: p.string().nullable(),
+    phoneHome: p.string().nullable(),
+    phoneMobile: p.string().nullable(),
+    email: p.string().nullable(),
+    schoolLevel: p.string().nullable(),
+    school: p.string().nullable(),
+    imageRights: p.boolean().nullable(),
+    exitAuthorization: p.boolean().nullable(),
+    emergencyContact: p.string().nullable(),
+    emergencyPhone: p.string().nullable(),
+  },
+})
+export type Pupil = InferEntity<typeof Pupil>

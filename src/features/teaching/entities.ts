@@ -1,0 +1,96 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { TenantEntity } from '../../platform/db/base-entity.ts'
+import { Pupil } from '../pupils/entities.ts'
+
+/** A school year such as 2026-2027; exactly one is current. */
+export const SchoolYear = defineEntity({
+  name: 'SchoolYear',
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    label: p.string().length(9).unique(),
+    startsOn: p.date(),
+    endsOn: p.date(),
+    current: p.boolean().default(false),
+  },
+})
+export type SchoolYear = InferEntity<typeof SchoolYear>
+
+export const Teacher = defineEntity({
+  name: 'Teacher',
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    lastName: p.string(),
+    firstName: p.string(),
+    email: p.string().nullable(),
+  },
+})
+export type Teacher = InferEntity<typeof Teacher>
+
+/**
+ * A course of one school year. Disciplines and establishments are part of the tenant's configuration
+ * (its YAML), so a course refers to them by code.
+ */
+export const Course = defineEntity({
+  name: 'Course',
+  indexes: [{ properties: 'schoolYear' }, { properties: 'teacher' }],
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    schoolYear: () => p.manyToOne(SchoolYear),
+    discipline: p.string(),
+    establishment: p.string(),
+    /** The cursus shown to families, e.g. "Clarinette" or "FM 1C2". */
+    name: p.string(),
+    cycle: p.string().nullable(),
+    teacher: () => p.manyToOne(Teacher).nullable(),
+    /** Free text such as "Jeudi 17h00 – 18h00". */
+    slot: p.string().nullable(),
+  },
+})
+export type Course = InferEntity<typeof Course>
+
+export const Enrolment = defineEntity({
+  name: 'Enrolment',
+  indexes: [{ properties: 'course' }],
+  schema: '*',
+  extends: TenantEntity,
+  uniques: [{ properties: ['pupil', 'course'] }],
+  properties: {
+    pupil: () => p.manyToOne(Pupil),
+    course: () => p.manyToOne(Course),
+    active: p.boolean().default(true),
+  },
+})
+export type Enrolment = InferEntity<typeof Enrolment>
+
+export const Evaluation = defineEntity({
+  name: 'Evaluation',
+  indexes: [{ properties: 'enrolment' }],
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    enrolment: () => p.manyToOne(Enrolment),
+    /** Term label such as "1er trimestre". */
+    term: p.string(),
+    givenOn: p.date(),
+    appreciation: p.text(),
+    grade: p.string().nullable(),
+  },
+})
+export type Evaluation = InferEntity<typeof Evaluation>
+
+export const Absence = defineEntity({
+  name: 'Absence',
+  indexes: [{ properties: 'enrolment' }],
+  schema: '*',
+  extends: TenantEntity,
+  properties: {
+    enrolment: () => p.manyToOne(Enrolment),
+    occurredOn: p.date(),
+    excused: p.boolean().default(false),
+    reason: p.string().nullable(),
+  },
+})
+export type Absence = InferEntity<typeof Absence>

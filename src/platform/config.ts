@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import createError from '@fastify/error'
+import { Ajv } from 'ajv'
+
+export type Database = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string }
+
+export interface Config {
+  env: 'development' | 'production' | 'test'
+  host: string
+  port: number
+  platformDomain: string
+  dataDir: string
+  tenantsDir: string
+  database: Database
+  sessionSecret: string
+  smtpUrl: string | undefined
+  logLevel: string
+}
+
+export const ConfigError = createError('TUTTI_CONFIG_INVALID', 'Invalid environment:\n%s')
+
+const envSchema = {
+  type: 'object',
+  properties: {
+    NODE_ENV: { enum: ['development', 'production', 'test'], default: 'development' },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 3000 },
+    PLATFORM_DOMAIN: {
+      type: 'string',
+      pattern: '^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+      default: 'localhost',
+    },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    TENANTS_DIR: { type: 'string', minLength: 1, default: './tenants' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
+    SESSION_SECRET: { type: 'string', minLength: 32 },
+    SMTP_URL: { type: 'string', pattern: '^smtps?://' },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  },
+} as const
+
+const expectations: Record<string, string> = {
+  NODE_ENV: 'one of development, production, test',
+  HOST: 'an interface address such as 0.0.0.0',
+  PORT: 'an integer between 1 and 65535',
+  PLATFORM_DOMAIN: 'a lowercase domain name such as tutti.example.org',
+  DATA_DIR: 'a directory path',
+  TENANTS_DIR: 'a directory path',
+  DATABASE_URL: 'a postgres:// connection URL',
+  SESSION_SECRET: 'at least 32 characters',
+  SMTP_URL: 'an smtp:// or smtps:// URL',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+}
+
+const validateEnv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile(envSchema)
+
+/** Reads the environment once; a bad value stops the process with the variable's name and what is expected. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values: Record<string, unknown> = {}
+  for (const key of Object.keys(envSchema.properties)) {
+    if (env[key] !== undefined && env[key] !== '') values[key] = env[key]
+  }
+  if (!validateEnv(values)) {
+    const problems = [
+      ...new Set(
+        (validateEnv.errors ?? []).map((e) => {
+          const name = e.instancePath.slice(1)
+          return `  ${name} must be ${expectations[name]} (got ${JSON.stringify(env[name])})`
+        }),
+      ),
+    ]
+    throw new ConfigError(problems.join('\n'))
+  }
+  const nodeEnv = values.NODE_ENV as Config['env']
+  const dataDir = resolve(values.DATA_DIR as string)
+  if (nodeEnv === 'production' && !values.SESSION_SECRET) {
+    throw new ConfigError('  SESSION_SECRET must be set in production (at least 32 characters)')
+  }
+  return {
+    env: nodeEnv,
+    host: values.HOST as string,
+    port: values.PORT as number,
+    platformDomain: values.PLATFORM_DOMAIN as string,
+    dataDir,
+    tenantsDir: resolve(values.TENANTS_DIR as string),
+    database: values.DATABASE_URL
+      ? { kind: 'postgres', url: values.DATABASE_URL as string }
+      : { kind: 'pglite', dataDir: join(dataDir, 'pglite') },
+    sessionSecret: (values.SESSION_SECRET as string | undefined) ?? keptSecret(dataDir),
+    smtpUrl: values.SMTP_URL as string | undefined,
+    logLevel: values.LOG_LEVEL as string,
+  }
+}
+
+/** Outside production a secret is generated once and kept in DATA_DIR so sessions survive restarts. */
+function keptSecret(dataDir: string): string {
+  const file = join(dataDir, 'session-secret')
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    mkdirSync(dataDir, { recursive: true })
+    const secret = randomBytes(32).toString('base64url')
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
+    return secret
+  }
+}

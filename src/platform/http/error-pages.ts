@@ -1,0 +1,48 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { MessageKey } from '../views/i18n.ts'
+import { prepareView } from '../views/plugin.ts'
+import { HttpError, NotFound } from './errors.ts'
+
+const pages: Record<number, [MessageKey, MessageKey]> = {
+  400: ['error.400.title', 'error.400.body'],
+  403: ['error.403.title', 'error.403.body'],
+  404: ['error.404.title', 'error.404.body'],
+  429: ['error.429.title', 'error.429.body'],
+  500: ['error.500.title', 'error.500.body'],
+  503: ['error.503.title', 'error.503.body'],
+}
+
+async function render(request: FastifyRequest, reply: FastifyReply, status: number, error?: HttpError) {
+  prepareView(request, reply)
+  const generic = pages[status] ?? (status >= 500 ? pages[500]! : pages[400]!)
+  const [titleKey, bodyKey] = error ? [error.titleKey, error.bodyKey] : generic
+  const retryAfter = Number(reply.getHeader('retry-after') ?? 60)
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .view('errors/page', {
+      status,
+      title: request.t(titleKey),
+      body: request.t(bodyKey, { minutes: Math.max(1, Math.ceil(retryAfter / 60)) }),
+    })
+}
+
+/** One place turns every failure into a French page: no stack trace, no 5xx detail, ever. */
+export default fp(
+  async (app) => {
+    app.setErrorHandler(async (error: FastifyError, request, reply) => {
+      if (error instanceof HttpError) return render(request, reply, error.statusCode, error)
+      const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+      if (status >= 500) request.log.error({ err: error }, 'request failed')
+      else request.log.info({ err: { code: error.code, message: error.message } }, 'request refused')
+      return render(request, reply, status)
+    })
+    // probing for URLs is cheap for a scanner and costs a page render here: limit it per IP
+    app.setNotFoundHandler(
+      { preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) },
+      async (request, reply) => render(request, reply, 404, new NotFound()),
+    )
+  },
+  { name: 'error-pages', dependencies: ['views'] },
+)

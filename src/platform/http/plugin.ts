@@ -1,0 +1,60 @@
+import { fileURLToPath } from 'node:url'
+import fastifyCookie from '@fastify/cookie'
+import fastifyFormbody from '@fastify/formbody'
+import fastifyHelmet from '@fastify/helmet'
+import fastifyRateLimit from '@fastify/rate-limit'
+import fastifyStatic from '@fastify/static'
+import fp from 'fastify-plugin'
+
+const assetsDir = fileURLToPath(new URL('../../../templates/assets/', import.meta.url))
+
+/** Cross-cutting HTTP: cookies, form bodies, security headers, static assets, health. */
+export default fp(
+  async (app) => {
+    const production = app.config.env === 'production'
+    await app.register(fastifyCookie, { secret: app.config.sessionSecret })
+    await app.register(fastifyFormbody)
+    await app.register(fastifyHelmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'https:'],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          frameAncestors: ["'none'"],
+          // the Site selector's form redirects to a tenant host, and form-action applies to redirects
+          formAction: ["'self'", `*.${app.config.platformDomain}:*`],
+          upgradeInsecureRequests: production ? [] : null,
+        },
+      },
+      hsts: production ? { maxAge: 31536000, includeSubDomains: true } : false,
+      crossOriginEmbedderPolicy: false,
+    })
+    // limits are declared per route (sign-in, reset, 404…), never globally
+    await app.register(fastifyRateLimit, { global: false })
+    await app.register(fastifyStatic, {
+      root: assetsDir,
+      prefix: '/assets/',
+      maxAge: production ? '7d' : 0,
+      etag: true,
+      lastModified: true,
+      index: false,
+    })
+
+    app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
+    app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
+      try {
+        await app.orm.em.fork().execute('select 1')
+        return { status: 'ok', database: 'reachable' }
+      } catch (error) {
+        request.log.error({ err: error }, 'database unreachable')
+        return reply.code(503).send({ status: 'unavailable', database: 'unreachable' })
+      }
+    })
+  },
+  { name: 'http', dependencies: ['db'] },
+)

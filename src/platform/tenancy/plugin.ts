@@ -1,0 +1,91 @@
+import fp from 'fastify-plugin'
+import type { Em } from '../db/orm.ts'
+import { TenantDisabled, UnknownHost } from '../http/errors.ts'
+import { TenantRow } from './entities.ts'
+import type { Site, Tenant, TenantRegistry } from './registry.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registry: TenantRegistry
+  }
+  interface FastifyRequest {
+    site: Site
+    /** The tenant of this request's host; undefined on the platform host. */
+    tenant: Tenant | undefined
+    /** An EntityManager forked for this request: the tenant's schema on a tenant host. */
+    em: Em
+  }
+}
+
+/** Paths that answer on every host, including a pod's IP during Kubernetes probes. */
+export const hostlessPaths = new Set(['/healthz', '/readyz'])
+
+/**
+ * Route constraint `site: 'platform' | 'tenant'`: a route declares which kind of host it serves,
+ * so `/` is the Site selector on the platform host and the conservatoire's home on a tenant host.
+ */
+export function siteConstraint(registry: TenantRegistry) {
+  return {
+    name: 'site',
+    storage() {
+      const handlers = new Map<string, unknown>()
+      return {
+        get: (kind: string) => (handlers.get(kind) ?? null) as never,
+        set: (kind: string, store: unknown) => {
+          handlers.set(kind, store)
+        },
+      }
+    },
+    validate: (value: unknown) => {
+      if (value !== 'platform' && value !== 'tenant')
+        throw new Error('site constraint must be platform or tenant')
+    },
+    deriveConstraint: (req: { headers: { host?: string } }) => registry.resolve(req.headers.host).kind,
+    mustMatchWhenDerived: false,
+  }
+}
+
+export interface TenancyOptions {
+  registry: TenantRegistry
+  /** How often tenant statuses (disabled, provisioned) are re-read from the platform schema. */
+  refreshMs?: number
+}
+
+export default fp<TenancyOptions>(
+  async (app, { registry, refreshMs = 30_000 }) => {
+    app.decorate('registry', registry)
+    app.decorateRequest('site', null as never)
+    app.decorateRequest('tenant', undefined)
+    app.decorateRequest('em', null as never)
+
+    const refresh = async () => {
+      registry.applyStatuses(await app.orm.em.fork().find(TenantRow, {}, { fields: ['slug', 'status'] }))
+    }
+    let timer: NodeJS.Timeout | undefined
+    app.addHook('onReady', async () => {
+      await refresh()
+      timer = setInterval(
+        () => refresh().catch((error) => app.log.error({ err: error }, 'tenant refresh failed')),
+        refreshMs,
+      )
+      timer.unref()
+    })
+    app.addHook('onClose', async () => clearInterval(timer))
+
+    // the first hook: resolve the tenant from the Host and nothing else, then fork for its schema
+    app.addHook('onRequest', async (request) => {
+      const site = registry.resolve(request.headers.host)
+      request.site = site
+      if (site.kind === 'tenant' && site.tenant.status === 'active') {
+        request.tenant = site.tenant
+        request.em = app.orm.em.fork({ schema: site.tenant.schema })
+        return
+      }
+      request.em = app.orm.em.fork()
+      if (hostlessPaths.has(request.url.split('?')[0] ?? '')) return
+      if (site.kind === 'tenant' && site.tenant.status === 'disabled') throw new TenantDisabled()
+      if (site.kind !== 'platform') throw new UnknownHost()
+    })
+  },
+  { name: 'tenancy', dependencies: ['db'] },
+)

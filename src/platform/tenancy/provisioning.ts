@@ -1,0 +1,98 @@
+import { migrateSchema } from '../db/migrations.ts'
+import type { Orm } from '../db/orm.ts'
+import { TenantRow, TenantStatus } from './entities.ts'
+import { schemaFor } from './registry.ts'
+import type { TenantConfig } from './tenant-config.ts'
+
+export const platformSchema = 'platform'
+
+/** Brings the platform schema up to date; every other operation needs it. */
+export function migratePlatform(orm: Orm): Promise<string[]> {
+  return migrateSchema(orm, 'platform', platformSchema)
+}
+
+export async function tenantRows(orm: Orm): Promise<TenantRow[]> {
+  return orm.em.fork().find(TenantRow, {}, { orderBy: { slug: 'asc' } })
+}
+
+/**
+ * Provisions a tenant: its row in the platform schema, its schema, its migrations. Idempotent:
+ * running it again on a provisioned tenant only applies what is pending and refreshes its name.
+ */
+export async function createTenant(orm: Orm, config: TenantConfig): Promise<string[]> {
+  const schema = schemaFor(config.slug)
+  const em = orm.em.fork()
+  await em.upsert(
+    TenantRow,
+    { slug: config.slug, name: config.name, status: TenantStatus.active },
+    {
+      onConflictFields: ['slug'],
+      onConflictMergeFields: ['name'],
+    },
+  )
+  await em.execute(`create schema if not exists "${schema}"`)
+  return migrateSchema(orm, 'tenant', schema)
+}
+
+export function migrateTenant(orm: Orm, slug: string): Promise<string[]> {
+  return migrateSchema(orm, 'tenant', schemaFor(slug))
+}
+
+export async function setTenantStatus(
+  orm: Orm,
+  slug: string,
+  status: 'active' | 'disabled',
+): Promise<boolean> {
+  const updated = await orm.em
+    .fork()
+    .nativeUpdate(TenantRow, { slug }, { status, disabledAt: status === 'disabled' ? new Date() : null })
+  return updated > 0
+}
+
+export interface MigrationReport {
+  slug: string
+  applied: string[]
+  error?: Error
+}
+
+/**
+ * Migrates the given tenants one after the other, reporting each as `[i/n tenant_x] …`; a failure
+ * is reported and the run goes on with the next tenant.
+ */
+export async function migrateTenants(
+  orm: Orm,
+  slugs: string[],
+  report: (line: string) => void,
+): Promise<MigrationReport[]> {
+  const results: MigrationReport[] = []
+  for (const [i, slug] of slugs.entries()) {
+    const prefix = `[${i + 1}/${slugs.length} ${schemaFor(slug)}]`
+    try {
+      const applied = await migrateTenant(orm, slug)
+      report(`${prefix} ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`)
+      results.push({ slug, applied })
+    } catch (error) {
+      report(`${prefix} FAILED: ${(error as Error).message}`)
+      results.push({ slug, applied: [], error: error as Error })
+    }
+  }
+  return results
+}
+
+/**
+ * Brings the platform schema and every given tenant up to date (what `npm start` does outside
+ * production). Stops at the first failure: a development database that cannot migrate must be looked at.
+ */
+export async function provisionAll(
+  orm: Orm,
+  configs: TenantConfig[],
+  report: (line: string) => void,
+): Promise<void> {
+  const platform = await migratePlatform(orm)
+  if (platform.length > 0) report(`[platform] applied ${platform.join(', ')}`)
+  for (const [i, config] of configs.entries()) {
+    const applied = await createTenant(orm, config)
+    if (applied.length > 0)
+      report(`[${i + 1}/${configs.length} ${schemaFor(config.slug)}] applied ${applied.join(', ')}`)
+  }
+}

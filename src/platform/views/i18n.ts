@@ -1,0 +1,25 @@
+import { en } from './messages/en.ts'
+import { fr, type MessageKey } from './messages/fr.ts'
+
+export const locales = ['fr', 'en'] as const
+export type Locale = (typeof locales)[number]
+export type { MessageKey }
+
+const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en }
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (locales as readonly string[]).includes(value)
+}
+
+export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string
+
+export function translator(locale: Locale): Translate {
+  const catalogue = catalogues[locale]
+  return (key, params) => {
+    const text = catalogue[key] ?? fr[key] ?? key
+    if (!params) return text
+    return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+      name in params ? String(params[name]) : whole,
+    )
+  }
+}
