@@ -18,11 +18,18 @@ async function render(request: FastifyRequest, reply: FastifyReply, status: numb
   const generic = pages[status] ?? (status >= 500 ? pages[500]! : pages[400]!)
   const [titleKey, bodyKey] = error ? [error.titleKey, error.bodyKey] : generic
   const retryAfter = Number(reply.getHeader('retry-after') ?? 60)
+  // from an unknown host, "back home" means the platform's Site selector
+  const port = /:(\d+)$/.exec(request.headers.host ?? '')?.[1]
+  const homeUrl =
+    request.site?.kind === 'unknown'
+      ? `${request.protocol}://${request.server.config.platformDomain}${port ? `:${port}` : ''}/`
+      : '/'
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     .view('errors/page', {
       status,
+      homeUrl,
       title: request.t(titleKey),
       body: request.t(bodyKey, { minutes: Math.max(1, Math.ceil(retryAfter / 60)) }),
     })

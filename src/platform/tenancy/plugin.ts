@@ -17,8 +17,11 @@ declare module 'fastify' {
   }
 }
 
-/** Paths that answer on every host, including a pod's IP during Kubernetes probes. */
-export const hostlessPaths = new Set(['/healthz', '/readyz'])
+/** Paths that answer on every host: probes (a pod's IP) and the assets the error pages need. */
+export function isHostless(url: string): boolean {
+  const path = url.split('?')[0] ?? ''
+  return path === '/healthz' || path === '/readyz' || path.startsWith('/assets/')
+}
 
 /**
  * Route constraint `site: 'platform' | 'tenant'`: a route declares which kind of host it serves,
@@ -82,7 +85,7 @@ export default fp<TenancyOptions>(
         return
       }
       request.em = app.orm.em.fork()
-      if (hostlessPaths.has(request.url.split('?')[0] ?? '')) return
+      if (isHostless(request.url)) return
       if (site.kind === 'tenant' && site.tenant.status === 'disabled') throw new TenantDisabled()
       if (site.kind !== 'platform') throw new UnknownHost()
     })

@@ -34,8 +34,17 @@ export async function createTenant(orm: Orm, config: TenantConfig): Promise<stri
   return migrateSchema(orm, 'tenant', schema)
 }
 
-export function migrateTenant(orm: Orm, slug: string): Promise<string[]> {
-  return migrateSchema(orm, 'tenant', schemaFor(slug))
+/** Migrates a provisioned tenant; its schema is created only by createTenant, never here. */
+export async function migrateTenant(orm: Orm, slug: string): Promise<string[]> {
+  const schema = schemaFor(slug)
+  const [found] = await orm.em
+    .fork()
+    .execute<{ exists: boolean }[]>(
+      'select exists (select 1 from pg_namespace where nspname = ?) as exists',
+      [schema],
+    )
+  if (!found?.exists) throw new Error(`schema ${schema} does not exist: run tenant create ${slug}`)
+  return migrateSchema(orm, 'tenant', schema)
 }
 
 export async function setTenantStatus(

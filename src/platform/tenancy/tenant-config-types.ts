@@ -97,7 +97,7 @@ export interface TenantConfig {
     disciplines?: string[]
     intro?: string
     freeTextQuestion?: string
-    antiSpam: { question: string; answer: string }
+    antiSpam?: { question: string; answer: string }
     brochureUrl?: string
   }
   passwordPolicy: { rule: 'default' | 'imuse'; minLength?: number; maxLength: number }

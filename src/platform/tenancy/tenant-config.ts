@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import addFormats from 'ajv-formats'
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml'
 import schema from '../../../config/tenant.schema.json' with { type: 'json' }
+import { crossCheck } from './tenant-config-rules.ts'
 import type { TenantConfig } from './tenant-config-types.ts'
 
 export type { TenantConfig }
@@ -105,7 +106,7 @@ export function parseTenantConfig(
       problems: doc.errors.map((e) => ({
         file: name,
         path: '',
-        line: e.linePos?.[0]?.line,
+        line: lineCounter.linePos(e.pos[0]).line,
         message: `YAML syntax error: ${e.message.split('\n')[0]}`,
       })),
     }
@@ -154,6 +155,16 @@ export function parseTenantConfig(
       message: `must be "${expected}", the file's name`,
     })
   }
+  for (const problem of crossCheck(config)) {
+    problems.push({
+      file: name,
+      path: problem.path.join('.'),
+      line: lineOf(problem.path),
+      message: problem.message,
+    })
+  }
+  // the minimum length's default depends on the rule, which JSON Schema defaults cannot say
+  config.passwordPolicy.minLength ??= config.passwordPolicy.rule === 'imuse' ? 8 : 12
   const hostnames = new Set<string>()
   for (const [i, host] of (config.hosts ?? []).entries()) {
     if (hostnames.has(host)) {

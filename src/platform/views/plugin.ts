@@ -19,6 +19,42 @@ declare module 'fastify' {
   }
 }
 
+export type TextBlock = { text: string } | { items: string[] }
+
+/** A text from the tenant's YAML: blank lines separate paragraphs, "- " lines are list items. */
+export function textBlocks(value: unknown): TextBlock[] {
+  const blocks: TextBlock[] = []
+  for (const chunk of String(value ?? '')
+    .trim()
+    .split(/\n\s*\n/)) {
+    let prose: string[] = []
+    let items: string[] = []
+    const flush = () => {
+      if (prose.length) blocks.push({ text: prose.join(' ') })
+      if (items.length) blocks.push({ items })
+      prose = []
+      items = []
+    }
+    for (const line of chunk
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
+      if (line.startsWith('- ')) {
+        if (prose.length) {
+          blocks.push({ text: prose.join(' ') })
+          prose = []
+        }
+        items.push(line.slice(2))
+      } else {
+        if (items.length) flush()
+        prose.push(line)
+      }
+    }
+    flush()
+  }
+  return blocks
+}
+
 export const templatesDir = fileURLToPath(new URL('../../../templates/', import.meta.url))
 export const languageCookie = 'lang'
 
@@ -77,13 +113,7 @@ export default fp(
         throwOnUndefined: false,
         noCache: app.config.env === 'development',
         onConfigure: (env: nunjucks.Environment) => {
-          // texts from the tenant's YAML: blank lines separate paragraphs
-          env.addFilter('paragraphs', (text: unknown) =>
-            String(text ?? '')
-              .trim()
-              .split(/\n\s*\n/)
-              .filter(Boolean),
-          )
+          env.addFilter('blocks', textBlocks)
         },
       },
     })

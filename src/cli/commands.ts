@@ -1,0 +1,172 @@
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { seedDemo } from '../demo/seed.ts'
+import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
+import type { Config } from '../platform/config.ts'
+import { generateMigration } from '../platform/db/generate-migration.ts'
+import { pendingMigrations } from '../platform/db/migrations.ts'
+import { type Orm, openOrm } from '../platform/db/orm.ts'
+import {
+  createTenant,
+  migratePlatform,
+  migrateTenants,
+  setTenantStatus,
+  tenantRows,
+} from '../platform/tenancy/provisioning.ts'
+import { schemaFor } from '../platform/tenancy/registry.ts'
+import { tenantSchemaReference } from '../platform/tenancy/schema-docs.ts'
+import { loadTenantConfigs, slugPattern } from '../platform/tenancy/tenant-config.ts'
+
+export interface CliIo {
+  out: (line: string) => void
+  err: (line: string) => void
+}
+
+export const tenantReferencePath = new URL('../../docs/tenant-configuration.md', import.meta.url).pathname
+
+export const usage = `Usage: npm run tutti -- <command>
+
+  tenant list                  provisioned tenants, their status and pending migrations
+  tenant create <slug>         provision tenants/<slug>.yaml: platform row, schema, migrations
+  tenant migrate <slug>        apply pending migrations to one tenant
+  tenant migrate --all         apply pending migrations to every tenant (goes on past failures)
+  tenant disable <slug>        close a tenant's portal (its data is kept)
+  tenant enable <slug>         reopen it
+  demo seed                    add the demo data to the tenants of tenants/ (never in production)
+  config docs                  rewrite docs/tenant-configuration.md from the schema (developers)
+  migration create <platform|tenant> [name]
+                               write a migration for the entities' changes (developers)`
+
+/** Runs one CLI command; returns the process exit code. Tests pass the ORM they already have open. */
+export async function runCli(argv: string[], config: Config, io: CliIo, openedOrm?: Orm): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      all: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  const [group, command, arg] = positionals
+  if (values.help || !group) {
+    io.out(usage)
+    return values.help ? 0 : 2
+  }
+  const key = `${group} ${command ?? ''}`.trim()
+
+  if (key === 'config docs') {
+    writeFileSync(tenantReferencePath, tenantSchemaReference())
+    io.out(`wrote ${tenantReferencePath}`)
+    return 0
+  }
+
+  if (key === 'migration create') {
+    if (arg !== 'platform' && arg !== 'tenant') return fail(io, 'migration create takes platform or tenant')
+    const file = await generateMigration(
+      arg,
+      arg === 'platform' ? platformEntities : tenantEntities,
+      positionals[3],
+    )
+    io.out(file ? `wrote ${file}` : 'no changes: the entities match the migrations')
+    return 0
+  }
+
+  const known = [
+    'tenant list',
+    'tenant create',
+    'tenant migrate',
+    'tenant disable',
+    'tenant enable',
+    'demo seed',
+  ]
+  if (!known.includes(key)) return fail(io, `unknown command "${key}"\n\n${usage}`)
+  const needsSlug =
+    ['tenant create', 'tenant disable', 'tenant enable'].includes(key) ||
+    (key === 'tenant migrate' && !values.all)
+  if (needsSlug && (!arg || !slugPattern.test(arg))) {
+    return fail(io, `${key} needs a tenant slug (lowercase letters, digits and hyphens, e.g. limonest)`)
+  }
+  if (key === 'demo seed' && config.env === 'production')
+    return fail(io, 'the demo seed never runs in production')
+
+  const orm = openedOrm ?? (await openOrm(config.database, { entities: allEntities, poolSize: 4 }))
+  try {
+    await migratePlatform(orm)
+    switch (key) {
+      case 'tenant list':
+        return await list(orm, io)
+      case 'tenant create':
+        return await create(orm, config, arg!, io)
+      case 'tenant migrate': {
+        const slugs = values.all ? (await tenantRows(orm)).map((r) => r.slug) : [arg!]
+        if (!values.all && !(await tenantRows(orm)).some((r) => r.slug === arg)) {
+          return fail(io, `tenant ${arg} is not provisioned: run tenant create ${arg}`)
+        }
+        const results = await migrateTenants(orm, slugs, io.out)
+        const failures = results.filter((r) => r.error)
+        const applied = results.filter((r) => r.applied.length > 0).length
+        io.out(
+          `${results.length} tenant(s): ${applied} migrated, ${results.length - applied - failures.length} up to date, ${failures.length} failed`,
+        )
+        if (failures.length > 0) {
+          io.err(`failed: ${failures.map((f) => schemaFor(f.slug)).join(', ')}`)
+          return 1
+        }
+        return 0
+      }
+      case 'tenant disable':
+      case 'tenant enable': {
+        const status = command === 'disable' ? 'disabled' : 'active'
+        if (!(await setTenantStatus(orm, arg!, status))) return fail(io, `tenant ${arg} is not provisioned`)
+        io.out(`${arg}: ${status} (running servers notice within 30 seconds)`)
+        return 0
+      }
+      default: {
+        const reports = await seedDemo(orm, loadTenantConfigs(config.tenantsDir))
+        for (const r of reports)
+          io.out(`${r.slug}: ${r.seeded ? 'demo data added' : 'already has data, left as is'}`)
+        return 0
+      }
+    }
+  } finally {
+    if (!openedOrm) await orm.close()
+  }
+}
+
+function fail(io: CliIo, message: string): number {
+  io.err(message)
+  return 1
+}
+
+async function list(orm: Orm, io: CliIo): Promise<number> {
+  const rows = await tenantRows(orm)
+  if (rows.length === 0) io.out('no tenant provisioned yet: tenant create <slug>')
+  for (const row of rows) {
+    const pending = await pendingMigrations(orm, 'tenant', schemaFor(row.slug))
+    io.out(
+      [
+        row.slug.padEnd(24),
+        row.status.padEnd(9),
+        schemaFor(row.slug).padEnd(32),
+        `${pending.length} pending`,
+        row.name,
+      ].join(' '),
+    )
+  }
+  return 0
+}
+
+async function create(orm: Orm, config: Config, slug: string, io: CliIo): Promise<number> {
+  const tenantConfig = loadTenantConfigs(config.tenantsDir).find((c) => c.slug === slug)
+  if (!tenantConfig) {
+    return fail(
+      io,
+      `${config.tenantsDir}/${slug}.yaml not found: write the tenant's file first (see config/README.md)`,
+    )
+  }
+  const applied = await createTenant(orm, tenantConfig)
+  io.out(
+    `${slug}: provisioned in schema ${schemaFor(slug)}${applied.length ? `, applied ${applied.join(', ')}` : ', already up to date'}`,
+  )
+  return 0
+}

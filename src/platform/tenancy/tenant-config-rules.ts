@@ -1,0 +1,112 @@
+import { resolveBound } from './periods.ts'
+import type { Condition, TenantConfig } from './tenant-config-types.ts'
+
+export interface RuleProblem {
+  path: (string | number)[]
+  message: string
+}
+
+/** Rules that need the whole file, which JSON Schema cannot express; documented in config/README.md. */
+export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[] {
+  const problems: RuleProblem[] = []
+  const unique = (list: { [k: string]: unknown }[] | undefined, key: string, path: string) => {
+    const seen = new Set<unknown>()
+    for (const [i, item] of (list ?? []).entries()) {
+      if (seen.has(item[key]))
+        problems.push({ path: [path, i, key], message: `"${item[key]}" is used twice in ${path}` })
+      seen.add(item[key])
+    }
+  }
+  unique(config.establishments, 'code', 'establishments')
+  unique(config.disciplines, 'code', 'disciplines')
+  unique(config.documents as never, 'id', 'documents')
+  unique(config.paymentModes, 'id', 'paymentModes')
+  unique(config.quotientFamilial?.brackets, 'code', 'quotientFamilial.brackets')
+
+  const disciplineCodes = new Set((config.disciplines ?? []).map((d) => d.code))
+  const paymentModeIds = new Set((config.paymentModes ?? []).map((m) => m.id))
+  const questionIds = new Set((config.reenrolment?.questions ?? []).map((q) => q.id))
+
+  const qf = config.quotientFamilial
+  if (qf) {
+    if (!qf.brackets.some((b) => b.code === qf.fallback)) {
+      problems.push({
+        path: ['quotientFamilial', 'fallback'],
+        message: `"${qf.fallback}" is not one of the brackets`,
+      })
+    }
+    let previous = -Infinity
+    for (const [i, bracket] of qf.brackets.entries()) {
+      const last = i === qf.brackets.length - 1
+      if (bracket.max === undefined && !last) {
+        problems.push({
+          path: ['quotientFamilial', 'brackets', i],
+          message: 'only the last bracket may have no max',
+        })
+      } else if (bracket.max !== undefined && bracket.max <= previous) {
+        problems.push({
+          path: ['quotientFamilial', 'brackets', i, 'max'],
+          message: 'must be greater than the previous max',
+        })
+      }
+      previous = bracket.max ?? previous
+    }
+  }
+
+  for (const [i, code] of (config.preregistration?.disciplines ?? []).entries()) {
+    if (!disciplineCodes.has(code)) {
+      problems.push({
+        path: ['preregistration', 'disciplines', i],
+        message: `"${code}" is not a discipline code`,
+      })
+    }
+  }
+
+  const steps = config.reenrolment?.steps ?? []
+  if (steps.length > 0 && steps.at(-1) !== 'finalize') {
+    problems.push({ path: ['reenrolment', 'steps'], message: 'finalize must be the last step' })
+  }
+
+  const checkCondition = (condition: Condition, path: (string | number)[]) => {
+    if ('all' in condition) condition.all.forEach((c, i) => checkCondition(c, [...path, 'all', i]))
+    else if ('any' in condition) condition.any.forEach((c, i) => checkCondition(c, [...path, 'any', i]))
+    else if ('not' in condition) checkCondition(condition.not, [...path, 'not'])
+    else {
+      const values =
+        'equals' in condition ? [condition.equals] : 'in' in condition ? condition.in : condition.includesAny
+      const known =
+        condition.fact === 'pupil.disciplines'
+          ? disciplineCodes
+          : condition.fact === 'family.paymentMode'
+            ? paymentModeIds
+            : undefined
+      for (const value of values) {
+        if (known && !known.has(String(value))) {
+          problems.push({
+            path,
+            message: `"${value}" is not a known ${condition.fact === 'pupil.disciplines' ? 'discipline code' : 'payment mode id'}`,
+          })
+        }
+      }
+      if (
+        condition.fact.startsWith('pupil.answers.') &&
+        !questionIds.has(condition.fact.slice('pupil.answers.'.length))
+      ) {
+        problems.push({ path, message: `${condition.fact} names no question of reenrolment.questions` })
+      }
+    }
+  }
+  for (const [i, document] of (config.documents ?? []).entries()) {
+    if (document.when) checkCondition(document.when, ['documents', i, 'when'])
+  }
+
+  for (const name of ['preregistration', 'reenrolment'] as const) {
+    const period = config.periods?.[name]
+    if (!period) continue
+    const opens = resolveBound(period.opens, 'opens', config.timezone, now)
+    const closes = resolveBound(period.closes, 'closes', config.timezone, now)
+    if (opens >= closes)
+      problems.push({ path: ['periods', name, 'closes'], message: 'must come after opens' })
+  }
+  return problems
+}
