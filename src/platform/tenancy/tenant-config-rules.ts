@@ -68,9 +68,11 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
   }
 
   const checkCondition = (condition: Condition, path: (string | number)[]) => {
-    if ('all' in condition) condition.all.forEach((c, i) => checkCondition(c, [...path, 'all', i]))
-    else if ('any' in condition) condition.any.forEach((c, i) => checkCondition(c, [...path, 'any', i]))
-    else if ('not' in condition) checkCondition(condition.not, [...path, 'not'])
+    if ('all' in condition) {
+      for (const [i, c] of condition.all.entries()) checkCondition(c, [...path, 'all', i])
+    } else if ('any' in condition) {
+      for (const [i, c] of condition.any.entries()) checkCondition(c, [...path, 'any', i])
+    } else if ('not' in condition) checkCondition(condition.not, [...path, 'not'])
     else {
       const values =
         'equals' in condition ? [condition.equals] : 'in' in condition ? condition.in : condition.includesAny
