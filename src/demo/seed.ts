@@ -1,9 +1,380 @@
-import type { Orm } from '../platform/db/orm.ts'
+import { Family, Guardian } from '../features/family/entities.ts'
+import { Pupil } from '../features/pupils/entities.ts'
+import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
+import type { Em, Orm } from '../platform/db/orm.ts'
+import { schemaFor } from '../platform/tenancy/registry.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
+import { absenceReasons, appreciations, type CourseKind, grades } from './appreciations.ts'
+import {
+  lessonDate,
+  localDate,
+  type SchoolYearSpan,
+  schoolYears,
+  slotWeekday,
+  termsDone,
+} from './calendar.ts'
+import { type CourseSpec, demoData, genericDemo, type TenantDemo, type Town, type Track } from './data.ts'
+import {
+  birthPlaces,
+  type Civility,
+  firstNames,
+  grandparents,
+  type HouseholdTemplate,
+  households,
+  professions,
+  surnames,
+} from './people.ts'
+import { type Random, random } from './random.ts'
 
-export async function seedDemo(
-  _orm: Orm,
-  _configs: TenantConfig[],
-): Promise<{ slug: string; seeded: boolean }[]> {
-  return []
+export interface SeedReport {
+  slug: string
+  /** False when the tenant already had data: it was left untouched. */
+  seeded: boolean
+}
+
+/** School years before the current one that get courses, so that pupils have a history. */
+const pastYears = 2
+
+/**
+ * Weeks of lessons, counted from the second week of September, that stay clear of the school holidays
+ * and of the bank holidays (11 November, Easter Monday) whatever the year.
+ */
+const schoolWeeks = [2, 3, 4, 5, 11, 12, 13, 14, 18, 19, 20, 21, 26, 27, 28]
+
+const schoolLevels = [
+  'Petite section',
+  'Moyenne section',
+  'Grande section',
+  'CP',
+  'CE1',
+  'CE2',
+  'CM1',
+  'CM2',
+  '6e',
+  '5e',
+  '4e',
+  '3e',
+  'Seconde',
+  'Première',
+  'Terminale',
+]
+
+const kindOfDomain: Record<'music' | 'dance' | 'theatre', CourseKind> = {
+  music: 'instrument',
+  dance: 'dance',
+  theatre: 'theatre',
+}
+
+/**
+ * Fills each tenant that has no school year yet with the demo: school years around `now`, teachers,
+ * courses, families, pupils, enrolments with their evaluations and absences. Content depends only on
+ * the tenant and the date, so the demo is the same on every machine.
+ */
+export async function seedDemo(orm: Orm, configs: TenantConfig[], now = new Date()): Promise<SeedReport[]> {
+  const reports: SeedReport[] = []
+  for (const config of configs) {
+    // one fork per tenant and no other query meanwhile: the embedded PGlite is a single session
+    const em = orm.em.fork({ schema: schemaFor(config.slug) })
+    const seeded = (await em.count(SchoolYear)) === 0
+    if (seeded) {
+      populate(em, config, localDate(now, config.timezone))
+      // one flush, one transaction: a failed seed leaves nothing behind and the next start retries it
+      await em.flush()
+    }
+    reports.push({ slug: config.slug, seeded })
+  }
+  return reports
+}
+
+interface Year {
+  span: SchoolYearSpan
+  courses: Map<string, { course: Course; kind: CourseKind }>
+}
+
+interface Context {
+  em: Em
+  config: TenantConfig
+  demo: TenantDemo
+  /** Draws who people are. */
+  rng: Random
+  /** Draws reports and absences: their number depends on the date, and must not change the people. */
+  lessons: Random
+  today: string
+  current: SchoolYearSpan
+  surname: () => string
+  firstName: (age: 'adult' | 'child', civility: Civility) => string
+  profession: () => (typeof professions)[number]
+  absences: number
+}
+
+function populate(em: Em, config: TenantConfig, today: string): void {
+  const demo = demoData[config.slug] ?? genericDemo(config.disciplines ?? [])
+  const rng = random(config.slug)
+  const lessons = random(`${config.slug}/lessons`)
+  const spans = schoolYears(today, pastYears)
+  const decks = {
+    adult: { Madame: rng.deck(firstNames.adult.Madame), Monsieur: rng.deck(firstNames.adult.Monsieur) },
+    child: { Madame: rng.deck(firstNames.child.Madame), Monsieur: rng.deck(firstNames.child.Monsieur) },
+  }
+  const ctx: Context = {
+    em,
+    config,
+    demo,
+    rng,
+    lessons,
+    today,
+    current: spans[0]!,
+    surname: rng.deck(surnames),
+    firstName: (age, civility) => decks[age][civility](),
+    profession: rng.deck(professions),
+    absences: 0,
+  }
+
+  const teachers = Array.from({ length: Math.max(-1, ...demo.courses.map((c) => c.teacher)) + 1 }, () =>
+    createTeacher(ctx),
+  )
+  const years = spans.map((span, i): Year => {
+    const schoolYear = em.create(SchoolYear, {
+      label: span.label,
+      startsOn: span.startsOn,
+      endsOn: span.endsOn,
+      current: i === 0,
+    })
+    return {
+      span,
+      courses: new Map(demo.courses.map((spec) => [spec.key, createCourse(ctx, spec, schoolYear, teachers)])),
+    }
+  })
+
+  // children take the tracks in turn: the demo family's come first and get the manual's courses
+  let child = 0
+  const nextTrack = () => demo.children[child++ % demo.children.length]!
+  let pupilIndex = 0
+  for (const [index, household] of households.entries()) {
+    for (const { pupil, track } of createHousehold(ctx, household, index, nextTrack)) {
+      enrol(ctx, pupil, track, years, pupilIndex++)
+    }
+  }
+}
+
+function createTeacher(ctx: Context): Teacher {
+  const civility: Civility = ctx.rng.next() < 0.5 ? 'Madame' : 'Monsieur'
+  const firstName = ctx.firstName('adult', civility)
+  const lastName = ctx.surname()
+  return ctx.em.create(Teacher, { firstName, lastName, email: email(firstName, lastName) })
+}
+
+function createCourse(
+  ctx: Context,
+  spec: CourseSpec,
+  schoolYear: SchoolYear,
+  teachers: Teacher[],
+): { course: Course; kind: CourseKind } {
+  const { establishments, disciplines = [] } = ctx.config
+  // the YAML is the authority: a code it no longer has falls back to its first discipline rather
+  // than stopping `npm start` (the demo's test reports such a mismatch)
+  const discipline = disciplines.find((d) => d.code === spec.discipline) ?? disciplines[0]
+  const course = ctx.em.create(Course, {
+    schoolYear,
+    discipline: discipline?.code ?? spec.discipline,
+    establishment: establishments[(spec.site ?? 0) % establishments.length]!.code,
+    name: spec.name,
+    cycle: spec.cycle ?? null,
+    teacher: teachers[spec.teacher] ?? null,
+    slot: spec.slot,
+  })
+  return { course, kind: spec.kind ?? kindOfDomain[discipline?.domain ?? 'music'] }
+}
+
+/** Creates a family, its guardians and its pupils; returns the pupils with the track each follows. */
+function createHousehold(
+  ctx: Context,
+  household: HouseholdTemplate,
+  index: number,
+  nextTrack: () => Track,
+): { pupil: Pupil; track: Track }[] {
+  const { em, config, demo, rng, current } = ctx
+  const paymentModes = config.paymentModes ?? []
+  const family = em.create(Family, {
+    resident: household.resident,
+    quotientBracket: bracketOf(config, household),
+    paymentMode: paymentModes[index % paymentModes.length]?.id ?? null,
+  })
+  const town = household.resident ? demo.towns[index % demo.towns.length]! : demo.elsewhere
+  const home = address(rng, town)
+  const surname = household.surname ?? ctx.surname()
+
+  const guardians = household.guardians.map((template, i) => {
+    const rank = i + 1
+    const lastName = template.ownSurname ? ctx.surname() : surname
+    const firstName = template.firstName ?? ctx.firstName('adult', template.civility)
+    const age = household.adultPupil && rank === 1 ? demo.adult.age : rng.int(35, 49)
+    const birth = rng.pick(birthPlaces)
+    const job = ctx.profession()
+    return em.create(Guardian, {
+      family,
+      rank,
+      civility: template.civility,
+      lastName,
+      firstName,
+      birthDate: dateIn(rng, current.start - age),
+      birthPlace: birth.city,
+      birthDepartment: birth.department,
+      ...(template.ownAddress ? address(rng, town) : home),
+      phoneHome: rank === 1 && rng.next() < 0.5 ? phone(rng, demo.landline) : null,
+      phoneMobile: phone(rng, rng.pick(['06', '07'])),
+      phoneWork: rng.next() < 0.3 ? phone(rng, demo.landline) : null,
+      email: (rank === 1 ? household.email : undefined) ?? email(firstName, lastName),
+      familySituation: template.situation,
+      socioProfessionalCategory: job.category,
+      profession: job[template.civility],
+      extraPhones: [],
+    })
+  })
+
+  const tracks = household.children.map(() => nextTrack())
+  const eldest = Math.max(...tracks.map((track) => track.age))
+  const pupils = household.children.map((template, i) => {
+    const track = tracks[i]!
+    const age = track.age
+    const firstName = template.firstName ?? ctx.firstName('child', template.civility)
+    const grandparent = rng.pick(grandparents)
+    const pupil = em.create(Pupil, {
+      family,
+      civility: template.civility,
+      lastName: surname,
+      firstName,
+      // the eldest born early in the year and the others late, so that siblings are months apart
+      birthDate: dateIn(rng, current.start - age, age === eldest ? [1, 5] : [7, 12]),
+      birthPlace: demo.maternity.city,
+      birthDepartment: demo.maternity.department,
+      useGuardianAddress: true,
+      phoneMobile: age >= 13 ? phone(rng, '07') : null,
+      email: age >= 15 ? email(firstName, surname) : null,
+      schoolLevel: schoolLevels[age - 3] ?? 'Études supérieures',
+      school: schoolOf(demo, age, index),
+      imageRights: rng.next() < 0.85,
+      exitAuthorization: age >= 10,
+      emergencyContact: `${grandparent.firstName} ${surname} (${grandparent.relation})`,
+      emergencyPhone: phone(rng, rng.pick(['06', '07'])),
+    })
+    return { pupil, track }
+  })
+
+  const adult = guardians[0]
+  if (household.adultPupil && adult) {
+    // "le responsable est aussi élève": the pupil's identity is the guardian's
+    const pupil = em.create(Pupil, {
+      family,
+      civility: adult.civility,
+      lastName: adult.lastName,
+      firstName: adult.firstName,
+      birthDate: adult.birthDate,
+      birthPlace: adult.birthPlace,
+      birthDepartment: adult.birthDepartment,
+      useGuardianAddress: true,
+      phoneMobile: adult.phoneMobile,
+      email: adult.email,
+      schoolLevel: 'Non scolarisé',
+      imageRights: true,
+      // adults tick it too, to validate their enrolment
+      exitAuthorization: true,
+    })
+    pupils.push({ pupil, track: demo.adult })
+  }
+  return pupils
+}
+
+/** Enrolments of each year of the track, their term reports, and now and then an absence. */
+function enrol(ctx: Context, pupil: Pupil, track: Track, years: Year[], pupilIndex: number): void {
+  const { em, lessons: rng, today } = ctx
+  const diligence = 0.4 + 0.5 * rng.next()
+  for (const [y, year] of years.entries()) {
+    const enrolled = (track.years[y] ?? []).map((key) => {
+      const found = year.courses.get(key)
+      if (!found) throw new Error(`demo data of ${ctx.config.slug}: a track names an unknown course "${key}"`)
+      const enrolment = em.create(Enrolment, { pupil, course: found.course, active: true })
+      // a different sentence each term, as a teacher would write
+      const sentence = rng.int(0, 10)
+      for (const [i, term] of termsDone(year.span, today).entries()) {
+        const tone = rng.next() < diligence ? 'good' : 'fair'
+        const pool = appreciations[found.kind][tone]
+        em.create(Evaluation, {
+          enrolment,
+          term: term.label,
+          givenOn: term.givenOn,
+          appreciation: pool[(sentence + i) % pool.length]!,
+          grade: grades[found.kind]?.[tone] ?? null,
+        })
+      }
+      return { enrolment, course: found.course }
+    })
+    const absent = y === 0 ? pupilIndex % 3 !== 2 : y === 1 && pupilIndex % 2 === 0
+    if (absent && enrolled.length > 0) recordAbsence(ctx, year, rng.pick(enrolled))
+  }
+}
+
+function recordAbsence(
+  ctx: Context,
+  year: Year,
+  { enrolment, course }: { enrolment: Enrolment; course: Course },
+) {
+  const { em, lessons: rng, today } = ctx
+  const weekday = slotWeekday(course.slot)
+  // never an absence in the future: early in the school year there may be none yet
+  const dates = schoolWeeks.map((week) => lessonDate(year.span, weekday, week)).filter((date) => date < today)
+  if (dates.length === 0) return
+  const excused = ctx.absences++ % 3 !== 1
+  em.create(Absence, {
+    enrolment,
+    occurredOn: rng.pick(dates),
+    excused,
+    reason: excused ? rng.pick(absenceReasons) : null,
+  })
+}
+
+function bracketOf(config: TenantConfig, household: HouseholdTemplate): string | null {
+  const grid = config.quotientFamilial
+  if (!grid || household.bracket === null || (grid.residentsOnly && !household.resident)) return null
+  // the fallback bracket is what applies without proof, never a proven one
+  const proven = grid.brackets.filter((b) => b.code !== grid.fallback)
+  const at = { low: 0, middle: Math.floor((proven.length - 1) / 2), high: proven.length - 1 }[
+    household.bracket
+  ]
+  return proven[at]?.code ?? null
+}
+
+function schoolOf(demo: TenantDemo, age: number, household: number): string {
+  if (age <= 10) return demo.schools.primary[household % demo.schools.primary.length]!
+  return age <= 14 ? demo.schools.middle : demo.schools.high
+}
+
+function address(rng: Random, town: Town): { address: string; postalCode: string; city: string } {
+  return {
+    address: `${rng.int(1, 58)} ${rng.pick(town.streets)}`,
+    postalCode: town.postalCode,
+    city: town.city,
+  }
+}
+
+/** A ten-digit number written in pairs, starting with `prefix` ("06", or "05 55" for a landline). */
+function phone(rng: Random, prefix: string): string {
+  const pairs = Array.from({ length: 5 - prefix.split(' ').length }, () =>
+    String(rng.int(0, 99)).padStart(2, '0'),
+  )
+  return [prefix, ...pairs].join(' ')
+}
+
+function dateIn(rng: Random, year: number, [first, last] = [1, 12]): string {
+  return `${year}-${String(rng.int(first, last)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}`
+}
+
+function email(firstName: string, lastName: string): string {
+  const ascii = (name: string) =>
+    name
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+  return `${ascii(firstName)}.${ascii(lastName)}@example.fr`
 }
