@@ -9,7 +9,13 @@ import tenancyPlugin, { siteConstraint } from './platform/tenancy/plugin.ts'
 import { TenantRegistry } from './platform/tenancy/registry.ts'
 import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
+import accounts from './features/accounts/routes.ts'
+import family from './features/family/routes.ts'
 import portal from './features/portal/routes.ts'
+import staff from './features/staff/routes.ts'
+import teaching from './features/teaching/routes.ts'
+import authPlugin from './platform/auth/plugin.ts'
+import mailPlugin from './platform/mail/plugin.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,7 +58,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(httpPlugin)
   await app.register(viewsPlugin)
   await app.register(errorPages)
+  await app.register(mailPlugin)
+  await app.register(authPlugin)
 
   await app.register(portal)
+  await app.register(accounts)
+  await app.register(family)
+  await app.register(teaching)
+  await app.register(staff)
   return app
 }

@@ -2,7 +2,9 @@ import type { EntitySchema } from '@mikro-orm/core'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
+import { Account, PasswordToken, Session } from './platform/auth/entities.ts'
 import { TenantEntity } from './platform/db/base-entity.ts'
+import { OutboxMail } from './platform/mail/entities.ts'
 import { TenantRow } from './platform/tenancy/entities.ts'
 
 /** Tables of the `platform` schema. */
@@ -11,6 +13,10 @@ export const platformEntities: EntitySchema[] = [TenantRow] as never
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */
 export const tenantEntities: EntitySchema[] = [
   TenantEntity,
+  Account,
+  Session,
+  PasswordToken,
+  OutboxMail,
   Family,
   Guardian,
   Pupil,

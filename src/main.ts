@@ -1,24 +1,20 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
-import { loadConfig } from './platform/config.ts'
-import { provisionAll } from './platform/tenancy/provisioning.ts'
+import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts'
 import { seedDemo } from './demo/seed.ts'
+import { type Config, loadConfig } from './platform/config.ts'
+import { provisionAll } from './platform/tenancy/provisioning.ts'
+import type { TenantConfig } from './platform/tenancy/tenant-config.ts'
 
 const config = loadConfig()
 const app = await buildApp(config)
+const configs = app.registry.list().map((t) => t.config)
 
 if (config.env !== 'production') {
   // outside production, `npm start` is the whole setup: migrations, demo tenants and their data
-  await provisionAll(
-    app.orm,
-    app.registry.list().map((t) => t.config),
-    (line) => app.log.info(line),
-  )
-  const accounts = await seedDemo(
-    app.orm,
-    app.registry.list().map((t) => t.config),
-  )
-  app.log.info({ accounts }, 'demo data ready')
+  await provisionAll(app.orm, configs, (line) => app.log.info(line))
+  await seedDemo(app.orm, configs)
+  await seedDemoAccounts(app.orm, configs)
 }
 if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')
@@ -31,3 +27,18 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 await app.listen({ host: config.host, port: config.port })
+if (config.env !== 'production') printDemo(config, configs)
+
+function printDemo(config: Config, configs: TenantConfig[]) {
+  const port = config.port === 80 ? '' : `:${config.port}`
+  const lines = [
+    '',
+    `Tutti is ready: http://${config.platformDomain}${port}`,
+    ...configs.map((c) => `  ${c.name}: http://${c.slug}.${config.platformDomain}${port}`),
+    `Demo accounts on every conservatoire (password ${demoPassword}):`,
+    ...demoAccounts.map((a) => `  ${a.identifiant.padEnd(14)} ${a.what}`),
+    config.smtpUrl ? '' : `Mails are not sent: read them at http://${config.platformDomain}${port}/_outbox`,
+    '',
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+}

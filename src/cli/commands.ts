@@ -1,8 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { seedDemoAccounts } from '../demo/accounts.ts'
 import { seedDemo } from '../demo/seed.ts'
 import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
 import type { Config } from '../platform/config.ts'
+import { invite, ValidationFailed } from '../features/accounts/service.ts'
+import { Role } from '../platform/auth/entities.ts'
 import { generateMigration } from '../platform/db/generate-migration.ts'
 import { pendingMigrations } from '../platform/db/migrations.ts'
 import { type Orm, openOrm } from '../platform/db/orm.ts'
@@ -13,7 +16,7 @@ import {
   setTenantStatus,
   tenantRows,
 } from '../platform/tenancy/provisioning.ts'
-import { schemaFor } from '../platform/tenancy/registry.ts'
+import { schemaFor, tenantBaseUrl } from '../platform/tenancy/registry.ts'
 import { tenantSchemaReference } from '../platform/tenancy/schema-docs.ts'
 import { loadTenantConfigs, slugPattern } from '../platform/tenancy/tenant-config.ts'
 
@@ -32,6 +35,8 @@ export const usage = `Usage: npm run tutti -- <command>
   tenant migrate --all         apply pending migrations to every tenant (goes on past failures)
   tenant disable <slug>        close a tenant's portal (its data is kept)
   tenant enable <slug>         reopen it
+  account invite <slug> --role <family|teacher|staff|admin> --identifiant <id> --email <e-mail> --name <name>
+                               create an account and mail its owner an activation link (valid 7 days)
   demo seed                    add the demo data to the tenants of tenants/ (never in production)
   config docs                  rewrite docs/tenant-configuration.md from the schema (developers)
   migration create <platform|tenant> [name]
@@ -45,6 +50,10 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
     options: {
       all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      role: { type: 'string' },
+      identifiant: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
     },
   })
   const [group, command, arg] = positionals
@@ -77,11 +86,12 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
     'tenant migrate',
     'tenant disable',
     'tenant enable',
+    'account invite',
     'demo seed',
   ]
   if (!known.includes(key)) return fail(io, `unknown command "${key}"\n\n${usage}`)
   const needsSlug =
-    ['tenant create', 'tenant disable', 'tenant enable'].includes(key) ||
+    ['tenant create', 'tenant disable', 'tenant enable', 'account invite'].includes(key) ||
     (key === 'tenant migrate' && !values.all)
   if (needsSlug && (!arg || !slugPattern.test(arg))) {
     return fail(io, `${key} needs a tenant slug (lowercase letters, digits and hyphens, e.g. limonest)`)
@@ -121,8 +131,12 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         io.out(`${arg}: ${status} (running servers notice within 30 seconds)`)
         return 0
       }
+      case 'account invite':
+        return await inviteAccount(orm, config, arg!, values, io)
       default: {
-        const reports = await seedDemo(orm, loadTenantConfigs(config.tenantsDir))
+        const configs = loadTenantConfigs(config.tenantsDir)
+        const reports = await seedDemo(orm, configs)
+        await seedDemoAccounts(orm, configs)
         for (const r of reports)
           io.out(`${r.slug}: ${r.seeded ? 'demo data added' : 'already has data, left as is'}`)
         return 0
@@ -169,4 +183,44 @@ async function create(orm: Orm, config: Config, slug: string, io: CliIo): Promis
     `${slug}: provisioned in schema ${schemaFor(slug)}${applied.length ? `, applied ${applied.join(', ')}` : ', already up to date'}`,
   )
   return 0
+}
+
+async function inviteAccount(
+  orm: Orm,
+  config: Config,
+  slug: string,
+  values: { role?: string; identifiant?: string; email?: string; name?: string },
+  io: CliIo,
+): Promise<number> {
+  const tenant = loadTenantConfigs(config.tenantsDir).find((c) => c.slug === slug)
+  if (!tenant || !(await tenantRows(orm)).some((r) => r.slug === slug))
+    return fail(io, `tenant ${slug} is not provisioned`)
+  const role = values.role as Role | undefined
+  if (!role || !Object.values(Role).includes(role))
+    return fail(io, '--role must be family, teacher, staff or admin')
+  if (!values.identifiant || !values.email || !values.name)
+    return fail(io, '--identifiant, --email and --name are required')
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email))
+    return fail(io, `--email: "${values.email}" is not an e-mail address`)
+  try {
+    const account = await invite(
+      orm.em.fork({ schema: schemaFor(slug) }),
+      { tenant, locale: tenant.locale, baseUrl: tenantBaseUrl(config, slug) },
+      { role, identifiant: values.identifiant, email: values.email, displayName: values.name },
+    )
+    io.out(
+      `${slug}: ${account.identifiant} (${role}) invited; the activation link was mailed to ${account.email}`,
+    )
+    return 0
+  } catch (error) {
+    if (error instanceof ValidationFailed) {
+      return fail(
+        io,
+        Object.entries(error.fields)
+          .map(([field, message]) => `--${field}: ${message}`)
+          .join('\n'),
+      )
+    }
+    throw error
+  }
 }

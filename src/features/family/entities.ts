@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { Account } from '../../platform/auth/entities.ts'
 import { TenantEntity } from '../../platform/db/base-entity.ts'
 
 /** A household: one or two guardians (responsables légaux) and its pupils. */
@@ -44,6 +45,8 @@ export const Guardian = defineEntity({
     socioProfessionalCategory: p.string().nullable(),
     profession: p.string().nullable(),
     extraPhones: p.json<string[]>().default('[]'),
+    /** The guardian's sign-in to the family portal, if they have one. */
+    account: () => p.oneToOne(Account).nullable().owner(),
   },
 })
 export type Guardian = InferEntity<typeof Guardian>

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFound } from '../../platform/http/errors.ts'
 import { languageCookie } from '../../platform/views/plugin.ts'
+import { landingOf } from '../accounts/routes.ts'
 import { localPath, parseSite, siteGroups } from './service.ts'
 
 const oneYear = 365 * 24 * 3600
@@ -36,7 +37,9 @@ export default async function portal(app: FastifyInstance) {
   app.get('/', { constraints: { site: 'tenant' } }, async (request, reply) => {
     const tenant = request.tenant
     if (!tenant) throw new NotFound()
-    return reply.view('portal/tenant-home', {})
+    return reply.view('portal/tenant-home', {
+      landing: request.account ? landingOf(request.account.role) : undefined,
+    })
   })
 
   app.get('/theme.css', { constraints: { site: 'tenant' } }, async (request, reply) => {

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { Account } from '../../platform/auth/entities.ts'
 import { TenantEntity } from '../../platform/db/base-entity.ts'
 import { Pupil } from '../pupils/entities.ts'
 
@@ -24,6 +25,7 @@ export const Teacher = defineEntity({
     lastName: p.string(),
     firstName: p.string(),
     email: p.string().nullable(),
+    account: () => p.oneToOne(Account).nullable().owner(),
   },
 })
 export type Teacher = InferEntity<typeof Teacher>

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { MessageKey } from '../views/i18n.ts'
 import { prepareView } from '../views/plugin.ts'
-import { HttpError, NotFound } from './errors.ts'
+import { CsrfRefused, HttpError, NotFound } from './errors.ts'
 
 const pages: Record<number, [MessageKey, MessageKey]> = {
   400: ['error.400.title', 'error.400.body'],
@@ -40,6 +40,7 @@ export default fp(
   async (app) => {
     app.setErrorHandler(async (error: FastifyError, request, reply) => {
       if (error instanceof HttpError) return render(request, reply, error.statusCode, error)
+      if (error.code?.startsWith('FST_CSRF_')) return render(request, reply, 403, new CsrfRefused())
       const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
       if (status >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ err: { code: error.code, message: error.message } }, 'request refused')

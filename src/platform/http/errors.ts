@@ -37,3 +37,17 @@ export class TenantDisabled extends HttpError {
     super(503, 'error.disabled.title', 'error.disabled.body')
   }
 }
+
+/** A state-changing form without its CSRF token: usually a page left open too long. */
+export class CsrfRefused extends HttpError {
+  constructor() {
+    super(403, 'error.csrf.title', 'error.csrf.body')
+  }
+}
+
+/** Too many attempts; the page says when to retry (from the Retry-After header). */
+export class TooManyAttempts extends HttpError {
+  constructor() {
+    super(429, 'error.429.title', 'error.429.body')
+  }
+}

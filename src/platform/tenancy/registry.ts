@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts'
 import { slugPattern, type TenantConfig } from './tenant-config.ts'
 
 export type TenantStatus = 'active' | 'disabled' | 'unprovisioned'
@@ -84,4 +85,14 @@ export class TenantRegistry {
   hostFor(tenant: Tenant): string {
     return `${tenant.slug}.${this.platformDomain}`
   }
+}
+
+/**
+ * The origin of a tenant's portal outside any request (links in mails sent from the CLI): https in
+ * production, the development port otherwise.
+ */
+export function tenantBaseUrl(config: Config, slug: string): string {
+  return config.env === 'production'
+    ? `https://${slug}.${config.platformDomain}`
+    : `http://${slug}.${config.platformDomain}:${config.port}`
 }

@@ -1,0 +1,265 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Role } from '../../platform/auth/entities.ts'
+import { describePolicy } from '../../platform/auth/password-policy.ts'
+import { signInPaths } from '../../platform/auth/plugin.ts'
+import { attemptLimits } from '../../platform/http/attempt-limits.ts'
+import type { MessageKey } from '../../platform/views/i18n.ts'
+import { localPath } from '../portal/service.ts'
+import {
+  authenticate,
+  changePassword,
+  normalizeIdentifiant,
+  requestReset,
+  setPasswordWithToken,
+  tokenAccount,
+  ValidationFailed,
+} from './service.ts'
+
+interface Portal {
+  path: string
+  titleKey: MessageKey
+  roles: readonly Role[]
+  landing: string
+}
+
+/** The three sign-in pages families, teachers and staff know, each admitting its own roles. */
+export const portals: Portal[] = [
+  { path: signInPaths.family, titleKey: 'signIn.family.title', roles: ['family'], landing: '/accueil' },
+  { path: signInPaths.teacher, titleKey: 'signIn.teacher.title', roles: ['teacher'], landing: '/enseignant' },
+  { path: signInPaths.staff, titleKey: 'signIn.staff.title', roles: ['staff', 'admin'], landing: '/admin' },
+]
+
+export function landingOf(role: Role): string {
+  return portals.find((p) => p.roles.includes(role))!.landing
+}
+
+const text = (maxLength: number) => ({ type: 'string', maxLength }) as const
+const form = (properties: Record<string, unknown>) => ({
+  body: { type: 'object', properties: { _csrf: text(200), ...properties } },
+})
+
+type Body<T extends string> = Partial<Record<T, string>>
+
+const fifteenMinutes = 15 * 60_000
+
+/** Origin of this request's portal, for links in mails: the host the person is using. */
+function origin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.headers.host}`
+}
+
+export default async function accounts(app: FastifyInstance) {
+  const tenantOnly = { site: 'tenant' }
+  const byIdentifiant = (request: FastifyRequest) =>
+    `${request.tenant?.slug}:${normalizeIdentifiant((request.body as Body<'identifiant'> | undefined)?.identifiant ?? '')}`
+
+  for (const portal of portals) {
+    const render = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
+      reply.view('accounts/sign-in', {
+        title: request.t(portal.titleKey),
+        portal,
+        establishments: request.tenant!.config.establishments,
+        retour: localPath((request.query as { retour?: string }).retour),
+        ...values,
+      })
+
+    app.get<{ Querystring: { site?: string; retour?: string } }>(
+      portal.path,
+      {
+        constraints: tenantOnly,
+        schema: { querystring: { type: 'object', properties: { site: text(40), retour: text(2000) } } },
+      },
+      async (request, reply) => {
+        if (request.account && portal.roles.includes(request.account.role)) {
+          return reply.redirect(landingOf(request.account.role), 303)
+        }
+        return render(request, reply, { site: request.query.site })
+      },
+    )
+
+    app.post<{ Body: Body<'site' | 'identifiant' | 'password' | 'retour'> }>(
+      portal.path,
+      {
+        constraints: tenantOnly,
+        schema: form({ site: text(40), identifiant: text(100), password: text(1024), retour: text(2000) }),
+        preHandler: attemptLimits(app, [
+          { max: 30, timeWindowMs: fifteenMinutes },
+          { max: 10, timeWindowMs: fifteenMinutes, key: byIdentifiant },
+        ]),
+      },
+      async (request, reply) => {
+        const { site = '', identifiant = '', password = '' } = request.body
+        const retour = localPath(request.body.retour)
+        const errors: Record<string, string> = {}
+        const establishments = request.tenant!.config.establishments
+        if (establishments.length > 1 && !establishments.some((e) => e.code === site)) {
+          errors.site = request.t('form.siteRequired')
+        }
+        if (!identifiant.trim()) errors.identifiant = request.t('form.required')
+        if (!password) errors.password = request.t('form.required')
+        if (Object.keys(errors).length > 0) {
+          return render(request, reply.code(400), { errors, site, identifiant, retour })
+        }
+        const account = await authenticate(request.em, identifiant, password, portal.roles)
+        if (!account) {
+          return render(request, reply.code(401), { failed: true, site, identifiant, retour })
+        }
+        await app.signIn(request, reply, account)
+        return reply.redirect(retour !== '/' ? retour : portal.landing, 303)
+      },
+    )
+  }
+
+  app.post('/deconnexion', { constraints: tenantOnly, schema: form({}) }, async (request, reply) => {
+    const role = request.account?.role
+    await app.signOut(request, reply)
+    return reply.redirect(role ? signInPaths[role] : '/', 303)
+  })
+
+  const lostPage = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
+    reply.view('accounts/lost-password', { title: request.t('lost.title'), ...values })
+
+  app.get('/mot-de-passe-perdu', { constraints: tenantOnly }, async (request, reply) =>
+    lostPage(request, reply),
+  )
+
+  app.post<{ Body: Body<'identifiant' | 'email'> }>(
+    '/mot-de-passe-perdu',
+    {
+      constraints: tenantOnly,
+      schema: form({ identifiant: text(100), email: text(254) }),
+      preHandler: attemptLimits(app, [
+        { max: 10, timeWindowMs: fifteenMinutes },
+        { max: 5, timeWindowMs: 60 * 60_000, key: byIdentifiant },
+      ]),
+    },
+    async (request, reply) => {
+      const { identifiant = '', email = '' } = request.body
+      const errors: Record<string, string> = {}
+      if (!identifiant.trim()) errors.identifiant = request.t('form.required')
+      if (!email.trim()) errors.email = request.t('form.required')
+      else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = request.t('lost.emailInvalid')
+      if (Object.keys(errors).length > 0) {
+        return lostPage(request, reply.code(400), { errors, identifiant, email })
+      }
+      const queued = await requestReset(
+        request.em,
+        { tenant: request.tenant!.config, locale: request.locale, baseUrl: origin(request) },
+        identifiant,
+        email,
+      )
+      if (queued) app.mail.kick(request.tenant!.slug)
+      return lostPage(request, reply, { sent: true })
+    },
+  )
+
+  const newPasswordPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    values: Record<string, unknown> = {},
+  ) => {
+    const account = await tokenAccount(request.em, token)
+    if (!account) {
+      return reply.code(410).view('accounts/link-invalid', { title: request.t('newPassword.invalidTitle') })
+    }
+    return reply.view('accounts/new-password', {
+      title: request.t('newPassword.title'),
+      identifiant: account.identifiant,
+      token,
+      rule: describePolicy(request.tenant!.config.passwordPolicy, request.t),
+      ...values,
+    })
+  }
+
+  app.get<{ Querystring: { jeton?: string } }>(
+    '/mot-de-passe/nouveau',
+    {
+      constraints: tenantOnly,
+      schema: { querystring: { type: 'object', properties: { jeton: text(100) } } },
+    },
+    async (request, reply) => newPasswordPage(request, reply, request.query.jeton ?? ''),
+  )
+
+  app.post<{ Body: Body<'jeton' | 'password' | 'confirmation'> }>(
+    '/mot-de-passe/nouveau',
+    {
+      constraints: tenantOnly,
+      schema: form({ jeton: text(100), password: text(1024), confirmation: text(1024) }),
+      preHandler: attemptLimits(app, [
+        { max: 20, timeWindowMs: fifteenMinutes },
+        // an invitation or reset link is someone's identity here
+        {
+          max: 10,
+          timeWindowMs: fifteenMinutes,
+          key: (request) => `link:${(request.body as Body<'jeton'>).jeton}`,
+        },
+      ]),
+    },
+    async (request, reply) => {
+      const { jeton = '', password = '', confirmation = '' } = request.body
+      try {
+        const account = await setPasswordWithToken(
+          request.em,
+          { tenant: request.tenant!.config, t: request.t },
+          jeton,
+          password,
+          confirmation,
+        )
+        return reply.view('accounts/new-password-done', {
+          title: request.t('newPassword.title'),
+          signInPath: signInPaths[account.role],
+        })
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error
+        if (error.fields.token) {
+          return reply
+            .code(410)
+            .view('accounts/link-invalid', { title: request.t('newPassword.invalidTitle') })
+        }
+        return newPasswordPage(request, reply.code(400), jeton, { errors: error.fields })
+      }
+    },
+  )
+
+  const changePage = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
+    reply.view('accounts/change-password', {
+      title: request.t('changePassword.title'),
+      rule: describePolicy(request.tenant!.config.passwordPolicy, request.t),
+      ...values,
+    })
+
+  const signedIn = app.requireRole('family', 'teacher', 'staff', 'admin')
+
+  app.get('/mot-de-passe', { constraints: tenantOnly, preHandler: signedIn }, async (request, reply) =>
+    changePage(request, reply),
+  )
+
+  app.post<{ Body: Body<'current' | 'password' | 'confirmation'> }>(
+    '/mot-de-passe',
+    {
+      constraints: tenantOnly,
+      schema: form({ current: text(1024), password: text(1024), confirmation: text(1024) }),
+      preHandler: [signedIn, attemptLimits(app, [{ max: 20, timeWindowMs: fifteenMinutes }])],
+    },
+    async (request, reply) => {
+      try {
+        await changePassword(
+          request.em,
+          { tenant: request.tenant!.config, locale: request.locale, baseUrl: origin(request), t: request.t },
+          request.account!,
+          app.sessionId(request),
+          {
+            current: request.body.current ?? '',
+            password: request.body.password ?? '',
+            confirmation: request.body.confirmation ?? '',
+          },
+        )
+        app.mail.kick(request.tenant!.slug)
+        return changePage(request, reply, { done: true })
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error
+        return changePage(request, reply.code(400), { errors: error.fields })
+      }
+    },
+  )
+}

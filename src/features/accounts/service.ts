@@ -1,0 +1,234 @@
+import { Account, PasswordToken, type Role, TokenPurpose } from '../../platform/auth/entities.ts'
+import { checkPassword, describeProblem } from '../../platform/auth/password-policy.ts'
+import { hashPassword, needsRehash, spendVerifyTime, verifyPassword } from '../../platform/auth/passwords.ts'
+import { closeAccountSessions, randomToken, sha256 } from '../../platform/auth/sessions.ts'
+import type { Em } from '../../platform/db/orm.ts'
+import { queueMail } from '../../platform/mail/outbox.ts'
+import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
+import { formatDate, formatTime } from '../../platform/views/dates.ts'
+import { type Locale, type Translate, translator } from '../../platform/views/i18n.ts'
+
+export const resetLifetimeMs = 30 * 60_000
+export const invitationLifetimeMs = 7 * 24 * 3_600_000
+
+/** Per-field messages of a refused form, keyed by the field's name. */
+export class ValidationFailed extends Error {
+  readonly fields: Record<string, string>
+  constructor(fields: Record<string, string>) {
+    super('validation failed')
+    this.fields = fields
+  }
+}
+
+export function normalizeIdentifiant(identifiant: string): string {
+  return identifiant.trim().toLowerCase()
+}
+
+/**
+ * The account these credentials open on this portal, or undefined — whatever was wrong (unknown
+ * identifiant, wrong password, other portal, disabled), at the cost of one argon2 verification.
+ */
+export async function authenticate(
+  em: Em,
+  identifiant: string,
+  password: string,
+  roles: readonly Role[],
+): Promise<Account | undefined> {
+  const account = await em.findOne(
+    Account,
+    { identifiant: normalizeIdentifiant(identifiant) },
+    { populate: ['passwordHash'] },
+  )
+  if (!account?.passwordHash || account.disabled || !roles.includes(account.role)) {
+    await spendVerifyTime(password)
+    return undefined
+  }
+  if (!(await verifyPassword(account.passwordHash, password))) return undefined
+  if (needsRehash(account.passwordHash)) account.passwordHash = await hashPassword(password)
+  account.lastSignInAt = new Date()
+  await em.flush()
+  return account
+}
+
+interface MailContext {
+  tenant: TenantConfig
+  locale: Locale
+  /** Origin of the tenant's portal, such as https://limonest.tutti.fr, for the links in mails. */
+  baseUrl: string
+}
+
+function until(date: Date, tenant: TenantConfig, locale: Locale): string {
+  const intl = locale === 'en' ? 'en-GB' : 'fr-FR'
+  const t = translator(locale)
+  return t('date.until', {
+    date: formatDate(date, tenant.timezone, intl),
+    time: formatTime(date, tenant.timezone, intl),
+  })
+}
+
+async function issueToken(em: Em, account: Account, purpose: keyof typeof TokenPurpose, lifetimeMs: number) {
+  const token = randomToken()
+  const expiresAt = new Date(Date.now() + lifetimeMs)
+  em.create(PasswordToken, { tokenHash: sha256(token), account, purpose, expiresAt })
+  return { token, expiresAt }
+}
+
+/**
+ * "Mot de passe perdu": when the identifiant and the e-mail match, a single-use link valid 30
+ * minutes is mailed. The caller answers the same thing either way; the password is left as it is.
+ */
+export async function requestReset(
+  em: Em,
+  context: MailContext & { t?: Translate },
+  identifiant: string,
+  email: string,
+) {
+  const account = await em.findOne(Account, { identifiant: normalizeIdentifiant(identifiant) })
+  if (!account || account.disabled || account.email.toLowerCase() !== email.trim().toLowerCase()) return false
+  const { token, expiresAt } = await issueToken(em, account, TokenPurpose.reset, resetLifetimeMs)
+  queueMail(em, context.tenant, context.locale, {
+    to: account.email,
+    template: 'password-reset',
+    data: {
+      displayName: account.displayName,
+      identifiant: account.identifiant,
+      link: `${context.baseUrl}/mot-de-passe/nouveau?jeton=${token}`,
+      expiresAt: until(expiresAt, context.tenant, context.locale),
+    },
+  })
+  await em.flush()
+  return true
+}
+
+/** The account a mailed link is for, while the link is unused and unexpired. */
+export async function tokenAccount(em: Em, token: string): Promise<Account | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
+  const found = await em.findOne(
+    PasswordToken,
+    { tokenHash: sha256(token), usedAt: null, expiresAt: { $gt: new Date() } },
+    { populate: ['account'] },
+  )
+  return found && !found.account.disabled ? found.account : undefined
+}
+
+function passwordProblems(
+  password: string,
+  confirmation: string,
+  account: Account,
+  tenant: TenantConfig,
+  t: Translate,
+  field = 'password',
+): Record<string, string> {
+  const fields: Record<string, string> = {}
+  if (!password) fields[field] = t('form.required')
+  else {
+    const problems = checkPassword(password, account.identifiant, tenant.passwordPolicy)
+    if (problems.length > 0) fields[field] = problems.map((p) => describeProblem(p, t)).join(' ')
+  }
+  if (!confirmation) fields.confirmation = t('form.required')
+  else if (password && confirmation !== password) fields.confirmation = t('newPassword.mismatch')
+  return fields
+}
+
+/**
+ * Sets the password through a mailed link (reset or invitation). The link works once: it is
+ * claimed by a conditional update, so two submissions racing each other cannot both use it. Every
+ * session of the account is closed, and every other outstanding link is spent.
+ */
+export async function setPasswordWithToken(
+  em: Em,
+  context: { tenant: TenantConfig; t: Translate },
+  token: string,
+  password: string,
+  confirmation: string,
+): Promise<Account> {
+  const account = await tokenAccount(em, token)
+  if (!account) throw new ValidationFailed({ token: context.t('newPassword.invalidBody') })
+  const fields = passwordProblems(password, confirmation, account, context.tenant, context.t)
+  if (Object.keys(fields).length > 0) throw new ValidationFailed(fields)
+  const passwordHash = await hashPassword(password)
+  return em.transactional(async (tx) => {
+    const claimed = await tx.nativeUpdate(
+      PasswordToken,
+      { tokenHash: sha256(token), usedAt: null, expiresAt: { $gt: new Date() } },
+      { usedAt: new Date() },
+    )
+    if (claimed !== 1) throw new ValidationFailed({ token: context.t('newPassword.invalidBody') })
+    await tx.nativeUpdate(PasswordToken, { account, usedAt: null }, { usedAt: new Date() })
+    await tx.nativeUpdate(Account, { id: account.id }, { passwordHash })
+    await closeAccountSessions(tx, account)
+    return account
+  })
+}
+
+/** "Mot de passe" page: the current password, then the new one twice; other sessions are closed. */
+export async function changePassword(
+  em: Em,
+  context: MailContext & { t: Translate },
+  account: Account,
+  sessionId: string | undefined,
+  input: { current: string; password: string; confirmation: string },
+): Promise<void> {
+  const { t } = context
+  const withHash = await em.findOneOrFail(Account, { id: account.id }, { populate: ['passwordHash'] })
+  const fields = passwordProblems(input.password, input.confirmation, account, context.tenant, t)
+  if (!input.current) fields.current = t('form.required')
+  else if (!withHash.passwordHash || !(await verifyPassword(withHash.passwordHash, input.current))) {
+    fields.current = t('changePassword.wrongCurrent')
+  }
+  if (Object.keys(fields).length > 0) throw new ValidationFailed(fields)
+  const passwordHash = await hashPassword(input.password)
+  // the new password, the closing of the other sessions and the notice mail commit together
+  await em.transactional(async (tx) => {
+    await tx.nativeUpdate(Account, { id: account.id }, { passwordHash })
+    await closeAccountSessions(tx, account, sessionId)
+    queueMail(tx, context.tenant, context.locale, {
+      to: account.email,
+      template: 'password-changed',
+      data: {
+        displayName: account.displayName,
+        identifiant: account.identifiant,
+        changedAt: until(new Date(), context.tenant, context.locale),
+      },
+    })
+  })
+}
+
+export interface Invitation {
+  identifiant: string
+  email: string
+  displayName: string
+  role: Role
+}
+
+/**
+ * Creates an account without a password and mails its owner the identifiant and a link, valid
+ * 7 days, to choose one: the first connection.
+ */
+export async function invite(em: Em, context: MailContext, invitation: Invitation): Promise<Account> {
+  const identifiant = normalizeIdentifiant(invitation.identifiant)
+  if (!/^[a-z0-9][a-z0-9._@-]{2,99}$/.test(identifiant)) {
+    throw new ValidationFailed({ identifiant: 'letters, digits, . _ @ - (3 to 100)' })
+  }
+  if (await em.count(Account, { identifiant })) throw new ValidationFailed({ identifiant: 'already used' })
+  const account = em.create(Account, {
+    identifiant,
+    role: invitation.role,
+    email: invitation.email.trim(),
+    displayName: invitation.displayName.trim(),
+    passwordHash: null,
+  })
+  const { token, expiresAt } = await issueToken(em, account, TokenPurpose.invitation, invitationLifetimeMs)
+  queueMail(em, context.tenant, context.locale, {
+    to: account.email,
+    template: 'invitation',
+    data: {
+      displayName: account.displayName,
+      identifiant,
+      link: `${context.baseUrl}/mot-de-passe/nouveau?jeton=${token}`,
+      expiresAt: until(expiresAt, context.tenant, context.locale),
+    },
+  })
+  await em.flush()
+  return account
+}

@@ -1,0 +1,95 @@
+import fastifyCsrf from '@fastify/csrf-protection'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { Forbidden } from '../http/errors.ts'
+import type { Account, Role } from './entities.ts'
+import { closeSession, openSession, resumeSession } from './sessions.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in account, on a tenant host; undefined for visitors. */
+    account: Account | undefined
+  }
+  interface FastifyInstance {
+    signIn(request: FastifyRequest, reply: FastifyReply, account: Account): Promise<void>
+    signOut(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /** The raw session id of the request's cookie, to tell this session from the account's others. */
+    sessionId(request: FastifyRequest): string | undefined
+    /** A preHandler admitting only the given roles: visitors go to sign in, others get a 403 page. */
+    requireRole(...roles: Role[]): preHandlerAsyncHookHandler
+  }
+}
+
+/** Where each kind of account signs in. */
+export const signInPaths: Record<Role, string> = {
+  family: '/connexion',
+  teacher: '/enseignant/connexion',
+  staff: '/admin/connexion',
+  admin: '/admin/connexion',
+}
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** Sessions (server-side, in the tenant's schema), CSRF on every state-changing request, role guards. */
+export default fp(
+  async (app) => {
+    const production = app.config.env === 'production'
+    // __Host- makes browsers refuse the cookie unless host-only, Secure and Path=/ (https only)
+    const cookieName = production ? '__Host-tutti_session' : 'tutti_session'
+    const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax', secure: production } as const
+
+    await app.register(fastifyCsrf, {
+      sessionPlugin: '@fastify/cookie',
+      cookieKey: production ? '__Host-tutti_csrf' : 'tutti_csrf',
+      cookieOpts: { ...cookieOptions, signed: true },
+    })
+
+    app.decorateRequest('account', undefined)
+
+    app.addHook('onRequest', async (request) => {
+      const id = request.cookies[cookieName]
+      if (!id || !request.tenant) return
+      request.account = await resumeSession(request.em, request.tenant.config, id)
+    })
+
+    // what every page needs to show the signed-in header and to post forms
+    app.addHook('preHandler', async (request, reply) => {
+      reply.locals = { ...reply.locals, account: request.account, csrf: () => reply.generateCsrf() }
+    })
+
+    // on refusal the plugin sends its error, which the error handler turns into a French page
+    app.addHook('preHandler', (request, reply, done) => {
+      if (!unsafeMethods.has(request.method)) return done()
+      app.csrfProtection(request, reply, done)
+    })
+
+    app.decorate('signIn', async (request: FastifyRequest, reply: FastifyReply, account: Account) => {
+      const previous = request.cookies[cookieName]
+      // a new id at every sign-in: an id planted before sign-in is worth nothing after it
+      if (previous) await closeSession(request.em, previous)
+      const id = await openSession(request.em, request.tenant!.config, account, request.headers['user-agent'])
+      reply.setCookie(cookieName, id, cookieOptions)
+      request.account = account
+    })
+
+    app.decorate('signOut', async (request: FastifyRequest, reply: FastifyReply) => {
+      const id = request.cookies[cookieName]
+      if (id) await closeSession(request.em, id)
+      reply.clearCookie(cookieName, cookieOptions)
+      request.account = undefined
+    })
+
+    app.decorate('sessionId', (request: FastifyRequest) => request.cookies[cookieName])
+
+    app.decorate('requireRole', (...roles: Role[]): preHandlerAsyncHookHandler => {
+      return async (request, reply) => {
+        if (!request.account) {
+          const target = signInPaths[roles[0] ?? 'family']
+          return reply.redirect(`${target}?retour=${encodeURIComponent(request.url)}`, 303)
+        }
+        if (!roles.includes(request.account.role)) throw new Forbidden()
+      }
+    })
+  },
+  { name: 'auth', dependencies: ['tenancy', 'http'] },
+)

@@ -1,0 +1,31 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { TenantEntity } from '../db/base-entity.ts'
+
+export const MailStatus = { pending: 'pending', sent: 'sent', failed: 'failed' } as const
+
+/**
+ * A mail waiting to be sent, written in the same transaction as the action that causes it. Its
+ * uuid makes the Message-ID, so a mail re-sent after a crash is recognisable as the same message.
+ */
+export const OutboxMail = defineEntity({
+  name: 'OutboxMail',
+  schema: '*',
+  tableName: 'outbox_mail',
+  extends: TenantEntity,
+  indexes: [{ properties: ['status', 'nextAttemptAt'] }],
+  properties: {
+    uuid: p.uuid().unique(),
+    recipient: p.string().length(254),
+    subject: p.string(),
+    text: p.text(),
+    html: p.text(),
+    /** Name of the template, kept for the operator page and the logs. */
+    template: p.string(),
+    status: p.enum(Object.values(MailStatus)).default(MailStatus.pending),
+    attempts: p.smallint().default(0),
+    nextAttemptAt: p.datetime(),
+    lastError: p.text().nullable(),
+    sentAt: p.datetime().nullable(),
+  },
+})
+export type OutboxMail = InferEntity<typeof OutboxMail>

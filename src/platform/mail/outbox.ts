@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import nunjucks from 'nunjucks'
+import type { Em } from '../db/orm.ts'
+import type { TenantConfig } from '../tenancy/tenant-config.ts'
+import type { Locale } from '../views/i18n.ts'
+import { templatesDir } from '../views/plugin.ts'
+import { MailStatus, OutboxMail } from './entities.ts'
+
+export interface MailToQueue {
+  to: string
+  template: string
+  data: Record<string, unknown>
+}
+
+export interface RenderedMail {
+  subject: string
+  text: string
+  html: string
+}
+
+// the text part and the subject are not HTML: escaping them would show "&amp;" to people. Each
+// environment has its own loader, whose cache keeps templates bound to the environment that compiled them
+const environment = (autoescape: boolean) =>
+  new nunjucks.Environment(new nunjucks.FileSystemLoader(templatesDir), {
+    autoescape,
+    trimBlocks: true,
+    lstripBlocks: true,
+  })
+const textEnv = environment(false)
+const htmlEnv = environment(true)
+
+const templateName = /^[a-z0-9]+(-[a-z0-9]+)*$/
+// one address, nothing a mail header could read as a list or a second line
+const address = /^[^\s@,;<>"()]+@[^\s@,;<>"()]+$/
+
+/** `mail/<template>.en.njk` for English when it exists, else the French `mail/<template>.njk`. */
+function templateFile(template: string, locale: Locale): string {
+  if (!templateName.test(template)) throw new Error(`invalid mail template name "${template}"`)
+  const english = `mail/${template}.en.njk`
+  return locale === 'en' && existsSync(join(templatesDir, english)) ? english : `mail/${template}.njk`
+}
+
+/**
+ * A mail template defines the blocks `subject`, `text` and `html`, and extends the layout given as
+ * `part`: rendered once per part, each layout outputs its own block inside the shared frame
+ * (the tenant's name in the subject, its contact details in both footers).
+ */
+export function renderMail(
+  template: string,
+  locale: Locale,
+  tenant: TenantConfig,
+  data: Record<string, unknown>,
+): RenderedMail {
+  const file = templateFile(template, locale)
+  const context = { ...data, tenant, lang: locale }
+  const render = (env: nunjucks.Environment, part: string) =>
+    env.render(file, { ...context, part: `mail/layout/${part}.njk` })
+  return {
+    subject: render(textEnv, 'subject').replace(/\s+/g, ' ').trim(),
+    text: `${render(textEnv, 'text')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()}\n`,
+    html: render(htmlEnv, 'html').trim(),
+  }
+}
+
+/** Renders and persists (em.persist, no flush) a mail in the caller's unit of work, so it is committed with the action. */
+export function queueMail(em: Em, tenant: TenantConfig, locale: Locale, mail: MailToQueue): OutboxMail {
+  const recipient = mail.to.trim()
+  if (recipient.length > 254 || !address.test(recipient)) throw new Error('invalid mail recipient')
+  const rendered = renderMail(mail.template, locale, tenant, mail.data)
+  const queued = em.create(OutboxMail, {
+    uuid: randomUUID(),
+    recipient,
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    template: mail.template,
+    status: MailStatus.pending,
+    attempts: 0,
+    nextAttemptAt: new Date(),
+  })
+  em.persist(queued)
+  return queued
+}

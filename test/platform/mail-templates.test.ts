@@ -1,0 +1,114 @@
+import t from 'tap'
+import { MailStatus, OutboxMail } from '../../src/platform/mail/entities.ts'
+import { queueMail, renderMail } from '../../src/platform/mail/outbox.ts'
+import { schemaFor } from '../../src/platform/tenancy/registry.ts'
+import type { TenantConfig } from '../../src/platform/tenancy/tenant-config.ts'
+import { build, html } from '../helpers/build.ts'
+
+const tenant = {
+  slug: 'limonest',
+  name: 'Conservatoire Municipal de Limonest',
+  locale: 'fr',
+  timezone: 'Europe/Paris',
+  contact: { email: 'conservatoire@limonest.fr', phone: '04 78 35 00 00' },
+  establishments: [{ code: 'limonest', name: 'Limonest' }],
+  passwordPolicy: { rule: 'default', maxLength: 128 },
+} satisfies TenantConfig
+
+const link = 'https://limonest.tutti.example/mot-de-passe/nouveau?jeton=abc&retour=1'
+const account = { displayName: 'Zoé Martin', identifiant: 'zoe.martin' }
+const samples = {
+  'password-reset': {
+    data: { ...account, link, expiresAt: '22/11/2026 à 14:30' },
+    subject: 'Réinitialisation de votre mot de passe',
+    says: [
+      'valable 30 minutes, jusqu’au 22/11/2026 à 14:30',
+      'ne sert qu’une fois',
+      'continue de fonctionner',
+    ],
+  },
+  invitation: {
+    data: { ...account, link, expiresAt: '29/11/2026 à 14:30' },
+    subject: 'Votre accès au portail',
+    says: ['Votre identifiant : zoe.martin', 'valable 7 jours, jusqu’au 29/11/2026 à 14:30'],
+  },
+  'password-changed': {
+    data: { ...account, changedAt: '22/11/2026 à 14:30' },
+    subject: 'Votre mot de passe a été modifié',
+    says: ['modifié le 22/11/2026 à 14:30', 'Si ce n’est pas vous, contactez sans attendre le conservatoire'],
+  },
+}
+
+t.test(
+  'each mail: French subject with the tenant’s name, text and HTML, contact in the footer',
+  async (t) => {
+    for (const [template, sample] of Object.entries(samples)) {
+      const mail = renderMail(template, 'fr', tenant, sample.data)
+      t.equal(mail.subject, `[${tenant.name}] ${sample.subject}`, template)
+      t.match(mail.text, 'Bonjour Zoé Martin,')
+      for (const sentence of sample.says) t.match(mail.text, sentence, `${template}: ${sentence}`)
+      t.match(mail.text, `-- \n${tenant.name}\nconservatoire@limonest.fr · 04 78 35 00 00\n`)
+      t.notMatch(mail.text, /undefined|<\/?[a-z]/, 'plain text')
+      const page = html(mail.html)
+      t.equal(page.querySelector('html')?.getAttribute('lang'), 'fr')
+      t.match(page.text, tenant.name)
+      t.ok(page.querySelector('a[href="mailto:conservatoire@limonest.fr"]'))
+      t.match(page.text, '04 78 35 00 00')
+      if ('link' in sample.data) {
+        t.match(mail.text, `\n${link}\n`, 'the link alone on its line')
+        t.ok(page.querySelector(`a[href="${link}"]`), 'a button to the link')
+      }
+    }
+  },
+)
+
+t.test('English when asked for and written', async (t) => {
+  const mail = renderMail('password-reset', 'en', tenant, samples['password-reset'].data)
+  t.equal(mail.subject, `[${tenant.name}] Resetting your password`)
+  t.match(mail.text, 'Hello Zoé Martin,')
+  t.match(mail.text, 'To write to us, simply reply to it.')
+  t.equal(html(mail.html).querySelector('html')?.getAttribute('lang'), 'en')
+})
+
+t.test('what people typed is escaped in the HTML part and left as is in the text part', async (t) => {
+  const data = { ...samples['password-changed'].data, displayName: 'Zoé <b>Martin</b> & fils' }
+  const mail = renderMail('password-changed', 'fr', tenant, data)
+  t.match(mail.text, 'Bonjour Zoé <b>Martin</b> & fils,')
+  t.match(mail.html, 'Bonjour Zoé &lt;b&gt;Martin&lt;/b&gt; &amp; fils,')
+  t.notOk(html(mail.html).querySelector('b'))
+})
+
+t.test('queueMail adds a pending mail to the caller’s unit of work, committed by its flush', async (t) => {
+  const { app, tenants } = await build(t)
+  const config = tenants[0]!
+  const em = app.orm.em.fork({ schema: schemaFor(config.slug) })
+  const mail = queueMail(em, config, 'fr', {
+    to: ' famille@example.fr ',
+    template: 'password-reset',
+    data: samples['password-reset'].data,
+  })
+  t.equal(await app.orm.em.fork({ schema: schemaFor(config.slug) }).count(OutboxMail, {}), 0, 'not yet')
+  await em.flush()
+  const stored = await app.orm.em.fork({ schema: schemaFor(config.slug) }).findOneOrFail(OutboxMail, {
+    uuid: mail.uuid,
+  })
+  t.equal(stored.recipient, 'famille@example.fr')
+  t.equal(stored.status, MailStatus.pending)
+  t.equal(stored.attempts, 0)
+  t.equal(stored.template, 'password-reset')
+  t.equal(stored.subject, `[${config.name}] Réinitialisation de votre mot de passe`)
+  t.ok(stored.nextAttemptAt.getTime() <= Date.now())
+
+  t.test('a recipient that is not one address is refused', async (t) => {
+    for (const to of ['a@example.fr, b@example.fr', 'a@example.fr\nBcc: b@example.fr', 'personne', '']) {
+      t.throws(() => queueMail(em, config, 'fr', { to, template: 'invitation', data: {} }), /recipient/, to)
+    }
+  })
+
+  t.test('a template name cannot leave templates/mail', async (t) => {
+    t.throws(
+      () => queueMail(em, config, 'fr', { to: 'a@example.fr', template: '../layout', data: {} }),
+      /template name/,
+    )
+  })
+})
