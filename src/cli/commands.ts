@@ -112,7 +112,8 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         if (!values.all && !(await tenantRows(orm)).some((r) => r.slug === arg)) {
           return fail(io, `tenant ${arg} is not provisioned: run tenant create ${arg}`)
         }
-        const results = await migrateTenants(orm, slugs, io.out)
+        // the embedded PGlite is one session: its tenants migrate one at a time
+        const results = await migrateTenants(orm, slugs, io.out, config.database.kind === 'postgres' ? 4 : 1)
         const failures = results.filter((r) => r.error)
         const applied = results.filter((r) => r.applied.length > 0).length
         io.out(

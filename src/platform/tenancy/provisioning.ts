@@ -22,16 +22,15 @@ export async function tenantRows(orm: Orm): Promise<TenantRow[]> {
 export async function createTenant(orm: Orm, config: TenantConfig): Promise<string[]> {
   const schema = schemaFor(config.slug)
   const em = orm.em.fork()
+  await em.execute(`create schema if not exists "${schema}"`)
+  const applied = await migrateSchema(orm, 'tenant', schema)
+  // the row goes in last: servers route to a tenant only once its schema is complete
   await em.upsert(
     TenantRow,
     { slug: config.slug, name: config.name, status: TenantStatus.active },
-    {
-      onConflictFields: ['slug'],
-      onConflictMergeFields: ['name'],
-    },
+    { onConflictFields: ['slug'], onConflictMergeFields: ['name'] },
   )
-  await em.execute(`create schema if not exists "${schema}"`)
-  return migrateSchema(orm, 'tenant', schema)
+  return applied
 }
 
 /** Migrates a provisioned tenant; its schema is created only by createTenant, never here. */
@@ -65,26 +64,34 @@ export interface MigrationReport {
 }
 
 /**
- * Migrates the given tenants one after the other, reporting each as `[i/n tenant_x] …`; a failure
- * is reported and the run goes on with the next tenant.
+ * Migrates the given tenants, `concurrency` at a time, reporting each as `[i/n tenant_x] …`; a
+ * failure is reported and the run goes on with the other tenants.
  */
 export async function migrateTenants(
   orm: Orm,
   slugs: string[],
   report: (line: string) => void,
+  concurrency = 1,
 ): Promise<MigrationReport[]> {
-  const results: MigrationReport[] = []
-  for (const [i, slug] of slugs.entries()) {
-    const prefix = `[${i + 1}/${slugs.length} ${schemaFor(slug)}]`
-    try {
-      const applied = await migrateTenant(orm, slug)
-      report(`${prefix} ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`)
-      results.push({ slug, applied })
-    } catch (error) {
-      report(`${prefix} FAILED: ${(error as Error).message}`)
-      results.push({ slug, applied: [], error: error as Error })
+  const results: MigrationReport[] = new Array(slugs.length)
+  let next = 0
+  // each schema takes its own advisory lock, so several can migrate at once on a real server
+  const worker = async () => {
+    while (next < slugs.length) {
+      const i = next++
+      const slug = slugs[i]!
+      const prefix = `[${i + 1}/${slugs.length} ${schemaFor(slug)}]`
+      try {
+        const applied = await migrateTenant(orm, slug)
+        report(`${prefix} ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`)
+        results[i] = { slug, applied }
+      } catch (error) {
+        report(`${prefix} FAILED: ${(error as Error).message}`)
+        results[i] = { slug, applied: [], error: error as Error }
+      }
     }
   }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
   return results
 }
 

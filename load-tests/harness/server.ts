@@ -1,0 +1,150 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { createServer } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** Every process the harness started, so a failure or Ctrl-C still stops them. */
+export const running = new Set<ChildProcess>()
+
+/**
+ * Children are spawned `detached`, in a process group of their own: a signal to the group also
+ * reaches what they started themselves (npm's shell and node).
+ */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal)
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+export interface Response {
+  status: number
+  body: string
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+
+/** One GET on loopback with a chosen Host header. */
+export function get(port: number, path: string, host: string, timeoutMs = 5_000): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host }, agent, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        )
+        res.on('error', reject)
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** VmRSS (now) and VmHWM (peak) of a process, in bytes. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+  return { rss: kb('VmRSS') * 1024, peak: kb('VmHWM') * 1024 }
+}
+
+let ticksPerSecond: number | undefined
+
+/** CPU time (user + system) a process has used so far, in ms; to tell its cost from the machine's noise. */
+export function cpuTimeOf(pid: number): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  // the command name, field 2, is in parentheses and may hold spaces: count fields after its ')'
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])]
+  return ((utime + stime) * 1000) / ticksPerSecond
+}
+
+export interface Server {
+  child: ChildProcess
+  port: number
+  /** From spawn to the first 200 of GET /readyz. */
+  bootMs: number
+  stop(): Promise<void>
+}
+
+export interface ServerOptions {
+  root: string
+  env: NodeJS.ProcessEnv
+  port: number
+  logFile: string
+  bootTimeoutMs: number
+}
+
+/** Spawns `node src/main.ts` and polls /readyz until it answers 200. */
+export async function startServer(options: ServerOptions): Promise<Server> {
+  const log = createWriteStream(options.logFile, { flags: 'a' })
+  const start = performance.now()
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: options.root,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  running.add(child)
+  child.stdout?.pipe(log)
+  child.stderr?.pipe(log)
+  let exited: string | undefined
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = `exited with ${signal ?? code}`
+      running.delete(child)
+      resolve()
+    }),
+  )
+  const stop = async () => {
+    if (exited === undefined) {
+      killGroup(child, 'SIGTERM')
+      const killer = setTimeout(() => killGroup(child, 'SIGKILL'), 15_000)
+      await exit
+      clearTimeout(killer)
+    }
+    log.end()
+  }
+
+  while (true) {
+    if (exited !== undefined) throw new Error(`server ${exited} before being ready (see ${options.logFile})`)
+    if (performance.now() - start > options.bootTimeoutMs) {
+      await stop()
+      throw new Error(`server not ready after ${options.bootTimeoutMs} ms (see ${options.logFile})`)
+    }
+    try {
+      const res = await get(options.port, '/readyz', `127.0.0.1:${options.port}`, 1_000)
+      if (res.status === 200) break
+    } catch {
+      // not listening yet
+    }
+    await sleep(10)
+  }
+  return { child, port: options.port, bootMs: performance.now() - start, stop }
+}
+
+/** Closes the keep-alive sockets of the checks, so nothing keeps the harness alive. */
+export function closeAgent(): void {
+  agent.destroy()
+}
