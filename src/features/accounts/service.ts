@@ -66,29 +66,20 @@ function until(date: Date, tenant: TenantConfig, locale: Locale): string {
   })
 }
 
-async function issueToken(em: Em, account: Account, purpose: keyof typeof TokenPurpose, lifetimeMs: number) {
+/** Creates a single-use link for the account (only its hash is stored) and queues the mail carrying it. */
+function mailLink(
+  em: Em,
+  context: MailContext,
+  account: Account,
+  purpose: keyof typeof TokenPurpose,
+  lifetimeMs: number,
+) {
   const token = randomToken()
   const expiresAt = new Date(Date.now() + lifetimeMs)
   em.create(PasswordToken, { tokenHash: sha256(token), account, purpose, expiresAt })
-  return { token, expiresAt }
-}
-
-/**
- * "Mot de passe perdu": when the identifiant and the e-mail match, a single-use link valid 30
- * minutes is mailed. The caller answers the same thing either way; the password is left as it is.
- */
-export async function requestReset(
-  em: Em,
-  context: MailContext & { t?: Translate },
-  identifiant: string,
-  email: string,
-) {
-  const account = await em.findOne(Account, { identifiant: normalizeIdentifiant(identifiant) })
-  if (!account || account.disabled || account.email.toLowerCase() !== email.trim().toLowerCase()) return false
-  const { token, expiresAt } = await issueToken(em, account, TokenPurpose.reset, resetLifetimeMs)
   queueMail(em, context.tenant, context.locale, {
     to: account.email,
-    template: 'password-reset',
+    template: purpose === TokenPurpose.reset ? 'password-reset' : 'invitation',
     data: {
       displayName: account.displayName,
       identifiant: account.identifiant,
@@ -96,6 +87,16 @@ export async function requestReset(
       expiresAt: until(expiresAt, context.tenant, context.locale),
     },
   })
+}
+
+/**
+ * "Mot de passe perdu": when the identifiant and the e-mail match, a single-use link valid 30
+ * minutes is mailed. The caller answers the same thing either way; the password is left as it is.
+ */
+export async function requestReset(em: Em, context: MailContext, identifiant: string, email: string) {
+  const account = await em.findOne(Account, { identifiant: normalizeIdentifiant(identifiant) })
+  if (!account || account.disabled || account.email.toLowerCase() !== email.trim().toLowerCase()) return false
+  mailLink(em, context, account, TokenPurpose.reset, resetLifetimeMs)
   await em.flush()
   return true
 }
@@ -218,17 +219,7 @@ export async function invite(em: Em, context: MailContext, invitation: Invitatio
     displayName: invitation.displayName.trim(),
     passwordHash: null,
   })
-  const { token, expiresAt } = await issueToken(em, account, TokenPurpose.invitation, invitationLifetimeMs)
-  queueMail(em, context.tenant, context.locale, {
-    to: account.email,
-    template: 'invitation',
-    data: {
-      displayName: account.displayName,
-      identifiant,
-      link: `${context.baseUrl}/mot-de-passe/nouveau?jeton=${token}`,
-      expiresAt: until(expiresAt, context.tenant, context.locale),
-    },
-  })
+  mailLink(em, context, account, TokenPurpose.invitation, invitationLifetimeMs)
   await em.flush()
   return account
 }
