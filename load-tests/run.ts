@@ -5,17 +5,25 @@
  *   npm run bench                       # 1,000 tenants, 10 connections, 3 s warm-up + 15 s measured
  *   TENANTS=20 npm run bench            # a quick run
  *   npm run bench -- --tenants 20 --duration 5
+ *   npm run bench -- sign-in            # the sign-in scenario instead: see sign-in.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
  */
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os'
-import { delimiter, join, resolve } from 'node:path'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
+import {
+  describeMachine,
+  integer,
+  loadAverage,
+  print,
+  productionEnv as productionSettings,
+  root,
+  scratch,
+} from './harness/common.ts'
 import {
   checkHomes,
   homeLoad,
@@ -25,13 +33,7 @@ import {
   type PageCheck,
   sample,
 } from './harness/load.ts'
-import {
-  catalogFigures,
-  databaseUrl,
-  dropDatabase,
-  recreateDatabase,
-  serverVersion,
-} from './harness/postgres.ts'
+import { catalogFigures, databaseUrl, recreateDatabase } from './harness/postgres.ts'
 import {
   type Boot,
   evaluateTargets,
@@ -43,19 +45,20 @@ import {
   summaryLine,
   targetLines,
 } from './harness/report.ts'
-import {
-  closeAgent,
-  freePort,
-  killGroup,
-  memoryOf,
-  running,
-  type Server,
-  startServer,
-} from './harness/server.ts'
+import { freePort, killGroup, memoryOf, running, type Server, startServer } from './harness/server.ts'
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
+import { signInBenchmark } from './sign-in.ts'
 
-const root = resolve(import.meta.dirname, '..')
+// `npm run bench -- sign-in [options]`: the sign-in scenario, with its own options
+const scenario = process.argv[2]
+if (scenario === 'sign-in') process.exit(await signInBenchmark(process.argv.slice(3)))
+if (scenario !== undefined && !scenario.startsWith('-')) {
+  process.stderr.write(
+    `unknown scenario "${scenario}": npm run bench (foundation) or npm run bench -- sign-in\n`,
+  )
+  process.exit(2)
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -73,6 +76,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(`Usage: npm run bench [-- options]   (each option also read from the environment)
+       npm run bench -- sign-in [options]   the sign-in scenario (npm run bench -- sign-in --help)
 
   --tenants N       TENANTS      tenants to provision and serve (default 1000)
   --connections N   CONNECTIONS  autocannon connections (default 10)
@@ -84,15 +88,6 @@ if (args.help) {
   --out FILE        BENCH_OUT    JSON results (default load-tests/results/foundation-<date>.json)
 `)
   process.exit(0)
-}
-
-function integer(name: string, arg: string | undefined, env: string | undefined, fallback: number): number {
-  const raw = arg ?? env
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer (got ${raw})`)
-  return value
 }
 
 const options = {
@@ -120,49 +115,19 @@ const outFile = resolve(
 )
 
 const databases = { one: 'tutti_bench_one', all: 'tutti_bench' }
-const tmp = mkdtempSync(join(tmpdir(), 'tutti-bench-'))
+const work = scratch(options.pgUrl, Object.values(databases), 'tutti-bench-')
+const tmp = work.dir
 const dirs = { one: join(tmp, 'tenants-one'), all: join(tmp, 'tenants-all'), data: join(tmp, 'data') }
 mkdirSync(dirs.data)
 
-let cleaned = false
-async function cleanup(): Promise<void> {
-  if (cleaned) return
-  cleaned = true
-  for (const child of running) killGroup(child, 'SIGKILL')
-  closeAgent()
-  for (const name of Object.values(databases)) {
-    try {
-      dropDatabase(options.pgUrl, name)
-    } catch (error) {
-      process.stderr.write(`could not drop database ${name}: ${(error as Error).message}\n`)
-    }
-  }
-  rmSync(tmp, { recursive: true, force: true })
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: cleaning up\n`)
-    void cleanup().finally(() => process.exit(130))
-  })
-}
-
-const print = (line = '') => process.stdout.write(`${line}\n`)
-
 /** The environment of the spawned processes: the production settings, nothing inherited but PATH and HOME. */
 function productionEnv(which: 'one' | 'all', port?: number): NodeJS.ProcessEnv {
-  return {
-    PATH: [join(root, 'node_modules/.bin'), process.env.PATH].join(delimiter),
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    SESSION_SECRET: randomBytes(32).toString('base64url'),
-    DATABASE_URL: databaseUrl(options.pgUrl, databases[which]),
-    TENANTS_DIR: dirs[which],
-    DATA_DIR: dirs.data,
-    PLATFORM_DOMAIN: 'localhost',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    ...(port ? { PORT: String(port) } : {}),
-  }
+  return productionSettings({
+    databaseUrl: databaseUrl(options.pgUrl, databases[which]),
+    tenantsDir: dirs[which],
+    dataDir: dirs.data,
+    port,
+  })
 }
 
 interface Booted {
@@ -307,25 +272,9 @@ function serverJson(x: ServerFigures) {
   }
 }
 
-/** 1, 5 and 15 minutes. */
-function loadAverage(): number[] {
-  return loadavg().map((v) => round(v, 2))
-}
-
-function cpuModel(): string {
-  return /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown'
-}
-
 async function main(): Promise<number> {
   const startedAt = new Date()
-  const machine = {
-    cpus: availableParallelism(),
-    cpuModel: cpuModel(),
-    memoryGiB: round(totalmem() / 1024 ** 3, 1),
-    node: process.version,
-    postgres: serverVersion(options.pgUrl),
-    loadAverageAtStart: loadAverage(),
-  }
+  const machine = describeMachine(options.pgUrl)
   print(`Tutti foundation benchmark, ${startedAt.toISOString()}`)
   print(
     `  ${machine.cpus} CPU(s) ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Postgres ${machine.postgres}`,
@@ -446,6 +395,6 @@ try {
     }
   }
 } finally {
-  await cleanup()
+  await work.cleanup()
 }
 process.exit(exitCode)

@@ -47,7 +47,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return logger.child({ ...bindings, tenant }, opts)
     },
     routerOptions: { constraints: { site: siteConstraint(registry) } },
-    trustProxy: config.env === 'production',
+    // only the proxies named here may say who the client is: X-Forwarded-For is client-written otherwise
+    // (the union is valid; Fastify's overloads only resolve on one of its members)
+    trustProxy: config.trustProxy as boolean,
     requestTimeout: 30_000,
     return503OnClosing: true,
   })

@@ -11,6 +11,13 @@ declare module 'autocannon' {
 
   export interface Request extends RequestParams {
     setupRequest?: (request: RequestParams & Record<string, unknown>, context: object) => RequestParams
+    /** Called with each response, before the instance's 'response' event for the same response. */
+    onResponse?: (
+      status: number,
+      body: string,
+      context: object,
+      headers: Record<string, string | string[]>,
+    ) => void
   }
 
   export interface Options {

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, readFileSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
+import { Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -35,29 +35,59 @@ export function freePort(): Promise<number> {
 
 export interface Response {
   status: number
+  headers: IncomingHttpHeaders
   body: string
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
-/** One GET on loopback with a chosen Host header. */
-export function get(port: number, path: string, host: string, timeoutMs = 5_000): Promise<Response> {
+export interface SendOptions {
+  method?: string
+  path: string
+  host: string
+  headers?: Record<string, string>
+  body?: string
+  timeoutMs?: number
+}
+
+/** One request on loopback with a chosen Host header, one at a time over a keep-alive socket. */
+export function send(port: number, options: SendOptions): Promise<Response> {
+  const { path, body } = options
+  const headers: OutgoingHttpHeaders = { ...options.headers, host: options.host }
+  if (body !== undefined) headers['content-length'] = Buffer.byteLength(body)
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, headers: { host }, agent, timeout: timeoutMs },
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path,
+        headers,
+        agent,
+        timeout: options.timeoutMs ?? 5_000,
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
         )
         res.on('error', reject)
       },
     )
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)))
+    req.on('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${path} timed out`)))
     req.on('error', reject)
-    req.end()
+    req.end(body)
   })
+}
+
+/** One GET on loopback with a chosen Host header. */
+export function get(port: number, path: string, host: string, timeoutMs = 5_000): Promise<Response> {
+  return send(port, { path, host, timeoutMs })
 }
 
 /** VmRSS (now) and VmHWM (peak) of a process, in bytes. */
@@ -70,14 +100,58 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
 
 let ticksPerSecond: number | undefined
 
-/** CPU time (user + system) a process has used so far, in ms; to tell its cost from the machine's noise. */
-export function cpuTimeOf(pid: number): number {
+/** CPU time (user + system) in ms of a /proc/…/stat file: a process' (all its threads) or one thread's. */
+function cpuTimeIn(statFile: string): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
   // the command name, field 2, is in parentheses and may hold spaces: count fields after its ')'
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const stat = readFileSync(statFile, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const [utime, stime] = [Number(fields[11]), Number(fields[12])]
   return ((utime + stime) * 1000) / ticksPerSecond
+}
+
+/** CPU time (user + system) a process has used so far, in ms; to tell its cost from the machine's noise. */
+export function cpuTimeOf(pid: number): number {
+  return cpuTimeIn(`/proc/${pid}/stat`)
+}
+
+/** CPU time the whole machine has spent busy so far (every core, every process), in ms, from /proc/stat. */
+export function machineCpuMs(): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  // cpu  user nice system idle iowait irq softirq steal …
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number)
+  const busy = [user, nice, system, irq, softirq, steal].reduce<number>((a, b) => a + (b ?? 0), 0)
+  return (busy * 1000) / ticksPerSecond
+}
+
+export interface ThreadCpu {
+  /** The whole process, as cpuTimeOf. */
+  total: number
+  /** The main thread: JavaScript, the event loop, HTTP parsing, templates, the database driver. */
+  main: number
+  /** libuv's pool (threads named libuv-worker): file system, and native work such as argon2 hashing. */
+  pool: number
+}
+
+/** cpuTimeOf split by thread, in ms; the rest of total is V8's helpers (GC, compiler) and exited threads. */
+export function threadCpuOf(pid: number): ThreadCpu {
+  let main = 0
+  let pool = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ms = cpuTimeIn(`/proc/${pid}/task/${tid}/stat`)
+      if (Number(tid) === pid) main += ms
+      else if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'libuv-worker') pool += ms
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return { total: cpuTimeOf(pid), main, pool }
 }
 
 export interface Server {

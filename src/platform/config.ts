@@ -17,6 +17,8 @@ export interface Config {
   sessionSecret: string
   smtpUrl: string | undefined
   logLevel: string
+  /** Fastify's trustProxy: which proxies may set X-Forwarded-For (the client address of attempt limits). */
+  trustProxy: boolean | number | string
 }
 
 export const ConfigError = createError('TUTTI_CONFIG_INVALID', 'Invalid environment:\n%s')
@@ -38,6 +40,11 @@ const envSchema = {
     SESSION_SECRET: { type: 'string', minLength: 32 },
     SMTP_URL: { type: 'string', pattern: '^smtps?://' },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    TRUST_PROXY: {
+      type: 'string',
+      pattern: '^(false|true|\\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
+      default: 'false',
+    },
   },
 } as const
 
@@ -52,6 +59,7 @@ const expectations: Record<string, string> = {
   SESSION_SECRET: 'at least 32 characters',
   SMTP_URL: 'an smtp:// or smtps:// URL',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  TRUST_PROXY: 'false, true, a number of proxy hops, or proxy addresses/CIDRs separated by commas',
 }
 
 const validateEnv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile(envSchema)
@@ -91,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: (values.SESSION_SECRET as string | undefined) ?? keptSecret(dataDir),
     smtpUrl: values.SMTP_URL as string | undefined,
     logLevel: values.LOG_LEVEL as string,
+    trustProxy: parseTrustProxy(values.TRUST_PROXY as string),
   }
 }
 
@@ -105,4 +114,10 @@ function keptSecret(dataDir: string): string {
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
     return secret
   }
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'false') return false
+  if (value === 'true') return true
+  return /^\d+$/.test(value) ? Number(value) : value
 }

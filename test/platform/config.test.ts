@@ -191,3 +191,16 @@ t.test('the committed field reference matches the schema', async (t) => {
   t.equal(committed, tenantSchemaReference(), 'run: npm run tutti -- config docs')
   t.match(committed, '| `periods.reenrolment.closes` |')
 })
+
+t.test('TRUST_PROXY names the proxies allowed to say who the client is', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
+  t.equal(loadConfig({ DATA_DIR: dataDir }).trustProxy, false, 'X-Forwarded-For is ignored by default')
+  t.equal(
+    loadConfig({ DATA_DIR: dataDir, TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).trustProxy,
+    '10.0.0.0/8,127.0.0.1',
+  )
+  t.equal(loadConfig({ DATA_DIR: dataDir, TRUST_PROXY: '1' }).trustProxy, 1)
+  t.throws(() => loadConfig({ TRUST_PROXY: 'everyone' }), {
+    message: /TRUST_PROXY must be false, true, a number of proxy hops/,
+  })
+})
