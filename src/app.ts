@@ -12,6 +12,7 @@ import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import family from './features/family/routes.ts'
 import portal from './features/portal/routes.ts'
+import sas from './features/sas/routes.ts'
 import staff from './features/staff/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
@@ -68,5 +69,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(family)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(sas)
   return app
 }

@@ -1,7 +1,9 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
+import { ChangeRequest } from './features/sas/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
+import { AuditEvent } from './platform/audit/entities.ts'
 import { Account, PasswordToken, Session } from './platform/auth/entities.ts'
 import { TenantEntity } from './platform/db/base-entity.ts'
 import { OutboxMail } from './platform/mail/entities.ts'
@@ -26,6 +28,8 @@ export const tenantEntities: EntitySchema[] = [
   Enrolment,
   Evaluation,
   Absence,
+  ChangeRequest,
+  AuditEvent,
 ] as never
 
 export const allEntities = [...platformEntities, ...tenantEntities]

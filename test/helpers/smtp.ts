@@ -58,7 +58,8 @@ export function parseMail(raw: string): ParsedMail {
     )
   return {
     headers,
-    subject: word(headers.get('subject') ?? '').replace(/\?=\s+=\?/g, ''),
+    // whitespace between two encoded words is folding, not text (RFC 2047 §6.2)
+    subject: word((headers.get('subject') ?? '').replace(/\?=\s+=\?/g, '?==?')),
     to: headers.get('to') ?? '',
     text: parts.find((p) => p.type.startsWith('text/plain'))?.body ?? '',
     html: parts.find((p) => p.type.startsWith('text/html'))?.body ?? '',

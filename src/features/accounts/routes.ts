@@ -1,8 +1,10 @@
+import { requestOrigin } from '../../platform/http/origin.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Role } from '../../platform/auth/entities.ts'
 import { describePolicy } from '../../platform/auth/password-policy.ts'
 import { signInPaths } from '../../platform/auth/plugin.ts'
 import { attemptLimits } from '../../platform/http/attempt-limits.ts'
+import { ValidationFailed } from '../../platform/http/errors.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { localPath } from '../portal/service.ts'
 import {
@@ -12,7 +14,6 @@ import {
   requestReset,
   setPasswordWithToken,
   tokenAccount,
-  ValidationFailed,
 } from './service.ts'
 
 interface Portal {
@@ -41,11 +42,6 @@ const form = (properties: Record<string, unknown>) => ({
 type Body<T extends string> = Partial<Record<T, string>>
 
 const fifteenMinutes = 15 * 60_000
-
-/** Origin of this request's portal, for links in mails: the host the person is using. */
-function origin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.headers.host}`
-}
 
 export default async function accounts(app: FastifyInstance) {
   const tenantOnly = { site: 'tenant' }
@@ -143,7 +139,7 @@ export default async function accounts(app: FastifyInstance) {
       }
       const queued = await requestReset(
         request.em,
-        { tenant: request.tenant!.config, locale: request.locale, baseUrl: origin(request) },
+        { tenant: request.tenant!.config, locale: request.locale, baseUrl: requestOrigin(request) },
         identifiant,
         email,
       )
@@ -245,7 +241,12 @@ export default async function accounts(app: FastifyInstance) {
       try {
         await changePassword(
           request.em,
-          { tenant: request.tenant!.config, locale: request.locale, baseUrl: origin(request), t: request.t },
+          {
+            tenant: request.tenant!.config,
+            locale: request.locale,
+            baseUrl: requestOrigin(request),
+            t: request.t,
+          },
           request.account!,
           app.sessionId(request),
           {

@@ -3,6 +3,7 @@ import { checkPassword, describeProblem } from '../../platform/auth/password-pol
 import { hashPassword, needsRehash, spendVerifyTime, verifyPassword } from '../../platform/auth/passwords.ts'
 import { closeAccountSessions, randomToken, sha256 } from '../../platform/auth/sessions.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
@@ -10,15 +11,6 @@ import { type Locale, type Translate, translator } from '../../platform/views/i1
 
 export const resetLifetimeMs = 30 * 60_000
 export const invitationLifetimeMs = 7 * 24 * 3_600_000
-
-/** Per-field messages of a refused form, keyed by the field's name. */
-export class ValidationFailed extends Error {
-  readonly fields: Record<string, string>
-  constructor(fields: Record<string, string>) {
-    super('validation failed')
-    this.fields = fields
-  }
-}
 
 export function normalizeIdentifiant(identifiant: string): string {
   return identifiant.trim().toLowerCase()

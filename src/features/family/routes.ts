@@ -1,17 +1,154 @@
-import type { FastifyInstance } from 'fastify'
-import { guardianOf, pupilsOf } from './service.ts'
+import { requestOrigin } from '../../platform/http/origin.ts'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { MessageKey } from '../../platform/views/i18n.ts'
+import { ValidationFailed } from '../../platform/http/errors.ts'
+import { displayValue, pendingChange, pendingForFamily, proposeChange } from '../sas/service.ts'
+import type { Guardian } from './entities.ts'
+import {
+  checkGuardianForm,
+  familyGuardian,
+  familyOf,
+  fullName,
+  guardianFields,
+  guardianOf,
+  guardiansOf,
+  guardianValues,
+  mandatoryFields,
+  pupilsOf,
+} from './service.ts'
+
+type FormBody = Record<string, string | undefined>
+
+const outcomes = {
+  proposed: 'famille.saved',
+  replaced: 'famille.saved',
+  unchanged: 'famille.unchanged',
+  withdrawn: 'famille.withdrawn',
+} as const satisfies Record<string, MessageKey>
+
+const fieldSchema = Object.fromEntries(
+  guardianFields.map((f) => [f.name, { type: 'string', maxLength: 1000 }]),
+)
 
 export default async function family(app: FastifyInstance) {
-  app.get(
-    '/accueil',
-    { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') },
+  const familyOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') }
+
+  app.get('/accueil', familyOnly, async (request, reply) => {
+    const guardian = await guardianOf(request.em, request.account!)
+    const pupils = guardian ? await pupilsOf(request.em, guardian.family) : []
+    const pending = guardian ? await pendingForFamily(request.em, guardian.family, request.t) : []
+    const name = guardian
+      ? [guardian.civility, guardian.firstName, guardian.lastName].filter(Boolean).join(' ')
+      : request.account!.displayName
+    return reply.view('family/home', { title: request.t('nav.home'), name, pupils, pending })
+  })
+
+  /**
+   * The Famille page for one guardian: the validated values with the pending proposal laid over
+   * them (✓ on each proposed field), or, after a refused submission, exactly what was typed.
+   */
+  const render = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    guardian: Guardian,
+    submitted?: { input: FormBody; errors: Record<string, string> },
+  ) => {
+    const { em, t } = request
+    const family = guardian.family
+    const validated = guardianValues(guardian)
+    const pending = await pendingChange(em, { type: 'guardian', id: guardian.id })
+    const mandatory = mandatoryFields(request.tenant!.config.fields?.guardian)
+    const fields = Object.fromEntries(
+      guardianFields.map((field) => {
+        const change = pending?.changes[field.name]
+        const shown = submitted
+          ? (submitted.input[field.name] ?? '')
+          : ((change ? change.after : validated[field.name]) ?? '')
+        return [
+          field.name,
+          {
+            ...field,
+            label: t(`identity.${field.name}` as MessageKey),
+            value: shown,
+            required: mandatory.has(field.name),
+            modified: Boolean(change),
+            validated: change ? displayValue(field.name, change.before, t) : '',
+            choices: field.choices && [
+              ...field.choices.map((c) => ({ value: c.value, label: t(c.label) })),
+              // a value from an older record that the list no longer offers stays selectable
+              ...(shown && !field.choices.some((c) => c.value === shown)
+                ? [{ value: shown, label: shown }]
+                : []),
+            ],
+          },
+        ]
+      }),
+    )
+    const notice = (request.query as { enregistre?: keyof typeof outcomes }).enregistre
+    return reply.view('family/famille', {
+      title: t('famille.title'),
+      guardian,
+      guardians: (await guardiansOf(em, family)).map((g) => ({ id: g.id, rank: g.rank, name: fullName(g) })),
+      pupils: await pupilsOf(em, family),
+      fields,
+      pending: Boolean(pending),
+      notice: notice && outcomes[notice] ? t(outcomes[notice]) : '',
+      errors: submitted?.errors,
+    })
+  }
+
+  const noticeQuery = {
+    querystring: {
+      type: 'object',
+      properties: { enregistre: { type: 'string', enum: Object.keys(outcomes) } },
+    },
+  }
+
+  app.get('/famille', { ...familyOnly, schema: noticeQuery }, async (request, reply) => {
+    const [first] = await guardiansOf(request.em, await familyOf(request.em, request.account!))
+    return render(request, reply, first!)
+  })
+
+  app.get<{ Params: { id: number } }>(
+    '/famille/responsables/:id',
+    {
+      ...familyOnly,
+      schema: { ...noticeQuery, params: { type: 'object', properties: { id: { type: 'integer' } } } },
+    },
     async (request, reply) => {
-      const guardian = await guardianOf(request.em, request.account!)
-      const pupils = guardian ? await pupilsOf(request.em, guardian.family) : []
-      const name = guardian
-        ? [guardian.civility, guardian.firstName, guardian.lastName].filter(Boolean).join(' ')
-        : request.account!.displayName
-      return reply.view('family/home', { title: request.t('nav.home'), name, pupils })
+      const family = await familyOf(request.em, request.account!)
+      return render(request, reply, await familyGuardian(request.em, family, request.params.id))
+    },
+  )
+
+  app.post<{ Params: { id: number }; Body: FormBody }>(
+    '/famille/responsables/:id',
+    {
+      ...familyOnly,
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'integer' } } },
+        body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 }, ...fieldSchema } },
+      },
+    },
+    async (request, reply) => {
+      const { em, tenant, t } = request
+      const family = await familyOf(em, request.account!)
+      const guardian = await familyGuardian(em, family, request.params.id)
+      try {
+        const values = checkGuardianForm(guardian, request.body, tenant!.config, t)
+        const { outcome } = await proposeChange(
+          em,
+          { tenant: tenant!.config, locale: request.locale, baseUrl: requestOrigin(request) },
+          request.account!,
+          { type: 'guardian', id: guardian.id },
+          values,
+        )
+        if (outcome === 'proposed' || outcome === 'replaced') app.mail.kick(tenant!.slug)
+        return reply.redirect(`/famille/responsables/${guardian.id}?enregistre=${outcome}`, 303)
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error
+        return render(request, reply.code(400), guardian, { input: request.body, errors: error.fields })
+      }
     },
   )
 }

@@ -1,13 +1,77 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { NotFound } from '../../platform/http/errors.ts'
+import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
+import { zonedParts } from '../../platform/views/dates.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
+import { ValidationFailed } from '../../platform/http/errors.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { type Family, Guardian } from './entities.ts'
+import { checkIdentity, guardianFields, guardianValues, mandatoryFields } from './identity.ts'
+
+export {
+  civilities,
+  familySituations,
+  guardianFields,
+  guardianValues,
+  mandatoryFields,
+  setGuardianValue,
+  socioProfessionalCategories,
+} from './identity.ts'
 
 /** The guardian a family account belongs to, with their family; undefined if none is linked. */
 export async function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
   return (await em.findOne(Guardian, { account }, { populate: ['family'] })) ?? undefined
 }
 
+/** The family a signed-in family account may act for; a family account without a guardian acts for none. */
+export async function familyOf(em: Em, account: Account): Promise<Family> {
+  const guardian = await guardianOf(em, account)
+  if (!guardian) throw new NotFound()
+  return guardian.family
+}
+
 export async function pupilsOf(em: Em, family: Family): Promise<Pupil[]> {
   return em.find(Pupil, { family }, { orderBy: { birthDate: 'asc', firstName: 'asc' } })
+}
+
+export async function guardiansOf(em: Em, family: Family): Promise<Guardian[]> {
+  return em.find(Guardian, { family }, { orderBy: { rank: 'asc' } })
+}
+
+/** One of the family's guardians; another family's id is as unknown as a missing one. */
+export async function familyGuardian(em: Em, family: Family, id: number): Promise<Guardian> {
+  const guardian = await em.findOne(Guardian, { id, family })
+  if (!guardian) throw new NotFound()
+  return guardian
+}
+
+export function fullName(person: { civility?: string | null; firstName: string; lastName: string }): string {
+  return [person.firstName, person.lastName].filter(Boolean).join(' ')
+}
+
+/** Today's date where the conservatoire is, YYYY-MM-DD: a birth date is "in the future" after it. */
+export function tenantToday(tenant: TenantConfig, now = new Date()): string {
+  const { year, month, day } = zonedParts(now, tenant.timezone)
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
+}
+
+/**
+ * The guardian form as the sas takes it: every field normalized (null when blank), or
+ * ValidationFailed with a message per field. Mandatory fields are the tenant's `fields.guardian`.
+ */
+export function checkGuardianForm(
+  guardian: Guardian,
+  input: Record<string, string | undefined>,
+  tenant: TenantConfig,
+  t: Translate,
+): Record<string, string | null> {
+  const { values, errors } = checkIdentity(guardianFields, input, {
+    mandatory: mandatoryFields(tenant.fields?.guardian),
+    current: guardianValues(guardian),
+    today: tenantToday(tenant),
+    t,
+  })
+  if (Object.keys(errors).length > 0) throw new ValidationFailed(errors)
+  return values
 }

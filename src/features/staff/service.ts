@@ -2,17 +2,19 @@ import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import { Family } from '../family/entities.ts'
 import { Pupil } from '../pupils/entities.ts'
+import { pendingCount } from '../sas/service.ts'
 import { Course } from '../teaching/entities.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 
 /** The counts on the staff dashboard. */
 export async function dashboardCounts(em: Em) {
   const year = await currentSchoolYear(em)
-  const [families, pupils, courses, accounts] = await Promise.all([
+  const [families, pupils, courses, accounts, changes] = await Promise.all([
     em.count(Family),
     em.count(Pupil),
     year ? em.count(Course, { schoolYear: year }) : Promise.resolve(0),
     em.count(Account, { disabled: false, passwordHash: { $ne: null } }),
+    pendingCount(em),
   ])
-  return { year: year?.label ?? '', families, pupils, courses, accounts }
+  return { year: year?.label ?? '', families, pupils, courses, accounts, changes }
 }

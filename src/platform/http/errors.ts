@@ -51,3 +51,12 @@ export class TooManyAttempts extends HttpError {
     super(429, 'error.429.title', 'error.429.body')
   }
 }
+
+/** Per-field messages of a refused form, keyed by the field's name. */
+export class ValidationFailed extends Error {
+  readonly fields: Record<string, string>
+  constructor(fields: Record<string, string>) {
+    super('validation failed')
+    this.fields = fields
+  }
+}
