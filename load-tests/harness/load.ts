@@ -73,26 +73,40 @@ export async function homeLoad(options: LoadOptions): Promise<LoadRun> {
   })
   const result: Result = await instance
   const serverCpuMs = cpuTimeOf(options.pid) - cpuBefore
+  return {
+    figures: loadFigures(result, latencies, serverCpuMs, {
+      connections: options.connections,
+      hosts: hosts.length,
+      hostsHit: sent.size,
+    }),
+    latencies,
+    hostsSent: sent,
+  }
+}
+
+/** The figures of one autocannon run: what it sent, how fast, and what it cost the server. */
+export function loadFigures(
+  result: Result,
+  latencies: number[],
+  serverCpuMs: number,
+  shape: { connections: number; hosts: number; hostsHit: number },
+): LoadFigures {
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]))
   const completed = Object.values(statusCodes).reduce((a, b) => a + b, 0)
   return {
-    figures: {
-      connections: options.connections,
-      durationS: result.duration,
-      hosts: hosts.length,
-      requests: completed,
-      reqPerSec: round(completed / result.duration, 1),
-      latencyMs: summarize(latencies),
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      statusCodes,
-      hostsHit: sent.size,
-      serverCpuMs,
-      serverCpuUsPerRequest: round((serverCpuMs * 1000) / completed, 1),
-    },
-    latencies,
-    hostsSent: sent,
+    connections: shape.connections,
+    durationS: result.duration,
+    hosts: shape.hosts,
+    requests: completed,
+    reqPerSec: round(completed / result.duration, 1),
+    latencyMs: summarize(latencies),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    hostsHit: shape.hostsHit,
+    serverCpuMs,
+    serverCpuUsPerRequest: round((serverCpuMs * 1000) / completed, 1),
   }
 }
 

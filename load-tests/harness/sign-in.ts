@@ -1,10 +1,9 @@
 import autocannon, { type Result } from 'autocannon'
 import { parse } from 'node-html-parser'
 import { type CpuShare, cpuWatch } from './common.ts'
-import type { LoadRun } from './load.ts'
+import { type LoadRun, loadFigures } from './load.ts'
 import { psql } from './postgres.ts'
 import { get, send, threadCpuOf } from './server.ts'
-import { round, summarize } from './stats.ts'
 
 /** The family sign-in page and where a family lands after it. */
 export const signInPath = '/connexion'
@@ -247,25 +246,13 @@ export async function signInLoad(options: SignInLoadOptions): Promise<SignInRun>
   const serverCpuMs = cpuAfter.total - cpuBefore.total
   const main = cpuAfter.main - cpuBefore.main
   const pool = cpuAfter.pool - cpuBefore.pool
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]))
-  const completed = Object.values(statusCodes).reduce((a, b) => a + b, 0)
   return {
     kind: form.kind,
-    figures: {
+    figures: loadFigures(result, latencies, serverCpuMs, {
       connections: options.connections,
-      durationS: result.duration,
       hosts: 1,
-      requests: completed,
-      reqPerSec: round(completed / result.duration, 1),
-      latencyMs: summarize(latencies),
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      statusCodes,
       hostsHit: 1,
-      serverCpuMs,
-      serverCpuUsPerRequest: round((serverCpuMs * 1000) / completed, 1),
-    },
+    }),
     latencies,
     hostsSent: new Set([form.host]),
     unexpected,

@@ -110,6 +110,24 @@ t.test('Mot de passe perdu, end to end through a real SMTP server', async (t) =>
     t.equal(fresh.statusCode, 303)
   })
 
+  t.test('a link works only on the host of the tenant that mailed it', async (t) => {
+    const other = await build(t)
+    // the same identifiant and e-mail on both tenants: only the mailing tenant knows the token
+    await createAccount(app, slug, { identifiant: 'famille-dupont', email: 'dupont@example.fr' })
+    await createAccount(other.app, other.tenants[0]!.slug, {
+      identifiant: 'famille-dupont',
+      email: 'dupont@example.fr',
+    })
+    inbox.messages.length = 0
+    await new Browser(app, host()).submit('/mot-de-passe-perdu', '/mot-de-passe-perdu', {
+      identifiant: 'famille-dupont',
+      email: 'dupont@example.fr',
+    })
+    const link = linkIn(await inbox.waitFor(() => true), '/mot-de-passe/nouveau')
+    const elsewhere = await new Browser(other.app, other.host()).get(link.pathname + link.search)
+    t.equal(elsewhere.statusCode, 410, 'the same token means nothing to another tenant')
+  })
+
   t.test('an expired link is refused', async (t) => {
     inbox.messages.length = 0
     await new Browser(app, host()).submit('/mot-de-passe-perdu', '/mot-de-passe-perdu', {
