@@ -11,6 +11,7 @@ import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import family from './features/family/routes.ts'
+import pupils from './features/pupils/routes.ts'
 import portal from './features/portal/routes.ts'
 import sas from './features/sas/routes.ts'
 import staff from './features/staff/routes.ts'
@@ -67,6 +68,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(portal)
   await app.register(accounts)
   await app.register(family)
+  await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
   await app.register(sas)

@@ -1,6 +1,7 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
+import { RepertoireEntry, SchoolEvent } from './features/repertoire/entities.ts'
 import { ChangeRequest } from './features/sas/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
 import { AuditEvent } from './platform/audit/entities.ts'
@@ -28,6 +29,8 @@ export const tenantEntities: EntitySchema[] = [
   Enrolment,
   Evaluation,
   Absence,
+  SchoolEvent,
+  RepertoireEntry,
   ChangeRequest,
   AuditEvent,
 ] as never

@@ -1,5 +1,7 @@
 import { Family, Guardian } from '../features/family/entities.ts'
 import { Pupil } from '../features/pupils/entities.ts'
+import { schoolLevels } from '../features/pupils/identity.ts'
+import { RepertoireEntry, SchoolEvent } from '../features/repertoire/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
 import type { Em, Orm } from '../platform/db/orm.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
@@ -25,6 +27,7 @@ import {
   surnames,
 } from './people.ts'
 import { type Random, random } from './random.ts'
+import { events as eventTemplates, pieces } from './repertoire.ts'
 
 export interface SeedReport {
   slug: string
@@ -41,23 +44,8 @@ const pastYears = 2
  */
 const schoolWeeks = [2, 3, 4, 5, 11, 12, 13, 14, 18, 19, 20, 21, 26, 27, 28]
 
-const schoolLevels = [
-  'Petite section',
-  'Moyenne section',
-  'Grande section',
-  'CP',
-  'CE1',
-  'CE2',
-  'CM1',
-  'CM2',
-  '6e',
-  '5e',
-  '4e',
-  '3e',
-  'Seconde',
-  'Première',
-  'Terminale',
-]
+// by age from 3: petite section … terminale, after "Non scolarisé"
+const levelsByAge = schoolLevels.slice(1, -1).map((level) => level.value)
 
 const kindOfDomain: Record<'music' | 'dance' | 'theatre', CourseKind> = {
   music: 'instrument',
@@ -89,6 +77,8 @@ export async function seedDemo(orm: Orm, configs: TenantConfig[], now = new Date
 interface Year {
   span: SchoolYearSpan
   courses: Map<string, { course: Course; kind: CourseKind }>
+  /** The year's events already held, by the kind of course that performs there. */
+  events: Map<CourseKind, SchoolEvent[]>
 }
 
 interface Context {
@@ -99,6 +89,8 @@ interface Context {
   rng: Random
   /** Draws reports and absences: their number depends on the date, and must not change the people. */
   lessons: Random
+  /** Draws what pupils performed, for the same reason. */
+  stage: Random
   today: string
   current: SchoolYearSpan
   surname: () => string
@@ -122,6 +114,7 @@ function populate(em: Em, config: TenantConfig, today: string): void {
     demo,
     rng,
     lessons,
+    stage: random(`${config.slug}/repertoire`),
     today,
     current: spans[0]!,
     surname: rng.deck(surnames),
@@ -143,6 +136,7 @@ function populate(em: Em, config: TenantConfig, today: string): void {
     return {
       span,
       courses: new Map(demo.courses.map((spec) => [spec.key, createCourse(ctx, spec, schoolYear, teachers)])),
+      events: createEvents(ctx, span, schoolYear),
     }
   })
 
@@ -251,7 +245,7 @@ function createHousehold(
       useGuardianAddress: true,
       phoneMobile: age >= 13 ? phone(rng, '07') : null,
       email: age >= 15 ? email(firstName, surname) : null,
-      schoolLevel: schoolLevels[age - 3] ?? 'Études supérieures',
+      schoolLevel: levelsByAge[age - 3] ?? 'Études supérieures',
       school: schoolOf(demo, age, index),
       imageRights: rng.next() < 0.85,
       exitAuthorization: age >= 10,
@@ -309,9 +303,37 @@ function enrol(ctx: Context, pupil: Pupil, track: Track, years: Year[], pupilInd
       }
       return { enrolment, course: found.course }
     })
+    for (const { enrolment, course } of enrolled) perform(ctx, year, enrolment.pupil, course)
     const absent = y === 0 ? pupilIndex % 3 !== 2 : y === 1 && pupilIndex % 2 === 0
     if (absent && enrolled.length > 0) recordAbsence(ctx, year, rng.pick(enrolled))
   }
+}
+
+/** The year's concerts, auditions and galas held before today, at the conservatoire's main site. */
+function createEvents(
+  ctx: Context,
+  span: SchoolYearSpan,
+  schoolYear: SchoolYear,
+): Map<CourseKind, SchoolEvent[]> {
+  const place = ctx.config.establishments[0]!.name
+  const byKind = new Map<CourseKind, SchoolEvent[]>()
+  for (const template of eventTemplates) {
+    const heldOn = template.date(span)
+    if (heldOn >= ctx.today) continue
+    const event = ctx.em.create(SchoolEvent, { schoolYear, title: template.title, heldOn, place })
+    for (const kind of template.kinds) byKind.set(kind, [...(byKind.get(kind) ?? []), event])
+  }
+  return byKind
+}
+
+/** What the pupil played or danced at one of the year's events for that course, if any was held. */
+function perform(ctx: Context, year: Year, pupil: Pupil, course: Course): void {
+  const kind = [...year.courses.values()].find((c) => c.course === course)?.kind
+  const repertoire = kind && pieces[kind]
+  const held = kind && year.events.get(kind)
+  if (!repertoire || !held?.length) return
+  const { piece, author } = ctx.stage.pick(repertoire)
+  ctx.em.create(RepertoireEntry, { event: ctx.stage.pick(held), pupil, piece, author, part: course.name })
 }
 
 function recordAbsence(

@@ -7,6 +7,8 @@ import { seedDemo } from '../../src/demo/seed.ts'
 import { allEntities, tenantEntities } from '../../src/entities.ts'
 import { Family, Guardian } from '../../src/features/family/entities.ts'
 import { Pupil } from '../../src/features/pupils/entities.ts'
+import { schoolLevels, schoolSpecials } from '../../src/features/pupils/identity.ts'
+import { RepertoireEntry, SchoolEvent } from '../../src/features/repertoire/entities.ts'
 import {
   Absence,
   Course,
@@ -140,6 +142,26 @@ t.test('the demo seed', async (t) => {
       )
       t.ok((await em.count(Pupil, { schoolLevel: 'Non scolarisé' })) > 0, `${config.slug}: an adult pupil`)
       t.ok((await em.count(Guardian, { rank: 2 })) > 0, `${config.slug}: second guardians`)
+      t.ok((await em.count(RepertoireEntry)) > 0, `${config.slug}: pupils have a repertoire`)
+      t.equal(await em.count(SchoolEvent, { heldOn: { $gte: today } }), 0, `${config.slug}: no future event`)
+    }
+  })
+
+  t.test('pupils’ school levels and schools are offered by the Identité form', async (t) => {
+    const levels = new Set(schoolLevels.map((c) => c.value))
+    for (const config of configs) {
+      const schools = new Set([...schoolSpecials.map((c) => c.value), ...(config.schools ?? [])])
+      const pupils = await fork(config.slug).find(Pupil, {})
+      t.same(
+        pupils.filter((p) => p.schoolLevel && !levels.has(p.schoolLevel)).map((p) => p.schoolLevel),
+        [],
+        `${config.slug}: levels`,
+      )
+      t.same(
+        pupils.filter((p) => p.school && !schools.has(p.school)).map((p) => p.school),
+        [],
+        `${config.slug}: schools are in the YAML's list`,
+      )
     }
   })
 

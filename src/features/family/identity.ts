@@ -1,13 +1,17 @@
 import type { MessageKey, Translate } from '../../platform/views/i18n.ts'
 import type { Guardian } from './entities.ts'
 
-/** An option of a choice field: the value stored (the conservatoire's own wording) and its label. */
+/**
+ * An option of a choice field: the value stored (the conservatoire's own wording) and its label in
+ * the catalogue; without a label (a school's name) the value is shown as it is.
+ */
 export interface Choice {
   value: string
-  label: MessageKey
+  label?: MessageKey
 }
 
-export type FieldKind = 'text' | 'date' | 'postcode' | 'phone' | 'email' | 'choice'
+/** yesno: a required Oui/Non answer ('true'/'false'); checkbox: a box always sent ('true'/'false'). */
+export type FieldKind = 'text' | 'date' | 'postcode' | 'phone' | 'email' | 'choice' | 'yesno' | 'checkbox'
 
 /** A field of an identity form, as families see it and as the sas compares it. */
 export interface IdentityField {
@@ -16,6 +20,10 @@ export interface IdentityField {
   /** Longest accepted value, in characters. */
   max: number
   choices?: readonly Choice[]
+  /** A long list offered as a searchable text field (datalist) rather than a select. */
+  search?: boolean
+  /** The message when the value is not one of the choices, if more helpful than the generic one. */
+  choiceError?: MessageKey
   autocomplete?: string
 }
 
@@ -167,6 +175,11 @@ export function checkIdentity(
   for (const field of fields) {
     const raw = (input[field.name] ?? '').trim().replace(/\s+/g, ' ')
     values[field.name] = null
+    if (field.kind === 'checkbox') {
+      // an unticked box sends nothing
+      values[field.name] = raw === 'true' ? 'true' : 'false'
+      continue
+    }
     if (!raw) {
       if (mandatory.has(field.name)) errors[field.name] = t('form.required')
       continue
@@ -197,14 +210,77 @@ export function checkIdentity(
         else values[field.name] = date
         break
       }
-      case 'choice':
-        if (raw === current[field.name] || field.choices?.some((c) => c.value === raw))
-          values[field.name] = raw
+      case 'yesno':
+        if (raw === 'true' || raw === 'false') values[field.name] = raw
         else errors[field.name] = t('identity.error.choice')
         break
+      case 'choice': {
+        // typed in a search field, "college des monts d'or" is the listed "Collège des Monts d'Or"
+        const folded = raw.toLocaleLowerCase('fr')
+        const listed = field.choices?.find((c) => c.value.toLocaleLowerCase('fr') === folded)
+        if (listed) values[field.name] = listed.value
+        else if (raw === current[field.name]) values[field.name] = raw
+        else errors[field.name] = t(field.choiceError ?? 'identity.error.choice')
+        break
+      }
       default:
         values[field.name] = raw
     }
   }
   return { values, errors }
+}
+
+/** A field as the identity forms show it: its label, the value shown, and whether a change awaits. */
+export interface FormField extends Omit<IdentityField, 'choices'> {
+  label: string
+  value: string
+  required: boolean
+  modified: boolean
+  /** The validated value in words, shown under a field whose change awaits validation. */
+  validated: string
+  choices?: { value: string; label: string }[]
+}
+
+/**
+ * What an identity form shows: the validated values with the pending proposal laid over them (✓ on
+ * each proposed field), or, after a refused submission, exactly what was typed.
+ */
+export function formFields(
+  fields: readonly IdentityField[],
+  context: {
+    validated: Record<string, string | null>
+    pending?: Record<string, { before: string | null; after: string | null }>
+    input?: Record<string, string | undefined>
+    mandatory: Set<string>
+    t: Translate
+    display: (name: string, value: string | null) => string
+  },
+): Record<string, FormField> {
+  const { validated, pending, input, mandatory, t, display } = context
+  return Object.fromEntries(
+    fields.map((field) => {
+      const change = pending?.[field.name]
+      const shown = input
+        ? (input[field.name] ?? (field.kind === 'checkbox' ? 'false' : ''))
+        : ((change ? change.after : validated[field.name]) ?? '')
+      return [
+        field.name,
+        {
+          ...field,
+          label: t(`identity.${field.name}` as MessageKey),
+          value: shown,
+          required: mandatory.has(field.name),
+          modified: Boolean(change),
+          validated: change ? display(field.name, change.before) : '',
+          choices: field.choices && [
+            ...field.choices.map((c) => ({ value: c.value, label: c.label ? t(c.label) : c.value })),
+            // a value from an older record that the list no longer offers stays selectable
+            ...(shown && !field.choices.some((c) => c.value === shown)
+              ? [{ value: shown, label: shown }]
+              : []),
+          ],
+        },
+      ]
+    }),
+  )
 }

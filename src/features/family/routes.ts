@@ -3,11 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { displayValue, pendingChange, pendingForFamily, proposeChange } from '../sas/service.ts'
+import { coursesOfPupil, currentSchoolYear } from '../teaching/service.ts'
 import type { Guardian } from './entities.ts'
 import {
   checkGuardianForm,
   familyGuardian,
   familyOf,
+  formFields,
   fullName,
   guardianFields,
   guardianOf,
@@ -35,7 +37,13 @@ export default async function family(app: FastifyInstance) {
 
   app.get('/accueil', familyOnly, async (request, reply) => {
     const guardian = await guardianOf(request.em, request.account!)
-    const pupils = guardian ? await pupilsOf(request.em, guardian.family) : []
+    const year = await currentSchoolYear(request.em)
+    const pupils = await Promise.all(
+      (guardian ? await pupilsOf(request.em, guardian.family) : []).map(async (pupil) => ({
+        pupil,
+        courses: year ? (await coursesOfPupil(request.em, pupil, year)).map((c) => c.course.name) : [],
+      })),
+    )
     const pending = guardian ? await pendingForFamily(request.em, guardian.family, request.t) : []
     const name = guardian
       ? [guardian.civility, guardian.firstName, guardian.lastName].filter(Boolean).join(' ')
@@ -57,33 +65,14 @@ export default async function family(app: FastifyInstance) {
     const family = guardian.family
     const validated = guardianValues(guardian)
     const pending = await pendingChange(em, { type: 'guardian', id: guardian.id })
-    const mandatory = mandatoryFields(request.tenant!.config.fields?.guardian)
-    const fields = Object.fromEntries(
-      guardianFields.map((field) => {
-        const change = pending?.changes[field.name]
-        const shown = submitted
-          ? (submitted.input[field.name] ?? '')
-          : ((change ? change.after : validated[field.name]) ?? '')
-        return [
-          field.name,
-          {
-            ...field,
-            label: t(`identity.${field.name}` as MessageKey),
-            value: shown,
-            required: mandatory.has(field.name),
-            modified: Boolean(change),
-            validated: change ? displayValue(field.name, change.before, t) : '',
-            choices: field.choices && [
-              ...field.choices.map((c) => ({ value: c.value, label: t(c.label) })),
-              // a value from an older record that the list no longer offers stays selectable
-              ...(shown && !field.choices.some((c) => c.value === shown)
-                ? [{ value: shown, label: shown }]
-                : []),
-            ],
-          },
-        ]
-      }),
-    )
+    const fields = formFields(guardianFields, {
+      validated,
+      pending: pending?.changes,
+      input: submitted?.input,
+      mandatory: mandatoryFields(request.tenant!.config.fields?.guardian),
+      t,
+      display: (name, value) => displayValue(name, value, t),
+    })
     const notice = (request.query as { enregistre?: keyof typeof outcomes }).enregistre
     return reply.view('family/famille', {
       title: t('famille.title'),

@@ -12,6 +12,7 @@ import { checkIdentity, guardianFields, guardianValues, mandatoryFields } from '
 export {
   civilities,
   familySituations,
+  formFields,
   guardianFields,
   guardianValues,
   mandatoryFields,

@@ -1,30 +1,21 @@
-import type { Pupil } from './entities.ts'
+import type { Em } from '../../platform/db/orm.ts'
+import { NotFound } from '../../platform/http/errors.ts'
+import type { Family } from '../family/entities.ts'
+import { Pupil } from './entities.ts'
+import { pupilFieldNames } from './identity.ts'
 
-/** The pupil's identity fields the sas compares and applies; yes/no answers are 'true' or 'false'. */
-export const pupilFieldNames = [
-  'civility',
-  'lastName',
-  'firstName',
-  'birthDate',
-  'birthPlace',
-  'birthDepartment',
-  'useGuardianAddress',
-  'address',
-  'postalCode',
-  'city',
-  'phoneHome',
-  'phoneMobile',
-  'email',
-  'schoolLevel',
-  'school',
-  'imageRights',
-  'exitAuthorization',
-  'emergencyContact',
-  'emergencyPhone',
-] as const
+export {
+  checkPupil,
+  isMinor,
+  pupilFieldNames,
+  pupilFields,
+  schoolLevels,
+  schoolSpecials,
+} from './identity.ts'
 
 const yesNo = new Set(['useGuardianAddress', 'imageRights', 'exitAuthorization'])
 
+/** The pupil's validated values, one string (or null) per field; yes/no answers are 'true' or 'false'. */
 export function pupilValues(pupil: Pupil): Record<string, string | null> {
   const record = pupil as unknown as Record<string, string | boolean | null | undefined>
   const values: Record<string, string | null> = {}
@@ -36,7 +27,14 @@ export function pupilValues(pupil: Pupil): Record<string, string | null> {
 }
 
 export function setPupilValue(pupil: Pupil, name: string, value: string | null): void {
-  if (!(pupilFieldNames as readonly string[]).includes(name)) throw new Error(`unknown pupil field ${name}`)
+  if (!pupilFieldNames.includes(name)) throw new Error(`unknown pupil field ${name}`)
   const record = pupil as unknown as Record<string, string | boolean | null>
   record[name] = yesNo.has(name) ? (value === null ? null : value === 'true') : value
+}
+
+/** One of the family's pupils; another family's id is as unknown as a missing one. */
+export async function familyPupil(em: Em, family: Family, id: number): Promise<Pupil> {
+  const pupil = await em.findOne(Pupil, { id, family })
+  if (!pupil) throw new NotFound()
+  return pupil
 }

@@ -20,7 +20,13 @@ import {
   socioProfessionalCategories,
 } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
-import { pupilFieldNames, pupilValues, setPupilValue } from '../pupils/service.ts'
+import {
+  pupilFieldNames,
+  pupilValues,
+  schoolLevels,
+  schoolSpecials,
+  setPupilValue,
+} from '../pupils/service.ts'
 import { ChangeRequest, ChangeStatus, FieldDecision, type FieldChange, SubjectType } from './entities.ts'
 
 /** A record a family may propose to change: one of its guardians or pupils. */
@@ -67,8 +73,10 @@ const choiceLabels = new Map<string, Map<string, MessageKey>>(
       ['civility', civilities],
       ['familySituation', familySituations],
       ['socioProfessionalCategory', socioProfessionalCategories],
+      ['schoolLevel', schoolLevels],
+      ['school', schoolSpecials],
     ] as const
-  ).map(([name, choices]) => [name, new Map(choices.map((c) => [c.value, c.label]))]),
+  ).map(([name, choices]) => [name, new Map(choices.flatMap((c) => (c.label ? [[c.value, c.label]] : [])))]),
 )
 
 /** A value as people read it: dates in French order, yes/no in words, choices by their label. */
@@ -108,6 +116,11 @@ async function subjectName(em: Em, ref: SubjectRef, t: Translate): Promise<strin
       : await em.findOne(Pupil, { id: ref.id })
   const name = person ? fullName(person) : `#${ref.id}`
   return t(ref.type === SubjectType.guardian ? 'sas.subject.guardian' : 'sas.subject.pupil', { name })
+}
+
+/** Where the family sees the record: its guardian's tab of the Famille page, or the pupil's Identité tab. */
+export function subjectPath(ref: SubjectRef): string {
+  return ref.type === SubjectType.guardian ? `/famille/responsables/${ref.id}` : `/eleves/${ref.id}`
 }
 
 function sameChanges(a: Record<string, FieldChange>, b: Record<string, FieldChange>): boolean {
@@ -186,7 +199,7 @@ export async function proposeChange(
         displayName: account.displayName,
         subject: await subjectName(tx, ref, t),
         changes: describeChanges(changes, t),
-        link: `${context.baseUrl}/famille`,
+        link: `${context.baseUrl}${subjectPath(ref)}`,
       },
     })
     return { outcome: pending ? 'replaced' : 'proposed', request }
@@ -215,6 +228,7 @@ export async function pendingForFamily(em: Em, family: Family, t: Translate) {
     requests.map(async (r) => ({
       request: r,
       subject: await subjectName(em, { type: r.subjectType, id: r.subjectId }, t),
+      path: subjectPath({ type: r.subjectType, id: r.subjectId }),
       fields: describeChanges(r.changes, t).map((c) => c.label),
     })),
   )
@@ -356,7 +370,7 @@ export async function decide(
           approved: described.filter((c) => c.decision === FieldDecision.approved),
           rejected: described.filter((c) => c.decision === FieldDecision.rejected),
           conflicts: described.filter((c) => c.decision === FieldDecision.conflict),
-          link: `${context.baseUrl}/famille`,
+          link: `${context.baseUrl}${subjectPath(ref)}`,
         },
       })
     }

@@ -92,6 +92,7 @@ export interface TenantConfig {
     residentsOnly?: boolean
   }
   disciplines?: { code: string; name: string; domain: 'music' | 'dance' | 'theatre' }[]
+  schools?: string[]
   preregistration?: {
     choices: number
     disciplines?: string[]

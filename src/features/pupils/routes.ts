@@ -1,0 +1,307 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
+import { requestOrigin } from '../../platform/http/origin.ts'
+import type { MessageKey } from '../../platform/views/i18n.ts'
+import {
+  familyOf,
+  formFields,
+  guardiansOf,
+  mandatoryFields,
+  pupilsOf,
+  tenantToday,
+} from '../family/service.ts'
+import { repertoireOf } from '../repertoire/service.ts'
+import { displayValue, pendingChange, proposeChange } from '../sas/service.ts'
+import type { Course } from '../teaching/entities.ts'
+import {
+  coursesOfPupil,
+  currentSchoolYear,
+  enrolmentOfPupil,
+  pastYearsOf,
+  type PupilCourse,
+} from '../teaching/service.ts'
+import type { Pupil } from './entities.ts'
+import { checkPupil, familyPupil, isMinor, pupilFields, pupilValues } from './service.ts'
+
+type FormBody = Record<string, string | undefined>
+
+const outcomes = {
+  proposed: 'famille.saved',
+  replaced: 'famille.saved',
+  unchanged: 'famille.unchanged',
+  withdrawn: 'famille.withdrawn',
+} as const satisfies Record<string, MessageKey>
+
+const tabs = [
+  { id: 'identite', path: '', label: 'pupil.tab.identity' },
+  { id: 'cours', path: '/cours', label: 'pupil.tab.courses' },
+  { id: 'historique', path: '/historique', label: 'pupil.tab.history' },
+  { id: 'repertoire', path: '/repertoire', label: 'pupil.tab.repertoire' },
+] as const satisfies readonly { id: string; path: string; label: MessageKey }[]
+type Tab = (typeof tabs)[number]['id']
+
+const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
+const pupilParams = { type: 'object', properties: { id: integer }, required: ['id'] } as const
+
+/**
+ * The Élèves pages of the family portal: a pupil chosen from the family's (a plain form, no script
+ * needed), and the tabs of the pupil's file. Every URL carries the pupil's id, and every query is
+ * scoped to the signed-in family: another family's pupil is a 404, never a 403 that confirms it exists.
+ */
+export default async function pupils(app: FastifyInstance) {
+  const familyOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') }
+
+  /** What every tab shows above its content: the chooser, the pupil's name and the tabs. */
+  const frame = async (request: FastifyRequest, pupil: Pupil, tab: Tab) => {
+    const family = await familyOf(request.em, request.account!)
+    const siblings = await pupilsOf(request.em, family)
+    return {
+      pupil,
+      tab,
+      tabs: tabs.map((t) => ({ ...t, href: `/eleves/${pupil.id}${t.path}`, label: request.t(t.label) })),
+      siblings: siblings.map((p) => ({ id: p.id, name: `${p.firstName} ${p.lastName}` })),
+      title: `${pupil.firstName} ${pupil.lastName}`,
+    }
+  }
+
+  const ownPupil = async (request: FastifyRequest, id: number) =>
+    familyPupil(request.em, await familyOf(request.em, request.account!), id)
+
+  /** Discipline names and, where there are several, establishment names, for the course tables. */
+  const courseRows = (request: FastifyRequest, courses: PupilCourse[]) => {
+    const { disciplineNames, siteNames } = courseNames(request)
+    return {
+      showSite: siteNames.size > 1,
+      rows: courses.map(({ enrolment, course, evaluations, absences }) => ({
+        id: enrolment.id,
+        ...describeCourse(course, disciplineNames, siteNames),
+        evaluations,
+        absences,
+      })),
+    }
+  }
+
+  app.get<{ Querystring: { eleve?: number } }>(
+    '/eleves',
+    { ...familyOnly, schema: { querystring: { type: 'object', properties: { eleve: integer } } } },
+    async (request, reply) => {
+      const family = await familyOf(request.em, request.account!)
+      const chosen = request.query.eleve
+      if (chosen) {
+        const pupil = await familyPupil(request.em, family, chosen)
+        return reply.redirect(`/eleves/${pupil.id}`, 303)
+      }
+      const [first] = await pupilsOf(request.em, family)
+      if (first) return reply.redirect(`/eleves/${first.id}`, 303)
+      return reply.view('pupils/none', { title: request.t('pupil.title') })
+    },
+  )
+
+  const renderIdentity = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    pupil: Pupil,
+    submitted?: { input: FormBody; errors: Record<string, string> },
+  ) => {
+    const { em, t, tenant } = request
+    const config = tenant!.config
+    const pending = await pendingChange(em, { type: 'pupil', id: pupil.id })
+    const [guardian] = await guardiansOf(em, await familyOf(em, request.account!))
+    const fields = formFields(pupilFields(config), {
+      validated: pupilValues(pupil),
+      pending: pending?.changes,
+      input: submitted?.input,
+      mandatory: mandatoryFields(config.fields?.pupil),
+      t,
+      display: (name, value) => displayValue(name, value, t),
+    })
+    const birthDate = pending?.changes.birthDate?.after ?? pupil.birthDate
+    const minor = Boolean(birthDate && isMinor(birthDate, tenantToday(config)))
+    // a minor must answer, whatever the YAML says
+    if (minor) fields.exitAuthorization!.required = true
+    const notice = (request.query as { enregistre?: keyof typeof outcomes }).enregistre
+    return reply.view('pupils/identity', {
+      ...(await frame(request, pupil, 'identite')),
+      fields,
+      errors: submitted?.errors,
+      pending: Boolean(pending),
+      notice: notice && outcomes[notice] ? t(outcomes[notice]) : '',
+      minor,
+      guardianAddress:
+        guardian && [guardian.address, guardian.postalCode, guardian.city].filter(Boolean).join(', '),
+      texts: { imageRights: config.texts?.imageRights, exitAuthorization: config.texts?.exitAuthorization },
+    })
+  }
+
+  app.get<{ Params: { id: number } }>(
+    '/eleves/:id',
+    {
+      ...familyOnly,
+      schema: {
+        params: pupilParams,
+        querystring: {
+          type: 'object',
+          properties: { enregistre: { type: 'string', enum: Object.keys(outcomes) } },
+        },
+      },
+    },
+    async (request, reply) => renderIdentity(request, reply, await ownPupil(request, request.params.id)),
+  )
+
+  const fieldSchema = Object.fromEntries(
+    pupilFields({}).map((f) => [f.name, { type: 'string', maxLength: 1000 }]),
+  )
+
+  app.post<{ Params: { id: number }; Body: FormBody }>(
+    '/eleves/:id',
+    {
+      ...familyOnly,
+      schema: {
+        params: pupilParams,
+        body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 }, ...fieldSchema } },
+      },
+    },
+    async (request, reply) => {
+      const { em, tenant, t } = request
+      const pupil = await ownPupil(request, request.params.id)
+      try {
+        const { values, errors } = checkPupil(request.body, {
+          tenant: tenant!.config,
+          current: pupilValues(pupil),
+          today: tenantToday(tenant!.config),
+          t,
+        })
+        if (Object.keys(errors).length > 0) throw new ValidationFailed(errors)
+        const { outcome } = await proposeChange(
+          em,
+          { tenant: tenant!.config, locale: request.locale, baseUrl: requestOrigin(request) },
+          request.account!,
+          { type: 'pupil', id: pupil.id },
+          values,
+        )
+        if (outcome === 'proposed' || outcome === 'replaced') app.mail.kick(tenant!.slug)
+        return reply.redirect(`/eleves/${pupil.id}?enregistre=${outcome}`, 303)
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error
+        return renderIdentity(request, reply.code(400), pupil, { input: request.body, errors: error.fields })
+      }
+    },
+  )
+
+  app.get<{ Params: { id: number } }>(
+    '/eleves/:id/cours',
+    { ...familyOnly, schema: { params: pupilParams } },
+    async (request, reply) => {
+      const pupil = await ownPupil(request, request.params.id)
+      const year = await currentSchoolYear(request.em)
+      const courses = year ? await coursesOfPupil(request.em, pupil, year) : []
+      return reply.view('pupils/courses', {
+        ...(await frame(request, pupil, 'cours')),
+        year,
+        ...courseRows(request, courses),
+      })
+    },
+  )
+
+  app.get<{ Params: { id: number; enrolment: number } }>(
+    '/eleves/:id/cours/:enrolment',
+    {
+      ...familyOnly,
+      schema: { params: { type: 'object', properties: { id: integer, enrolment: integer } } },
+    },
+    async (request, reply) => {
+      const pupil = await ownPupil(request, request.params.id)
+      const found = await enrolmentOfPupil(request.em, pupil, request.params.enrolment)
+      const [row] = courseRows(request, [found]).rows
+      const current = found.course.schoolYear.current
+      return reply.view('pupils/course', {
+        ...(await frame(request, pupil, current ? 'cours' : 'historique')),
+        year: found.course.schoolYear,
+        course: row,
+        back: current
+          ? { href: `/eleves/${pupil.id}/cours`, label: request.t('pupil.backToCourses') }
+          : {
+              href: `/eleves/${pupil.id}/historique/${found.course.schoolYear.id}`,
+              label: request.t('pupil.backToYear', { year: found.course.schoolYear.label }),
+            },
+      })
+    },
+  )
+
+  app.get<{ Params: { id: number } }>(
+    '/eleves/:id/historique',
+    { ...familyOnly, schema: { params: pupilParams } },
+    async (request, reply) => {
+      const pupil = await ownPupil(request, request.params.id)
+      const { disciplineNames, siteNames } = courseNames(request)
+      const years = await pastYearsOf(request.em, pupil)
+      return reply.view('pupils/history', {
+        ...(await frame(request, pupil, 'historique')),
+        years: years.map(({ year, courses }) => ({
+          year,
+          courses: courses.map((c) => describeCourse(c, disciplineNames, siteNames).title),
+        })),
+      })
+    },
+  )
+
+  app.get<{ Params: { id: number; year: number } }>(
+    '/eleves/:id/historique/:year',
+    { ...familyOnly, schema: { params: { type: 'object', properties: { id: integer, year: integer } } } },
+    async (request, reply) => {
+      const pupil = await ownPupil(request, request.params.id)
+      const past = (await pastYearsOf(request.em, pupil)).find((y) => y.year.id === request.params.year)
+      if (!past) throw new NotFound()
+      const courses = await coursesOfPupil(request.em, pupil, past.year)
+      return reply.view('pupils/history-year', {
+        ...(await frame(request, pupil, 'historique')),
+        year: past.year,
+        ...courseRows(request, courses),
+      })
+    },
+  )
+
+  app.get<{ Params: { id: number } }>(
+    '/eleves/:id/repertoire',
+    { ...familyOnly, schema: { params: pupilParams } },
+    async (request, reply) => {
+      const pupil = await ownPupil(request, request.params.id)
+      return reply.view('pupils/repertoire', {
+        ...(await frame(request, pupil, 'repertoire')),
+        events: await repertoireOf(request.em, pupil),
+      })
+    },
+  )
+}
+
+function courseNames(request: FastifyRequest) {
+  const { disciplines = [], establishments } = request.tenant!.config
+  return {
+    disciplineNames: new Map(disciplines.map((d) => [d.code, d.name])),
+    siteNames: new Map(establishments.map((e) => [e.code, e.name])),
+  }
+}
+
+function describeCourse(course: Course, disciplines: Map<string, string>, sites: Map<string, string>) {
+  const teacher = course.teacher
+  const cursus = disciplines.get(course.discipline) ?? course.discipline
+  return {
+    cursus,
+    name: course.name,
+    // "Clarinette — Clarinette" says it twice: a course named after its discipline stands alone
+    title: plain(course.name).includes(plain(cursus)) ? course.name : `${cursus} — ${course.name}`,
+    slot: course.slot,
+    cycle: course.cycle,
+    site: sites.get(course.establishment) ?? course.establishment,
+    teacher: teacher ? `${teacher.firstName} ${teacher.lastName}` : '',
+  }
+}
+
+/** Lowercase, without accents or ligatures, so that "Chœur" and "Choeur" compare equal. */
+function plain(text: string): string {
+  return text
+    .replace(/œ/gi, 'oe')
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+}
