@@ -1,4 +1,5 @@
 import type { EntitySchema } from '@mikro-orm/core'
+import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
 import { RepertoireEntry, SchoolEvent } from './features/repertoire/entities.ts'
@@ -32,6 +33,8 @@ export const tenantEntities: EntitySchema[] = [
   SchoolEvent,
   RepertoireEntry,
   ChangeRequest,
+  StoredFile,
+  DocumentSubmission,
   AuditEvent,
 ] as never
 

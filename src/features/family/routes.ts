@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { displayValue, pendingChange, pendingForFamily, proposeChange } from '../sas/service.ts'
+import { requirementsOf } from '../documents/service.ts'
 import { coursesOfPupil, currentSchoolYear } from '../teaching/service.ts'
 import type { Guardian } from './entities.ts'
 import {
@@ -48,7 +49,32 @@ export default async function family(app: FastifyInstance) {
     const name = guardian
       ? [guardian.civility, guardian.firstName, guardian.lastName].filter(Boolean).join(' ')
       : request.account!.displayName
-    return reply.view('family/home', { title: request.t('nav.home'), name, pupils, pending })
+    const config = request.tenant!.config
+    // what is still to provide or to send again, for the family and for each pupil
+    const holders = guardian
+      ? [
+          { label: request.t('famille.title'), href: '/famille/pieces', holder: { family: guardian.family } },
+          ...pupils.map(({ pupil }) => ({
+            label: `${pupil.firstName} ${pupil.lastName}`,
+            href: `/eleves/${pupil.id}/pieces`,
+            holder: { family: guardian.family, pupil },
+          })),
+        ]
+      : []
+    const documents = []
+    for (const { label, href, holder } of holders) {
+      const requirements = await requirementsOf(request.em, config, holder)
+      if (requirements.length === 0) continue
+      const toDo = requirements.filter((r) => r.state === 'missing' || r.state === 'refused').length
+      documents.push({ label, href, toDo })
+    }
+    return reply.view('family/home', {
+      title: request.t('nav.home'),
+      name,
+      pupils,
+      pending,
+      documents,
+    })
   })
 
   /**

@@ -21,6 +21,7 @@ import {
   type PupilCourse,
 } from '../teaching/service.ts'
 import type { Pupil } from './entities.ts'
+import { ownPupil, pupilFrame } from './frame.ts'
 import { checkPupil, familyPupil, isMinor, pupilFields, pupilValues } from './service.ts'
 
 type FormBody = Record<string, string | undefined>
@@ -32,14 +33,6 @@ const outcomes = {
   withdrawn: 'famille.withdrawn',
 } as const satisfies Record<string, MessageKey>
 
-const tabs = [
-  { id: 'identite', path: '', label: 'pupil.tab.identity' },
-  { id: 'cours', path: '/cours', label: 'pupil.tab.courses' },
-  { id: 'historique', path: '/historique', label: 'pupil.tab.history' },
-  { id: 'repertoire', path: '/repertoire', label: 'pupil.tab.repertoire' },
-] as const satisfies readonly { id: string; path: string; label: MessageKey }[]
-type Tab = (typeof tabs)[number]['id']
-
 const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 const pupilParams = { type: 'object', properties: { id: integer }, required: ['id'] } as const
 
@@ -50,22 +43,6 @@ const pupilParams = { type: 'object', properties: { id: integer }, required: ['i
  */
 export default async function pupils(app: FastifyInstance) {
   const familyOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') }
-
-  /** What every tab shows above its content: the chooser, the pupil's name and the tabs. */
-  const frame = async (request: FastifyRequest, pupil: Pupil, tab: Tab) => {
-    const family = await familyOf(request.em, request.account!)
-    const siblings = await pupilsOf(request.em, family)
-    return {
-      pupil,
-      tab,
-      tabs: tabs.map((t) => ({ ...t, href: `/eleves/${pupil.id}${t.path}`, label: request.t(t.label) })),
-      siblings: siblings.map((p) => ({ id: p.id, name: `${p.firstName} ${p.lastName}` })),
-      title: `${pupil.firstName} ${pupil.lastName}`,
-    }
-  }
-
-  const ownPupil = async (request: FastifyRequest, id: number) =>
-    familyPupil(request.em, await familyOf(request.em, request.account!), id)
 
   /** Discipline names and, where there are several, establishment names, for the course tables. */
   const courseRows = (request: FastifyRequest, courses: PupilCourse[]) => {
@@ -121,7 +98,7 @@ export default async function pupils(app: FastifyInstance) {
     if (minor) fields.exitAuthorization!.required = true
     const notice = (request.query as { enregistre?: keyof typeof outcomes }).enregistre
     return reply.view('pupils/identity', {
-      ...(await frame(request, pupil, 'identite')),
+      ...(await pupilFrame(request, pupil, 'identite')),
       fields,
       errors: submitted?.errors,
       pending: Boolean(pending),
@@ -196,7 +173,7 @@ export default async function pupils(app: FastifyInstance) {
       const year = await currentSchoolYear(request.em)
       const courses = year ? await coursesOfPupil(request.em, pupil, year) : []
       return reply.view('pupils/courses', {
-        ...(await frame(request, pupil, 'cours')),
+        ...(await pupilFrame(request, pupil, 'cours')),
         year,
         ...courseRows(request, courses),
       })
@@ -215,7 +192,7 @@ export default async function pupils(app: FastifyInstance) {
       const [row] = courseRows(request, [found]).rows
       const current = found.course.schoolYear.current
       return reply.view('pupils/course', {
-        ...(await frame(request, pupil, current ? 'cours' : 'historique')),
+        ...(await pupilFrame(request, pupil, current ? 'cours' : 'historique')),
         year: found.course.schoolYear,
         course: row,
         back: current
@@ -236,7 +213,7 @@ export default async function pupils(app: FastifyInstance) {
       const { disciplineNames, siteNames } = courseNames(request)
       const years = await pastYearsOf(request.em, pupil)
       return reply.view('pupils/history', {
-        ...(await frame(request, pupil, 'historique')),
+        ...(await pupilFrame(request, pupil, 'historique')),
         years: years.map(({ year, courses }) => ({
           year,
           courses: courses.map((c) => describeCourse(c, disciplineNames, siteNames).title),
@@ -254,7 +231,7 @@ export default async function pupils(app: FastifyInstance) {
       if (!past) throw new NotFound()
       const courses = await coursesOfPupil(request.em, pupil, past.year)
       return reply.view('pupils/history-year', {
-        ...(await frame(request, pupil, 'historique')),
+        ...(await pupilFrame(request, pupil, 'historique')),
         year: past.year,
         ...courseRows(request, courses),
       })
@@ -267,7 +244,7 @@ export default async function pupils(app: FastifyInstance) {
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
       return reply.view('pupils/repertoire', {
-        ...(await frame(request, pupil, 'repertoire')),
+        ...(await pupilFrame(request, pupil, 'repertoire')),
         events: await repertoireOf(request.em, pupil),
       })
     },

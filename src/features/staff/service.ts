@@ -1,5 +1,6 @@
 import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { pendingDocumentCount } from '../documents/service.ts'
 import { Family } from '../family/entities.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { pendingCount } from '../sas/service.ts'
@@ -9,12 +10,13 @@ import { currentSchoolYear } from '../teaching/service.ts'
 /** The counts on the staff dashboard. */
 export async function dashboardCounts(em: Em) {
   const year = await currentSchoolYear(em)
-  const [families, pupils, courses, accounts, changes] = await Promise.all([
+  const [families, pupils, courses, accounts, changes, documents] = await Promise.all([
     em.count(Family),
     em.count(Pupil),
     year ? em.count(Course, { schoolYear: year }) : Promise.resolve(0),
     em.count(Account, { disabled: false, passwordHash: { $ne: null } }),
     pendingCount(em),
+    pendingDocumentCount(em),
   ])
-  return { year: year?.label ?? '', families, pupils, courses, accounts, changes }
+  return { year: year?.label ?? '', families, pupils, courses, accounts, changes, documents }
 }

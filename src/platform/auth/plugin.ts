@@ -18,6 +18,13 @@ declare module 'fastify' {
     /** A preHandler admitting only the given roles: visitors go to sign in, others get a 403 page. */
     requireRole(...roles: Role[]): preHandlerAsyncHookHandler
   }
+  interface FastifyContextConfig {
+    /**
+     * 'in-handler': the route checks the CSRF token itself, as a multipart upload does once it has
+     * read the token from the stream (the global hook runs before the body is read).
+     */
+    csrf?: 'in-handler'
+  }
 }
 
 /** Where each kind of account signs in. */
@@ -59,7 +66,8 @@ export default fp(
 
     // on refusal the plugin sends its error, which the error handler turns into a French page
     app.addHook('preHandler', (request, reply, done) => {
-      if (!unsafeMethods.has(request.method)) return done()
+      if (!unsafeMethods.has(request.method) || request.routeOptions.config.csrf === 'in-handler')
+        return done()
       app.csrfProtection(request, reply, done)
     })
 

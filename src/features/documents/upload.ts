@@ -1,0 +1,69 @@
+import type { Readable } from 'node:stream'
+import type { MultipartFile } from '@fastify/multipart'
+import { fileTypeFromBuffer } from 'file-type'
+import pLimit from 'p-limit'
+import type { DocumentType, RequiredDocument } from '../../platform/tenancy/tenant-config-types.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
+import { contentTypes, megabyte, type Upload } from './service.ts'
+
+/**
+ * Files being read into memory at once, per process. The others wait with their connection
+ * paused (TCP back-pressure), so memory holds at most this many files, whatever the number of
+ * families uploading together.
+ */
+const slots = pLimit(8)
+
+const typeOfExtension: Record<string, DocumentType> = { pdf: 'pdf', jpg: 'jpeg', png: 'png' }
+
+const typeNames: Record<DocumentType, string> = { pdf: 'PDF', jpeg: 'JPEG', png: 'PNG' }
+
+/** "PDF, JPEG ou PNG" in the family's language. */
+export function acceptedTypes(document: RequiredDocument, t: Translate): string {
+  const names = document.accept.map((type) => typeNames[type])
+  return names.length > 1
+    ? t('documents.typesList', { list: names.slice(0, -1).join(', '), last: names.at(-1)! })
+    : names[0]!
+}
+
+/** Reads a file up to `max` bytes; past it, the rest is read and dropped, never kept. */
+async function readLimited(
+  stream: Readable & { truncated?: boolean },
+  max: number,
+): Promise<Buffer | 'tooLarge'> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size <= max) chunks.push(chunk)
+  }
+  if (size > max || stream.truncated) return 'tooLarge'
+  return Buffer.concat(chunks, size)
+}
+
+/** A file name as families see it again: no folders, no control characters, not endless. */
+function cleanFileName(name: string): string {
+  const base = name.split(/[\\/]/).at(-1) ?? ''
+  const clean = base.replace(/[\p{Cc}\p{Cf}]/gu, '').trim()
+  return (clean || 'document').slice(0, 200)
+}
+
+/**
+ * Reads the uploaded file of a multipart form and checks it against the document it is for: not
+ * empty, within the document's size, of an accepted type as its first bytes say (a name ending in
+ * .pdf proves nothing). Either the file, or a French message for the `file` field.
+ */
+export async function readUpload(
+  part: MultipartFile,
+  document: RequiredDocument,
+  t: Translate,
+): Promise<{ upload: Upload } | { error: string }> {
+  const content = await slots(() => readLimited(part.file, document.maxSizeMb * megabyte))
+  if (content === 'tooLarge')
+    return { error: t('documents.error.tooLarge', { max: String(document.maxSizeMb).replace('.', ',') }) }
+  if (content.length === 0) return { error: t('documents.error.empty') }
+  const detected = await fileTypeFromBuffer(content)
+  const type = detected && typeOfExtension[detected.ext]
+  if (!type || !document.accept.includes(type))
+    return { error: t('documents.error.type', { types: acceptedTypes(document, t) }) }
+  return { upload: { fileName: cleanFileName(part.filename), content, contentType: contentTypes[type] } }
+}
