@@ -58,7 +58,7 @@ export async function sendFile(
 export default async function documents(app: FastifyInstance) {
   // the largest size a tenant may configure, plus one byte to tell "too large" from "exactly the limit"
   await app.register(multipart, {
-    limits: { fields: 4, fieldSize: 1000, files: 1, parts: 6, fileSize: 50 * megabyte + 1 },
+    limits: { fields: 4, fieldSize: 1000, files: 1, parts: 6, fileSize: 20 * megabyte + 1 },
     throwFileSizeLimit: false,
   })
 
