@@ -13,6 +13,8 @@ import accounts from './features/accounts/routes.ts'
 import documents from './features/documents/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
+import reenrolment from './features/reenrolment/routes.ts'
+import reenrolmentReview from './features/reenrolment/staff-routes.ts'
 import pupils from './features/pupils/routes.ts'
 import portal from './features/portal/routes.ts'
 import sas from './features/sas/routes.ts'
@@ -76,5 +78,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)
+  await app.register(reenrolment)
+  await app.register(reenrolmentReview)
   return app
 }

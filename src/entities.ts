@@ -2,6 +2,7 @@ import type { EntitySchema } from '@mikro-orm/core'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
+import { Reenrolment } from './features/reenrolment/entities.ts'
 import { RepertoireEntry, SchoolEvent } from './features/repertoire/entities.ts'
 import { ChangeRequest } from './features/sas/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
@@ -35,6 +36,7 @@ export const tenantEntities: EntitySchema[] = [
   ChangeRequest,
   StoredFile,
   DocumentSubmission,
+  Reenrolment,
   AuditEvent,
 ] as never
 

@@ -2,7 +2,6 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ValidationFailed } from '../../platform/http/errors.ts'
-import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { familyOf } from '../family/service.ts'
 import { ownPupil, pupilFrame } from '../pupils/frame.ts'
@@ -13,27 +12,12 @@ import {
   fileContent,
   type Holder,
   megabyte,
-  sizeInMb,
-  type Requirement,
   requirementsOf,
   submitDocument,
   type Upload,
 } from './service.ts'
-import { acceptedTypes, readUpload } from './upload.ts'
-
-export const stateLabels: Record<Requirement['state'], MessageKey> = {
-  missing: 'documents.state.missing',
-  pending: 'documents.state.pending',
-  validated: 'documents.state.validated',
-  refused: 'documents.state.refused',
-}
-
-/** Lowercase without accents, for the Recherche filter. */
-const plain = (text: string) =>
-  text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
+import { readUpload } from './upload.ts'
+import { documentRows } from './view.ts'
 
 /** Sends a stored file as a download: never shown inline, never sniffed into something else. */
 export async function sendFile(
@@ -65,29 +49,6 @@ export default async function documents(app: FastifyInstance) {
   const familyOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') }
   const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 
-  const rowsOf = (request: FastifyRequest, requirements: Requirement[], query: string) => {
-    const { t, tenant } = request
-    const timeZone = tenant!.config.timezone
-    const wanted = plain(query.trim())
-    return requirements
-      .map(({ document, state, submission }) => ({
-        document,
-        formats: t('documents.formats', {
-          types: acceptedTypes(document, t),
-          max: String(document.maxSizeMb).replace('.', ','),
-        }),
-        state,
-        stateLabel: t(stateLabels[state]),
-        submission,
-        fileName: submission?.file.fileName ?? '',
-        date: submission ? formatDate(submission.createdAt, timeZone) : '',
-        time: submission ? formatTime(submission.createdAt, timeZone) : '',
-        size: submission ? sizeInMb(submission.file.size) : '',
-        canDelete: Boolean(submission && state !== DocumentState.validated),
-      }))
-      .filter((row) => !wanted || plain(`${row.document.label} ${row.fileName}`).includes(wanted))
-  }
-
   const render = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -99,7 +60,7 @@ export default async function documents(app: FastifyInstance) {
     const requirements = await requirementsOf(em, tenant!.config, holder)
     const notice = (request.query as { fait?: keyof typeof notices }).fait
     const view = {
-      rows: rowsOf(request, requirements, query),
+      rows: documentRows(request, requirements, query),
       total: requirements.length,
       query,
       uploadable: requirements.filter((r) => r.state !== DocumentState.validated).map((r) => r.document),
@@ -187,7 +148,7 @@ export default async function documents(app: FastifyInstance) {
         upload,
         request.t,
       )
-      return reply.redirect(`${back}?fait=envoye`, 303)
+      return reply.redirect(`${backTo(request, back)}?fait=envoye`, 303)
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error
       return render(request, reply.code(400), holder, {
@@ -198,7 +159,20 @@ export default async function documents(app: FastifyInstance) {
   }
 
   // the token is read from the multipart stream by the handler, not by the global CSRF hook
-  const multipartPost = { ...familyOnly, config: { csrf: 'in-handler' as const } }
+  // the re-enrolment's documents step embeds these forms and asks to come back to it
+  const returnQuery = {
+    type: 'object',
+    properties: {
+      retour: { type: 'string', pattern: '^/eleves/[0-9]+/reinscription/(documents|formulaire)$' },
+    },
+  } as const
+  const backTo = (request: FastifyRequest, fallback: string) =>
+    (request.query as { retour?: string }).retour ?? fallback
+  const multipartPost = {
+    ...familyOnly,
+    config: { csrf: 'in-handler' as const },
+    schema: { querystring: returnQuery },
+  }
 
   app.get('/famille/pieces', { ...familyOnly, schema: { querystring: pageQuery } }, async (request, reply) =>
     render(request, reply, { family: await familyOf(request.em, request.account!) }),
@@ -222,7 +196,10 @@ export default async function documents(app: FastifyInstance) {
 
   app.post<{ Params: { id: number } }>(
     '/eleves/:id/pieces',
-    { ...multipartPost, schema: { params: { type: 'object', properties: { id: integer } } } },
+    {
+      ...multipartPost,
+      schema: { ...multipartPost.schema, params: { type: 'object', properties: { id: integer } } },
+    },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
       return upload(request, reply, { family: pupil.family, pupil }, `/eleves/${pupil.id}/pieces`)
@@ -246,6 +223,7 @@ export default async function documents(app: FastifyInstance) {
       ...familyOnly,
       schema: {
         ...submissionParams,
+        querystring: returnQuery,
         body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 } } },
       },
     },
@@ -256,7 +234,7 @@ export default async function documents(app: FastifyInstance) {
       const back = found.pupil ? `/eleves/${found.pupil.id}/pieces` : '/famille/pieces'
       try {
         await deleteSubmission(em, request.account!, family, request.params.id, t)
-        return reply.redirect(`${back}?fait=supprime`, 303)
+        return reply.redirect(`${backTo(request, back)}?fait=supprime`, 303)
       } catch (error) {
         if (!(error instanceof ValidationFailed)) throw error
         const holder = { family, ...(found.pupil ? { pupil: found.pupil } : {}) }

@@ -13,6 +13,7 @@ import { Guardian } from '../family/entities.ts'
 import { fullName, tenantToday } from '../family/service.ts'
 import type { Pupil } from '../pupils/entities.ts'
 import { isMinor } from '../pupils/service.ts'
+import { Reenrolment, ReenrolmentStatus } from '../reenrolment/entities.ts'
 import { Enrolment } from '../teaching/entities.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { type Facts, holds } from './conditions.ts'
@@ -51,16 +52,22 @@ export interface Requirement {
 }
 
 /**
- * What conditions test. A pupil's disciplines are those of this year's courses; the answers to
- * re-enrolment questions are given by the re-enrolment, which knows them (none here).
+ * What conditions test. A pupil's disciplines are those of this year's courses. While a family
+ * re-enrols, its answers count as soon as they are saved: the payment mode chosen for next year
+ * (choosing direct debit asks for the SEPA mandate) and the pupil's answers to the questions.
  */
-export async function factsOf(
-  em: Em,
-  tenant: TenantConfig,
-  holder: Holder,
-  answers: Record<string, boolean> = {},
-): Promise<Facts> {
-  const family = { resident: holder.family.resident, paymentMode: holder.family.paymentMode ?? null }
+export async function factsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Facts> {
+  const reenrolments = await em.find(
+    Reenrolment,
+    { family: holder.family, status: { $in: [ReenrolmentStatus.draft, ReenrolmentStatus.submitted] } },
+    { orderBy: { schoolYear: 'desc', updatedAt: 'desc' } },
+  )
+  const coming = reenrolments.filter((r) => r.schoolYear === reenrolments[0]?.schoolYear)
+  const chosenMode = coming.find((r) => r.answers.paymentMode)?.answers.paymentMode
+  const family = {
+    resident: holder.family.resident,
+    paymentMode: chosenMode ?? holder.family.paymentMode ?? null,
+  }
   const { pupil } = holder
   if (!pupil) return { family }
   const year = await currentSchoolYear(em)
@@ -76,7 +83,7 @@ export async function factsOf(
     pupil: {
       minor: Boolean(pupil.birthDate && isMinor(pupil.birthDate, tenantToday(tenant))),
       disciplines: [...new Set(enrolments.map((e) => e.course.discipline))],
-      answers,
+      answers: coming.find((r) => r.pupil.id === pupil.id)?.answers.questions ?? {},
     },
   }
 }
@@ -95,13 +102,8 @@ const stillValid = (submission: DocumentSubmission, today: string) =>
  * earlier that is still valid counts (a SEPA mandate given once, an insurance valid until a date);
  * otherwise the latest upload decides (en attente, refusé), and without one the document is "à fournir".
  */
-export async function requirementsOf(
-  em: Em,
-  tenant: TenantConfig,
-  holder: Holder,
-  answers?: Record<string, boolean>,
-): Promise<Requirement[]> {
-  const documents = documentsAsked(tenant, await factsOf(em, tenant, holder, answers))
+export async function requirementsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Requirement[]> {
+  const documents = documentsAsked(tenant, await factsOf(em, tenant, holder))
   if (documents.length === 0) return []
   const submissions = await em.find(
     DocumentSubmission,

@@ -13,7 +13,8 @@ import {
   type QueueFilters,
   submissionForReview,
 } from './service.ts'
-import { sendFile, stateLabels } from './routes.ts'
+import { sendFile } from './routes.ts'
+import { stateLabels } from './view.ts'
 
 const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 const idParams = { type: 'object', properties: { id: integer } } as const

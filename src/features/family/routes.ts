@@ -4,6 +4,7 @@ import type { MessageKey } from '../../platform/views/i18n.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { displayValue, pendingChange, pendingForFamily, proposeChange } from '../sas/service.ts'
 import { requirementsOf } from '../documents/service.ts'
+import { campaignOf, reenrolmentsOf } from '../reenrolment/service.ts'
 import { coursesOfPupil, currentSchoolYear } from '../teaching/service.ts'
 import type { Guardian } from './entities.ts'
 import {
@@ -68,7 +69,19 @@ export default async function family(app: FastifyInstance) {
       const toDo = requirements.filter((r) => r.state === 'missing' || r.state === 'refused').length
       documents.push({ label, href, toDo })
     }
+    // the re-enrolment box, only while the period is open
+    const campaign = campaignOf(config)
+    const reenrolments =
+      guardian && campaign?.open
+        ? await reenrolmentsOf(request.em, guardian.family, campaign.schoolYear)
+        : undefined
+    const reenrolment = reenrolments && {
+      schoolYear: campaign!.schoolYear,
+      closes: campaign!.closes,
+      pupils: pupils.map(({ pupil }) => ({ pupil, status: reenrolments.get(pupil.id)?.status ?? 'none' })),
+    }
     return reply.view('family/home', {
+      reenrolment,
       title: request.t('nav.home'),
       name,
       pupils,

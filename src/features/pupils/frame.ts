@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { familyOf, pupilsOf } from '../family/service.ts'
+import { campaignOf } from '../reenrolment/service.ts'
 import type { Pupil } from './entities.ts'
 import { familyPupil } from './service.ts'
 
@@ -10,6 +11,7 @@ const tabs = [
   { id: 'historique', path: '/historique', label: 'pupil.tab.history' },
   { id: 'repertoire', path: '/repertoire', label: 'pupil.tab.repertoire' },
   { id: 'pieces', path: '/pieces', label: 'pupil.tab.documents' },
+  { id: 'reinscription', path: '/reinscription', label: 'pupil.tab.reenrolment' },
 ] as const satisfies readonly { id: string; path: string; label: MessageKey }[]
 export type Tab = (typeof tabs)[number]['id']
 
@@ -20,7 +22,10 @@ export async function pupilFrame(request: FastifyRequest, pupil: Pupil, tab: Tab
   return {
     pupil,
     tab,
-    tabs: tabs.map((t) => ({ ...t, href: `/eleves/${pupil.id}${t.path}`, label: request.t(t.label) })),
+    // the Réinscription tab shows only while the re-enrolment is open, as in iMuse
+    tabs: tabs
+      .filter((t) => t.id !== 'reinscription' || campaignOf(request.tenant!.config)?.open)
+      .map((t) => ({ ...t, href: `/eleves/${pupil.id}${t.path}`, label: request.t(t.label) })),
     siblings: siblings.map((p) => ({ id: p.id, name: `${p.firstName} ${p.lastName}` })),
     title: `${pupil.firstName} ${pupil.lastName}`,
   }

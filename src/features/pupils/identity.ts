@@ -95,13 +95,22 @@ export function isMinor(birthDate: string, today: string): boolean {
  */
 export function checkPupil(
   input: Record<string, string | undefined>,
-  context: { tenant: TenantConfig; current: Record<string, string | null>; today: string; t: Translate },
+  context: {
+    tenant: TenantConfig
+    current: Record<string, string | null>
+    today: string
+    t: Translate
+    /** Fields the form does not show (asked elsewhere): they keep their current value, unchecked. */
+    omitted?: readonly string[]
+  },
 ): { values: Record<string, string | null>; errors: Record<string, string> } {
-  const { tenant, current, today, t } = context
+  const { tenant, current, today, t, omitted = [] } = context
   const sharesAddress = input.useGuardianAddress === 'true'
   const mandatory = mandatoryFields(tenant.fields?.pupil)
   if (sharesAddress) for (const name of guardianAddressFields) mandatory.delete(name)
-  const { values, errors } = checkIdentity(pupilFields(tenant), input, { mandatory, current, today, t })
+  const shown = pupilFields(tenant).filter((f) => !omitted.includes(f.name))
+  const { values, errors } = checkIdentity(shown, input, { mandatory, current, today, t })
+  for (const name of omitted) values[name] = current[name] ?? null
   if (sharesAddress) {
     for (const name of guardianAddressFields) {
       values[name] = current[name] ?? null

@@ -62,6 +62,15 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     }
   }
 
+  for (const [i, code] of (config.reenrolment?.mandatoryDisciplines ?? []).entries()) {
+    if (!disciplineCodes.has(code)) {
+      problems.push({
+        path: ['reenrolment', 'mandatoryDisciplines', i],
+        message: `"${code}" is not a discipline code`,
+      })
+    }
+  }
+
   const steps = config.reenrolment?.steps ?? []
   if (steps.length > 0 && steps.at(-1) !== 'finalize') {
     problems.push({ path: ['reenrolment', 'steps'], message: 'finalize must be the last step' })

@@ -66,6 +66,7 @@ export interface TenantConfig {
     layout: 'wizard' | 'onePage'
     texts?: Partial<Record<Step, string>>
     courseNotes?: string[]
+    mandatoryDisciplines?: string[]
     newDisciplinesQuestion?: string
     questions?: { id: string; label: string; help?: string }[]
   }

@@ -1,0 +1,169 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
+import { requestOrigin } from '../../platform/http/origin.ts'
+import { formatDate, formatTime } from '../../platform/views/dates.ts'
+import { requirementsOf } from '../documents/service.ts'
+import { stateLabels } from '../documents/view.ts'
+import { fullName } from '../family/service.ts'
+import { Reenrolment, ReenrolmentStatus } from './entities.ts'
+import { campaignOf, decideReenrolment, exportCsv, reenrolmentQueue, summaryLines } from './service.ts'
+
+const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
+
+/**
+ * Staff's side of the re-enrolment: the queue (submitted by default; declined, validated… by the
+ * state filter; by course and establishment), each request with its answers and documents, the
+ * decision mailed to the family, and the year's CSV for a French spreadsheet.
+ */
+export default async function reenrolmentReview(app: FastifyInstance) {
+  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
+
+  /** The school year being re-enrolled for, whether or not the period is open now. */
+  const schoolYearOf = (request: FastifyRequest) => {
+    const campaign = campaignOf(request.tenant!.config)
+    if (!campaign) throw new NotFound()
+    return campaign.schoolYear
+  }
+
+  app.get<{ Querystring: { etat?: string; cours?: string; site?: string } }>(
+    '/admin/reinscriptions',
+    {
+      ...staffOnly,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            etat: { type: 'string', enum: ['tous', ...Object.values(ReenrolmentStatus)] },
+            cours: { type: 'string', maxLength: 200 },
+            site: { type: 'string', maxLength: 60 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { t, tenant, em } = request
+      const config = tenant!.config
+      const schoolYear = schoolYearOf(request)
+      const { etat = ReenrolmentStatus.submitted, cours = '', site = '' } = request.query
+      const items = await reenrolmentQueue(em, schoolYear, {
+        ...(etat !== 'tous' ? { status: etat as ReenrolmentStatus } : {}),
+        ...(cours ? { course: cours } : {}),
+        ...(site ? { establishment: site } : {}),
+      })
+      const all = await reenrolmentQueue(em, schoolYear, {})
+      const courseNames = [...new Set(all.flatMap((i) => i.courses.map((c) => c.name)))].sort((a, b) =>
+        a.localeCompare(b, 'fr'),
+      )
+      return reply.view('reenrolment/queue', {
+        title: t('reenrolment.queue.title', { year: schoolYear }),
+        items: items.map(({ row, courses, familyName }) => ({
+          id: row.id,
+          pupil: fullName(row.pupil),
+          familyName,
+          courses: courses.map((c) => c.name).join(', '),
+          status: row.status,
+          date: row.submittedAt ?? row.declinedAt ?? row.updatedAt,
+        })),
+        filters: { etat, cours, site },
+        courseNames,
+        establishments: config.establishments,
+        schoolYear,
+      })
+    },
+  )
+
+  app.get('/admin/reinscriptions/export.csv', staffOnly, async (request, reply) => {
+    const schoolYear = schoolYearOf(request)
+    const csv = await exportCsv(request.em, request.tenant!.config, schoolYear, request.t)
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="reinscriptions-${schoolYear}.csv"`)
+      .header('cache-control', 'private, no-store')
+      .send(csv)
+  })
+
+  const render = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: number,
+    submitted?: { input: Record<string, string | undefined>; errors: Record<string, string> },
+  ) => {
+    const { em, t, tenant } = request
+    const config = tenant!.config
+    const row = await em.findOne(
+      Reenrolment,
+      { id },
+      { populate: ['pupil', 'family', 'updatedBy', 'decidedBy'] },
+    )
+    if (!row) throw new NotFound()
+    const timeZone = config.timezone
+    const documents = [
+      ...(await requirementsOf(em, config, { family: row.family })),
+      ...(await requirementsOf(em, config, { family: row.family, pupil: row.pupil })),
+    ]
+    return reply.view('reenrolment/review', {
+      title: t('reenrolment.review.title', { name: fullName(row.pupil) }),
+      row,
+      submittedAt: row.submittedAt
+        ? `${formatDate(row.submittedAt, timeZone)} ${formatTime(row.submittedAt, timeZone)}`
+        : '',
+      lines: await summaryLines(em, config, row.pupil, row.answers, t),
+      documents: documents.map((r) => ({
+        label: r.document.label,
+        state: r.state,
+        stateLabel: t(stateLabels[r.state]),
+        id: r.submission?.id,
+      })),
+      input: submitted?.input ?? {},
+      errors: submitted?.errors,
+      done: (request.query as { fait?: string }).fait === '1',
+    })
+  }
+
+  app.get<{ Params: { id: number } }>(
+    '/admin/reinscriptions/:id',
+    {
+      ...staffOnly,
+      schema: {
+        params: { type: 'object', properties: { id: integer } },
+        querystring: { type: 'object', properties: { fait: { type: 'string', maxLength: 1 } } },
+      },
+    },
+    async (request, reply) => render(request, reply, request.params.id),
+  )
+
+  app.post<{ Params: { id: number }; Body: { decision?: string; reason?: string } }>(
+    '/admin/reinscriptions/:id',
+    {
+      ...staffOnly,
+      schema: {
+        params: { type: 'object', properties: { id: integer } },
+        body: {
+          type: 'object',
+          properties: {
+            _csrf: { type: 'string', maxLength: 200 },
+            decision: { type: 'string', maxLength: 20 },
+            reason: { type: 'string', maxLength: 1000 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params
+      try {
+        await decideReenrolment(
+          request.em,
+          { tenant: request.tenant!.config, baseUrl: requestOrigin(request), t: request.t },
+          request.account!,
+          id,
+          request.body,
+        )
+        app.mail.kick(request.tenant!.slug)
+        return reply.redirect(`/admin/reinscriptions/${id}?fait=1`, 303)
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error
+        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
+      }
+    },
+  )
+}
