@@ -118,7 +118,9 @@ export function checkPupil(
     }
   }
   const birthDate = values.birthDate
+  // a form that does not ask it (the re-enrolment asks it in its own step) cannot be refused for it
   if (
+    !omitted.includes('exitAuthorization') &&
     birthDate &&
     isMinor(birthDate, today) &&
     values.exitAuthorization === null &&
