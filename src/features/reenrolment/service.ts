@@ -368,6 +368,7 @@ export async function reenrolmentQueue(em: Em, schoolYear: string, filters: Staf
       : []
   const coursesOf = new Map<number, Course[]>()
   for (const e of enrolments) coursesOf.set(e.pupil.id, [...(coursesOf.get(e.pupil.id) ?? []), e.course])
+  for (const list of coursesOf.values()) list.sort((a, b) => a.name.localeCompare(b.name, 'fr'))
   const guardians = rows.length
     ? await em.find(Guardian, { family: { $in: rows.map((r) => r.family) }, rank: 1 })
     : []
