@@ -97,6 +97,7 @@ t.test('the Élèves menu opens the pupil’s Identité tab with the YAML’s ma
       ['Cours', ''],
       ['Historique', ''],
       ['Répertoire', ''],
+      ['Pièces à fournir', ''],
     ],
   )
   for (const name of tenant.fields.pupil) {
