@@ -6,6 +6,8 @@
  *   TENANTS=20 npm run bench            # a quick run
  *   npm run bench -- --tenants 20 --duration 5
  *   npm run bench -- sign-in            # the sign-in scenario instead: see sign-in.ts
+ *   npm run bench -- uploads            # 50 concurrent 2 MB uploads: see uploads.ts
+ *   npm run bench -- reenrolment        # the Limonest re-enrolment flow: see reenrolment.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -48,14 +50,21 @@ import {
 import { freePort, killGroup, memoryOf, running, type Server, startServer } from './harness/server.ts'
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
+import { reenrolmentBenchmark } from './reenrolment.ts'
 import { signInBenchmark } from './sign-in.ts'
+import { uploadsBenchmark } from './uploads.ts'
 
-// `npm run bench -- sign-in [options]`: the sign-in scenario, with its own options
+// `npm run bench -- <scenario> [options]`: another scenario, with its own options
+const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
+  'sign-in': signInBenchmark,
+  uploads: uploadsBenchmark,
+  reenrolment: reenrolmentBenchmark,
+}
 const scenario = process.argv[2]
-if (scenario === 'sign-in') process.exit(await signInBenchmark(process.argv.slice(3)))
+if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))
 if (scenario !== undefined && !scenario.startsWith('-')) {
   process.stderr.write(
-    `unknown scenario "${scenario}": npm run bench (foundation) or npm run bench -- sign-in\n`,
+    `unknown scenario "${scenario}": npm run bench (foundation), or npm run bench -- ${Object.keys(scenarios).join('|')}\n`,
   )
   process.exit(2)
 }
@@ -77,6 +86,8 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`Usage: npm run bench [-- options]   (each option also read from the environment)
        npm run bench -- sign-in [options]   the sign-in scenario (npm run bench -- sign-in --help)
+       npm run bench -- uploads [options]   50 concurrent 2 MB uploads (npm run bench -- uploads --help)
+       npm run bench -- reenrolment [options]   scripted Limonest re-enrolment flows (… --help)
 
   --tenants N       TENANTS      tenants to provision and serve (default 1000)
   --connections N   CONNECTIONS  autocannon connections (default 10)

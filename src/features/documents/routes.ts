@@ -16,7 +16,7 @@ import {
   submitDocument,
   type Upload,
 } from './service.ts'
-import { readUpload } from './upload.ts'
+import { readUpload, uploadSlot } from './upload.ts'
 import { documentRows } from './view.ts'
 
 /** Sends a stored file as a download: never shown inline, never sniffed into something else. */
@@ -136,7 +136,16 @@ export default async function documents(app: FastifyInstance) {
     return { documentId: fields.document!, upload: upload! }
   }
 
-  const upload = async (request: FastifyRequest, reply: FastifyReply, holder: Holder, back: string) => {
+  // one of the upload slots from the first byte read to the row written
+  const upload = async (request: FastifyRequest, reply: FastifyReply, holder: Holder, back: string) =>
+    uploadSlot(() => receiveAndStore(request, reply, holder, back))
+
+  const receiveAndStore = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    holder: Holder,
+    back: string,
+  ) => {
     try {
       const { documentId, upload } = await receive(request, reply, holder)
       await submitDocument(

@@ -7,11 +7,11 @@ import type { Translate } from '../../platform/views/i18n.ts'
 import { contentTypes, megabyte, type Upload } from './service.ts'
 
 /**
- * Files being read into memory at once, per process. The others wait with their connection
- * paused (TCP back-pressure), so memory holds at most this many files, whatever the number of
- * families uploading together.
+ * Uploads being read and stored at once, per process. The others wait before a byte of their body
+ * is read, their connection paused (TCP back-pressure), so memory holds at most this many files,
+ * whatever the number of families uploading together.
  */
-const slots = pLimit(8)
+export const uploadSlot = pLimit(4)
 
 const typeOfExtension: Record<string, DocumentType> = { pdf: 'pdf', jpg: 'jpeg', png: 'png' }
 
@@ -25,19 +25,26 @@ export function acceptedTypes(document: RequiredDocument, t: Translate): string 
     : names[0]!
 }
 
-/** Reads a file up to `max` bytes; past it, the rest is read and dropped, never kept. */
+/**
+ * Reads a file up to `max` bytes into one buffer of that size, copied once; past it, the rest is
+ * read and dropped, never kept.
+ */
 async function readLimited(
   stream: Readable & { truncated?: boolean },
   max: number,
 ): Promise<Buffer | 'tooLarge'> {
-  const chunks: Buffer[] = []
+  let content: Buffer | undefined
   let size = 0
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (size + chunk.length <= max) {
+      // allocated at the first byte, so an empty or refused form costs nothing
+      content ??= Buffer.allocUnsafeSlow(max)
+      chunk.copy(content, size)
+    }
     size += chunk.length
-    if (size <= max) chunks.push(chunk)
   }
   if (size > max || stream.truncated) return 'tooLarge'
-  return Buffer.concat(chunks, size)
+  return content ? content.subarray(0, size) : Buffer.alloc(0)
 }
 
 /** A file name as families see it again: no folders, no control characters, not endless. */
@@ -57,7 +64,7 @@ export async function readUpload(
   document: RequiredDocument,
   t: Translate,
 ): Promise<{ upload: Upload } | { error: string }> {
-  const content = await slots(() => readLimited(part.file, document.maxSizeMb * megabyte))
+  const content = await readLimited(part.file, document.maxSizeMb * megabyte)
   if (content === 'tooLarge')
     return { error: t('documents.error.tooLarge', { max: String(document.maxSizeMb).replace('.', ',') }) }
   if (content.length === 0) return { error: t('documents.error.empty') }

@@ -1,4 +1,5 @@
 import type { Account } from '../../platform/auth/entities.ts'
+import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
@@ -21,8 +22,12 @@ export {
 } from './identity.ts'
 
 /** The guardian a family account belongs to, with their family; undefined if none is linked. */
-export async function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
-  return (await em.findOne(Guardian, { account }, { populate: ['family'] })) ?? undefined
+export function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
+  return oncePerEm(
+    em,
+    `guardianOf:${account.id}`,
+    async () => (await em.findOne(Guardian, { account }, { populate: ['family'] })) ?? undefined,
+  )
 }
 
 /** The family a signed-in family account may act for; a family account without a guardian acts for none. */

@@ -1,11 +1,16 @@
 import type { Account } from '../../platform/auth/entities.ts'
+import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { Pupil } from '../pupils/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './entities.ts'
 
-export async function currentSchoolYear(em: Em): Promise<SchoolYear | undefined> {
-  return (await em.findOne(SchoolYear, { current: true })) ?? undefined
+export function currentSchoolYear(em: Em): Promise<SchoolYear | undefined> {
+  return oncePerEm(
+    em,
+    'currentSchoolYear',
+    async () => (await em.findOne(SchoolYear, { current: true })) ?? undefined,
+  )
 }
 
 export interface TeacherCourse {

@@ -48,7 +48,28 @@ export function resolvePeriod(
   now = new Date(),
 ): Period | undefined {
   if (!spec) return undefined
-  const opens = resolveBound(spec.opens, 'opens', timeZone, now)
-  const closes = resolveBound(spec.closes, 'closes', timeZone, now)
+  const { opens, closes } = bounds(spec, timeZone, now)
   return { opens, closes, open: now >= opens && now <= closes }
+}
+
+const boundsCache = new Map<string, { opens: Date; closes: Date }>()
+
+/**
+ * The instants of a period, computed once: every family page asks whether the re-enrolment is
+ * open, and the timezone arithmetic costs more than the rest of the check. Dates written in full
+ * never move; "today±N" (the demo's) moves with the day, so its key holds the minute.
+ */
+function bounds(spec: PeriodSpec, timeZone: string, now: Date) {
+  const relative = spec.opens.startsWith('today') || spec.closes.startsWith('today')
+  const key = `${spec.opens}|${spec.closes}|${timeZone}${relative ? `|${Math.floor(now.getTime() / 60_000)}` : ''}`
+  let found = boundsCache.get(key)
+  if (!found) {
+    if (boundsCache.size > 1000) boundsCache.clear()
+    found = {
+      opens: resolveBound(spec.opens, 'opens', timeZone, now),
+      closes: resolveBound(spec.closes, 'closes', timeZone, now),
+    }
+    boundsCache.set(key, found)
+  }
+  return found
 }

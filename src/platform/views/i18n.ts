@@ -18,6 +18,10 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
  * French says "0 absence", "1 absence", "2 absences"; English "0 absences".
  */
 export function translator(locale: Locale): Translate {
+  return translators[locale]
+}
+
+function makeTranslator(locale: Locale): Translate {
   const catalogue = catalogues[locale]
   const plural = new Intl.PluralRules(locale)
   return (key, params) => {
@@ -30,3 +34,9 @@ export function translator(locale: Locale): Translate {
       .replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole))
   }
 }
+
+// one per language, made once: a request only picks its own
+const translators = Object.fromEntries(locales.map((locale) => [locale, makeTranslator(locale)])) as Record<
+  Locale,
+  Translate
+>
