@@ -109,25 +109,33 @@ export default async function documents(app: FastifyInstance) {
     const errors: Record<string, string> = {}
     let checked = false
     let upload: Upload | undefined
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        fields[part.fieldname] = String(part.value)
-        continue
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value)
+          continue
+        }
+        await verifyCsrf(request, reply, fields._csrf)
+        checked = true
+        const file = part as MultipartFile
+        const asked = (await requirementsOf(em, tenant!.config, holder)).map((r) => r.document)
+        const document = asked.find((d) => d.id === fields.document)
+        if (!document || !file.filename) {
+          file.file.resume()
+          if (!document) errors.document = t('documents.error.noDocument')
+          if (!file.filename) errors.file = t('documents.error.noFile')
+          continue
+        }
+        const read = await readUpload(file, document, t)
+        if ('error' in read) errors.file = read.error
+        else upload = read.upload
       }
-      await verifyCsrf(request, reply, fields._csrf)
-      checked = true
-      const file = part as MultipartFile
-      const asked = (await requirementsOf(em, tenant!.config, holder)).map((r) => r.document)
-      const document = asked.find((d) => d.id === fields.document)
-      if (!document || !file.filename) {
-        file.file.resume()
-        if (!document) errors.document = t('documents.error.noDocument')
-        if (!file.filename) errors.file = t('documents.error.noFile')
-        continue
-      }
-      const read = await readUpload(file, document, t)
-      if ('error' in read) errors.file = read.error
-      else upload = read.upload
+    } catch (error) {
+      // refusals (CSRF, too many parts) keep their status; a body cut short or malformed is the
+      // family's connection failing mid-file: nothing was stored, and the page says to send it again
+      if ((error as { statusCode?: number }).statusCode || error instanceof ValidationFailed) throw error
+      request.log.info({ err: error }, 'upload interrupted')
+      throw new ValidationFailed({ file: t('documents.error.interrupted') }, { document: fields.document })
     }
     if (!checked) await verifyCsrf(request, reply, fields._csrf)
     if (!upload && !errors.file) errors.file = t('documents.error.noFile')

@@ -503,7 +503,11 @@ export async function exportCsv(
       ])
     }
   }
-  const cell = (value: string) => (/[;"\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value)
+  const cell = (text: string) => {
+    // what a family typed must not run as a spreadsheet formula (CSV injection): "=…" stays text
+    const value = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
+    return /[;"\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value
+  }
   // the BOM makes Excel read UTF-8; semicolons are the French list separator
   return `\uFEFF${[header, ...lines].map((l) => l.map(cell).join(';')).join('\r\n')}\r\n`
 }

@@ -34,7 +34,7 @@ async function setUp(t: Parameters<typeof build>[0], env: NodeJS.ProcessEnv = {}
   delete values[`keep-${violin!.id}`]
   await family.post(`${base}/formulaire`, {
     ...values,
-    newDisciplines: 'Piano',
+    newDisciplines: '=HYPERLINK("http://evil.example";"Piano")',
     notes: 'Le mardi; si possible',
     accepted: 'true',
     action: 'submit',
@@ -89,7 +89,7 @@ t.test('the staff queue, the detail, the decisions and their mails', async (t) =
   t.same(answers, [
     'Cours formation-musicale: Conservé',
     'Cours violon: Abandonné',
-    'Nouvelles disciplines demandées: Piano',
+    'Nouvelles disciplines demandées: =HYPERLINK("http://evil.example";"Piano")',
     'Information complémentaire: Le mardi; si possible',
   ])
   t.ok(detail.querySelectorAll('ul.plain li .state').length > 0, 'with the state of each document')
@@ -179,7 +179,12 @@ t.test('the CSV export: one line per pupil and course, for a French spreadsheet'
     ],
   )
   t.match(martin[0], /;En attente de validation;\d{2}\/\d{2}\/\d{4} \d{2}:\d{2};/)
-  t.match(martin[0], /;Piano;"Le mardi; si possible"$/, 'a semicolon inside a value is quoted')
+  t.match(martin[0], /;"Le mardi; si possible"$/, 'a semicolon inside a value is quoted')
+  t.match(
+    martin[0],
+    ';"\'=HYPERLINK(""http://evil.example"";""Piano"")";',
+    'a formula typed by a family stays text',
+  )
   const durand = rows.find((l) => l.includes('Ne se réinscrit pas'))!
   t.ok(durand.startsWith('"Camille Durand; ""Fils""";'), 'quotes inside a value are doubled')
   t.match(durand, ';Cours violoncelle;Violoncelle;Non;')

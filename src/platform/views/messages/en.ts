@@ -363,6 +363,8 @@ export const en: Record<MessageKey, string> = {
   'documents.error.tooLarge':
     'The file is larger than {max} MB: make it smaller (lower scan quality, smaller photo) or choose another file.',
   'documents.error.type': 'This type of file is not accepted: send a {types} file.',
+  'documents.error.interrupted':
+    'The file was not received in full (connection cut?): choose it and send it again.',
   'documents.error.alreadyValidated': 'This document is already approved: no need to send it again.',
   'documents.error.deleteValidated': 'An approved document cannot be deleted.',
   'documents.queue.title': 'Documents to review',

@@ -365,6 +365,8 @@ export const fr = {
   'documents.error.tooLarge':
     'Le fichier dépasse {max} Mo : réduisez-le (scan en qualité moindre, photo plus petite) ou choisissez un autre fichier.',
   'documents.error.type': 'Ce type de fichier n’est pas accepté : envoyez un fichier {types}.',
+  'documents.error.interrupted':
+    'Le fichier n’a pas été reçu en entier (connexion interrompue ?) : choisissez-le et envoyez-le à nouveau.',
   'documents.error.alreadyValidated': 'Ce document est déjà validé : inutile de l’envoyer à nouveau.',
   'documents.error.deleteValidated': 'Un document validé ne peut pas être supprimé.',
   'documents.queue.title': 'Pièces à valider',
