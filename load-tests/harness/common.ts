@@ -12,18 +12,24 @@ export const root = resolve(import.meta.dirname, '../..')
 
 export const print = (line = '') => process.stdout.write(`${line}\n`)
 
-/** An option given as an argument or an environment variable: a positive integer, or the default. */
+/**
+ * An option given as an argument or an environment variable: an integer of at least `min` (1 unless
+ * said), or the default.
+ */
 export function integer(
   name: string,
   arg: string | undefined,
   env: string | undefined,
   fallback: number,
+  min = 1,
 ): number {
   const raw = arg ?? env
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer (got ${raw})`)
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(
+      `${name} must be ${min === 1 ? 'a positive integer' : `an integer of at least ${min}`} (got ${raw})`,
+    )
   return value
 }
 
@@ -108,7 +114,8 @@ export function scratch(pgUrl: string, databases: string[], prefix: string): Scr
         process.stderr.write(`could not drop database ${name}: ${(error as Error).message}\n`)
       }
     }
-    rmSync(dir, { recursive: true, force: true })
+    // retried: a log stream of a server that died early may still be creating its file
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -29,15 +29,25 @@ export class FamilyClient {
     this.agent.destroy()
   }
 
-  send(method: string, path: string, body?: Buffer | string, contentType?: string): Promise<Reply> {
+  /**
+   * One request; a body given as parts is written part after part (a shared file buffer is sent
+   * as it is, never copied), at the pace the socket takes it.
+   */
+  send(
+    method: string,
+    path: string,
+    body?: Buffer | string | readonly Buffer[],
+    contentType?: string,
+  ): Promise<Reply> {
     const headers: Record<string, string | number> = {
       host: this.host,
       'x-forwarded-for': this.address,
       cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
     }
+    const parts = body === undefined ? [] : Array.isArray(body) ? body : [body as Buffer | string]
     if (body !== undefined) {
       headers['content-type'] = contentType ?? 'application/x-www-form-urlencoded'
-      headers['content-length'] = Buffer.byteLength(body)
+      headers['content-length'] = parts.reduce((sum, part) => sum + Buffer.byteLength(part), 0)
     }
     const start = performance.now()
     return new Promise((resolve, reject) => {
@@ -67,7 +77,8 @@ export class FamilyClient {
       )
       req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)))
       req.on('error', reject)
-      req.end(body)
+      for (const part of parts) req.write(part)
+      req.end()
     })
   }
 
@@ -114,26 +125,31 @@ export function wizardFields(body: string): Record<string, string> {
   return values
 }
 
-/** A multipart body with the fields in order and the file last, as a browser sends a form. */
-export function multipart(
-  fields: Record<string, string>,
-  file: { name: string; fileName: string; contentType: string; content: Buffer },
-) {
+export interface MultipartFile {
+  name: string
+  fileName: string
+  contentType: string
+  content: Buffer
+}
+
+/**
+ * A multipart body with the fields in order and the file last, as a browser sends a form, in
+ * parts: the fields and the file's headers, the file's content itself (not copied), the end.
+ */
+export function multipartParts(fields: Record<string, string>, file: MultipartFile) {
   const boundary = `----tuttibench${Math.random().toString(16).slice(2)}`
-  const parts: Buffer[] = []
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
-    )
-  }
-  parts.push(
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.fileName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
-    ),
-    file.content,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  )
-  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` }
+  let head = ''
+  for (const [name, value] of Object.entries(fields))
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+  head += `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.fileName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`
+  const parts = [Buffer.from(head), file.content, Buffer.from(`\r\n--${boundary}--\r\n`)]
+  return { parts, contentType: `multipart/form-data; boundary=${boundary}` }
+}
+
+/** The same body in one buffer. */
+export function multipart(fields: Record<string, string>, file: MultipartFile) {
+  const { parts, contentType } = multipartParts(fields, file)
+  return { body: Buffer.concat(parts), contentType }
 }
 
 /** A valid PDF of exactly `size` bytes. */

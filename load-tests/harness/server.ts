@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -221,4 +221,18 @@ export async function startServer(options: ServerOptions): Promise<Server> {
 /** Closes the keep-alive sockets of the checks, so nothing keeps the harness alive. */
 export function closeAgent(): void {
   agent.destroy()
+}
+
+/**
+ * Resets a process' peak RSS (VmHWM) to its current RSS, as Linux allows the process' owner
+ * (`echo 5 > /proc/<pid>/clear_refs`): so a later peak belongs to what ran after. False when the
+ * kernel refused, and the peak still counts from the start of the process.
+ */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
 }
