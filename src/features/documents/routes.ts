@@ -1,6 +1,7 @@
 import multipart, { type MultipartFile } from '@fastify/multipart'
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { idParams } from '../../platform/http/schemas.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { familyOf } from '../family/service.ts'
@@ -47,7 +48,6 @@ export default async function documents(app: FastifyInstance) {
   })
 
   const familyOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') }
-  const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 
   const render = async (
     request: FastifyRequest,
@@ -203,7 +203,7 @@ export default async function documents(app: FastifyInstance) {
     '/eleves/:id/pieces',
     {
       ...familyOnly,
-      schema: { params: { type: 'object', properties: { id: integer } }, querystring: pageQuery },
+      schema: { params: idParams, querystring: pageQuery },
     },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
@@ -215,7 +215,7 @@ export default async function documents(app: FastifyInstance) {
     '/eleves/:id/pieces',
     {
       ...multipartPost,
-      schema: { ...multipartPost.schema, params: { type: 'object', properties: { id: integer } } },
+      schema: { ...multipartPost.schema, params: idParams },
     },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
@@ -223,7 +223,7 @@ export default async function documents(app: FastifyInstance) {
     },
   )
 
-  const submissionParams = { params: { type: 'object', properties: { id: integer } } }
+  const submissionParams = { params: idParams }
 
   app.get<{ Params: { id: number } }>(
     '/pieces/:id/fichier',

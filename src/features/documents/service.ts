@@ -15,6 +15,7 @@ import { fullName, tenantToday } from '../family/service.ts'
 import type { Pupil } from '../pupils/entities.ts'
 import { isMinor } from '../pupils/service.ts'
 import { Reenrolment, ReenrolmentStatus } from '../reenrolment/entities.ts'
+import { checkDecision } from '../staff/decision.ts'
 import { Enrolment } from '../teaching/entities.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { type Facts, holds } from './conditions.ts'
@@ -247,11 +248,6 @@ async function validUntil(em: Em, tenant: TenantConfig, document: RequiredDocume
   return `${Number(today.slice(0, 4)) + (september ? 1 : 0)}-08-31`
 }
 
-export interface StaffDecision {
-  decision?: string
-  reason?: string
-}
-
 /**
  * Staff validate or refuse a pending document; a refusal needs its reason, which the family reads.
  * The decision is audited and mailed to whoever uploaded the file, in the same transaction.
@@ -261,14 +257,10 @@ export async function decideDocument(
   context: { tenant: TenantConfig; baseUrl: string; t: Translate },
   staff: Account,
   id: number,
-  input: StaffDecision,
+  input: { decision?: string; reason?: string },
 ): Promise<DocumentSubmission> {
   const { tenant, t } = context
-  const reason = input.reason?.trim() ?? ''
-  if (input.decision !== 'validated' && input.decision !== 'refused')
-    throw new ValidationFailed({ decision: t('documents.review.decisionRequired') })
-  if (input.decision === 'refused' && !reason)
-    throw new ValidationFailed({ reason: t('documents.review.reasonRequired') })
+  const { decision, reason } = checkDecision(input, { accept: 'validated', refuse: 'refused' }, t)
   return em.transactional(async (tx) => {
     const submission = await tx.findOne(
       DocumentSubmission,
@@ -279,13 +271,13 @@ export async function decideDocument(
     if (submission.state !== DocumentState.pending)
       throw new ValidationFailed({ decision: t('documents.review.alreadyDecided') })
     const document = tenant.documents?.find((d) => d.id === submission.documentId)
-    submission.state = input.decision as DocumentState
-    submission.reason = input.decision === 'refused' ? reason : null
-    submission.validUntil = input.decision === 'validated' ? await validUntil(tx, tenant, document) : null
+    submission.state = decision
+    submission.reason = reason
+    submission.validUntil = decision === 'validated' ? await validUntil(tx, tenant, document) : null
     submission.decidedBy = staff
     submission.decidedAt = new Date()
     audit(tx, staff, {
-      action: `document.${input.decision}`,
+      action: `document.${decision}`,
       subject: subjectOf(submission),
       details: { submission: submission.id, document: submission.documentId, reason: submission.reason },
     })
@@ -302,7 +294,7 @@ export async function decideDocument(
           document: document?.label ?? submission.documentId,
           fileName: submission.file.fileName,
           pupil: pupil ? fullName(pupil) : '',
-          validated: input.decision === 'validated',
+          validated: decision === 'validated',
           reason: submission.reason,
           link: `${context.baseUrl}${pupil ? `/eleves/${pupil.id}/pieces` : '/famille/pieces'}`,
           label: familyT('documents.title'),

@@ -1,5 +1,7 @@
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { decisionBody } from '../staff/decision.ts'
+import { idParams } from '../../platform/http/schemas.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { requestOrigin } from '../../platform/http/origin.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
@@ -15,9 +17,6 @@ import {
 } from './service.ts'
 import { sendFile } from './routes.ts'
 import { stateLabels } from './view.ts'
-
-const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
-const idParams = { type: 'object', properties: { id: integer } } as const
 
 /** Staff review of the pièces: a filtered queue, a safe preview, validate or refuse with a reason. */
 export default async function documentReview(app: FastifyInstance) {
@@ -109,14 +108,7 @@ export default async function documentReview(app: FastifyInstance) {
       ...staffOnly,
       schema: {
         params: idParams,
-        body: {
-          type: 'object',
-          properties: {
-            _csrf: { type: 'string', maxLength: 200 },
-            decision: { type: 'string', maxLength: 20 },
-            reason: { type: 'string', maxLength: 1000 },
-          },
-        },
+        body: decisionBody,
       },
     },
     async (request, reply) => {

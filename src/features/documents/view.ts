@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
+import { fold } from '../../platform/text.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { DocumentState } from './entities.ts'
 import { type Requirement, sizeInMb } from './service.ts'
@@ -12,18 +13,11 @@ export const stateLabels: Record<Requirement['state'], MessageKey> = {
   refused: 'documents.state.refused',
 }
 
-/** Lowercase without accents, for the Recherche filter. */
-const plain = (text: string) =>
-  text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-
 /** The lines of a "Pièces à fournir" table, filtered by the Recherche words. */
 export function documentRows(request: FastifyRequest, requirements: Requirement[], query: string) {
   const { t, tenant } = request
   const timeZone = tenant!.config.timezone
-  const wanted = plain(query.trim())
+  const wanted = fold(query.trim())
   return requirements
     .map(({ document, state, submission }) => ({
       document,
@@ -40,5 +34,5 @@ export function documentRows(request: FastifyRequest, requirements: Requirement[
       size: submission ? sizeInMb(submission.file.size) : '',
       canDelete: Boolean(submission && state !== DocumentState.validated),
     }))
-    .filter((row) => !wanted || plain(`${row.document.label} ${row.fileName}`).includes(wanted))
+    .filter((row) => !wanted || fold(`${row.document.label} ${row.fileName}`).includes(wanted))
 }

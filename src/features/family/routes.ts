@@ -1,7 +1,8 @@
 import { requestOrigin } from '../../platform/http/origin.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { MessageKey } from '../../platform/views/i18n.ts'
+import { idParams } from '../../platform/http/schemas.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
+import { noticeQuery, proposalNotice } from '../sas/notices.ts'
 import { displayValue, pendingChange, pendingForFamily, proposeChange } from '../sas/service.ts'
 import { requirementsOf } from '../documents/service.ts'
 import { campaignOf, reenrolmentsOf } from '../reenrolment/service.ts'
@@ -22,13 +23,6 @@ import {
 } from './service.ts'
 
 type FormBody = Record<string, string | undefined>
-
-const outcomes = {
-  proposed: 'famille.saved',
-  replaced: 'famille.saved',
-  unchanged: 'famille.unchanged',
-  withdrawn: 'famille.withdrawn',
-} as const satisfies Record<string, MessageKey>
 
 const fieldSchema = Object.fromEntries(
   guardianFields.map((f) => [f.name, { type: 'string', maxLength: 1000 }]),
@@ -112,7 +106,6 @@ export default async function family(app: FastifyInstance) {
       t,
       display: (name, value) => displayValue(name, value, t),
     })
-    const notice = (request.query as { enregistre?: keyof typeof outcomes }).enregistre
     return reply.view('family/famille', {
       title: t('famille.title'),
       guardian,
@@ -120,19 +113,12 @@ export default async function family(app: FastifyInstance) {
       pupils: await pupilsOf(em, family),
       fields,
       pending: Boolean(pending),
-      notice: notice && outcomes[notice] ? t(outcomes[notice]) : '',
+      notice: proposalNotice(request.query, t),
       errors: submitted?.errors,
     })
   }
 
-  const noticeQuery = {
-    querystring: {
-      type: 'object',
-      properties: { enregistre: { type: 'string', enum: Object.keys(outcomes) } },
-    },
-  }
-
-  app.get('/famille', { ...familyOnly, schema: noticeQuery }, async (request, reply) => {
+  app.get('/famille', { ...familyOnly, schema: { querystring: noticeQuery } }, async (request, reply) => {
     const [first] = await guardiansOf(request.em, await familyOf(request.em, request.account!))
     return render(request, reply, first!)
   })
@@ -141,7 +127,7 @@ export default async function family(app: FastifyInstance) {
     '/famille/responsables/:id',
     {
       ...familyOnly,
-      schema: { ...noticeQuery, params: { type: 'object', properties: { id: { type: 'integer' } } } },
+      schema: { querystring: noticeQuery, params: idParams },
     },
     async (request, reply) => {
       const family = await familyOf(request.em, request.account!)
@@ -154,7 +140,7 @@ export default async function family(app: FastifyInstance) {
     {
       ...familyOnly,
       schema: {
-        params: { type: 'object', properties: { id: { type: 'integer' } } },
+        params: idParams,
         body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 }, ...fieldSchema } },
       },
     },

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { requestOrigin } from '../../platform/http/origin.ts'
-import type { MessageKey } from '../../platform/views/i18n.ts'
+import { idParams, recordId } from '../../platform/http/schemas.ts'
+import { fold } from '../../platform/text.ts'
 import {
   familyOf,
   formFields,
@@ -11,6 +12,7 @@ import {
   tenantToday,
 } from '../family/service.ts'
 import { repertoireOf } from '../repertoire/service.ts'
+import { noticeQuery, proposalNotice } from '../sas/notices.ts'
 import { displayValue, pendingChange, proposeChange } from '../sas/service.ts'
 import type { Course } from '../teaching/entities.ts'
 import {
@@ -25,16 +27,6 @@ import { ownPupil, pupilFrame } from './frame.ts'
 import { checkPupil, familyPupil, isMinor, pupilFields, pupilValues } from './service.ts'
 
 type FormBody = Record<string, string | undefined>
-
-const outcomes = {
-  proposed: 'famille.saved',
-  replaced: 'famille.saved',
-  unchanged: 'famille.unchanged',
-  withdrawn: 'famille.withdrawn',
-} as const satisfies Record<string, MessageKey>
-
-const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
-const pupilParams = { type: 'object', properties: { id: integer }, required: ['id'] } as const
 
 /**
  * The Élèves pages of the family portal: a pupil chosen from the family's (a plain form, no script
@@ -60,7 +52,7 @@ export default async function pupils(app: FastifyInstance) {
 
   app.get<{ Querystring: { eleve?: number } }>(
     '/eleves',
-    { ...familyOnly, schema: { querystring: { type: 'object', properties: { eleve: integer } } } },
+    { ...familyOnly, schema: { querystring: { type: 'object', properties: { eleve: recordId } } } },
     async (request, reply) => {
       const family = await familyOf(request.em, request.account!)
       const chosen = request.query.eleve
@@ -96,13 +88,12 @@ export default async function pupils(app: FastifyInstance) {
     const minor = Boolean(birthDate && isMinor(birthDate, tenantToday(config)))
     // a minor must answer, whatever the YAML says
     if (minor) fields.exitAuthorization!.required = true
-    const notice = (request.query as { enregistre?: keyof typeof outcomes }).enregistre
     return reply.view('pupils/identity', {
       ...(await pupilFrame(request, pupil, 'identite')),
       fields,
       errors: submitted?.errors,
       pending: Boolean(pending),
-      notice: notice && outcomes[notice] ? t(outcomes[notice]) : '',
+      notice: proposalNotice(request.query, t),
       minor,
       guardianAddress:
         guardian && [guardian.address, guardian.postalCode, guardian.city].filter(Boolean).join(', '),
@@ -115,11 +106,8 @@ export default async function pupils(app: FastifyInstance) {
     {
       ...familyOnly,
       schema: {
-        params: pupilParams,
-        querystring: {
-          type: 'object',
-          properties: { enregistre: { type: 'string', enum: Object.keys(outcomes) } },
-        },
+        params: idParams,
+        querystring: noticeQuery,
       },
     },
     async (request, reply) => renderIdentity(request, reply, await ownPupil(request, request.params.id)),
@@ -134,7 +122,7 @@ export default async function pupils(app: FastifyInstance) {
     {
       ...familyOnly,
       schema: {
-        params: pupilParams,
+        params: idParams,
         body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 }, ...fieldSchema } },
       },
     },
@@ -167,7 +155,7 @@ export default async function pupils(app: FastifyInstance) {
 
   app.get<{ Params: { id: number } }>(
     '/eleves/:id/cours',
-    { ...familyOnly, schema: { params: pupilParams } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
       const year = await currentSchoolYear(request.em)
@@ -184,7 +172,7 @@ export default async function pupils(app: FastifyInstance) {
     '/eleves/:id/cours/:enrolment',
     {
       ...familyOnly,
-      schema: { params: { type: 'object', properties: { id: integer, enrolment: integer } } },
+      schema: { params: { type: 'object', properties: { id: recordId, enrolment: recordId } } },
     },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
@@ -207,7 +195,7 @@ export default async function pupils(app: FastifyInstance) {
 
   app.get<{ Params: { id: number } }>(
     '/eleves/:id/historique',
-    { ...familyOnly, schema: { params: pupilParams } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
       const { disciplineNames, siteNames } = courseNames(request)
@@ -224,7 +212,7 @@ export default async function pupils(app: FastifyInstance) {
 
   app.get<{ Params: { id: number; year: number } }>(
     '/eleves/:id/historique/:year',
-    { ...familyOnly, schema: { params: { type: 'object', properties: { id: integer, year: integer } } } },
+    { ...familyOnly, schema: { params: { type: 'object', properties: { id: recordId, year: recordId } } } },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
       const past = (await pastYearsOf(request.em, pupil)).find((y) => y.year.id === request.params.year)
@@ -240,7 +228,7 @@ export default async function pupils(app: FastifyInstance) {
 
   app.get<{ Params: { id: number } }>(
     '/eleves/:id/repertoire',
-    { ...familyOnly, schema: { params: pupilParams } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const pupil = await ownPupil(request, request.params.id)
       return reply.view('pupils/repertoire', {
@@ -266,19 +254,10 @@ function describeCourse(course: Course, disciplines: Map<string, string>, sites:
     cursus,
     name: course.name,
     // "Clarinette — Clarinette" says it twice: a course named after its discipline stands alone
-    title: plain(course.name).includes(plain(cursus)) ? course.name : `${cursus} — ${course.name}`,
+    title: fold(course.name).includes(fold(cursus)) ? course.name : `${cursus} — ${course.name}`,
     slot: course.slot,
     cycle: course.cycle,
     site: sites.get(course.establishment) ?? course.establishment,
     teacher: teacher ? `${teacher.firstName} ${teacher.lastName}` : '',
   }
-}
-
-/** Lowercase, without accents or ligatures, so that "Chœur" and "Choeur" compare equal. */
-function plain(text: string): string {
-  return text
-    .replace(/œ/gi, 'oe')
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
 }

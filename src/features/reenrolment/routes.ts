@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { idParams, recordId } from '../../platform/http/schemas.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { requestOrigin } from '../../platform/http/origin.ts'
 import type { Step } from '../../platform/tenancy/tenant-config-types.ts'
@@ -59,8 +60,6 @@ const stepPaths: Record<Step, string> = {
 }
 const stepOfPath = new Map(Object.entries(stepPaths).map(([step, path]) => [path, step as Step]))
 
-const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
-
 const authorizationFields = ['imageRights', 'exitAuthorization'] as const
 
 /**
@@ -82,12 +81,12 @@ export default async function reenrolment(app: FastifyInstance) {
     })
   })
 
-  /** The pupil, their re-enrolment, and the frame of the pupil's file, once the period is checked. */
+  /** The pupil and their re-enrolment, once the period is checked. */
   const load = async (request: FastifyRequest, id: number) => {
     const campaign = openCampaign(request.tenant!.config)
     const pupil = await ownPupil(request, id)
     const row = await reenrolmentOf(request.em, pupil, campaign.schoolYear)
-    return { campaign, pupil, row, frame: await pupilFrame(request, pupil, 'reinscription') }
+    return { campaign, pupil, row }
   }
 
   const stepsView = (request: FastifyRequest, campaign: Campaign, pupil: Pupil, current?: Step) =>
@@ -101,9 +100,9 @@ export default async function reenrolment(app: FastifyInstance) {
 
   app.get<{ Params: { id: number } }>(
     '/eleves/:id/reinscription',
-    { ...familyOnly, schema: { params: { type: 'object', properties: { id: integer } } } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { campaign, pupil, row, frame } = await load(request, request.params.id)
+      const { campaign, pupil, row } = await load(request, request.params.id)
       if (row && row.status === 'draft' && row.step) {
         return reply.redirect(
           `${base(pupil)}/${campaign.layout === 'onePage' ? 'formulaire' : stepPaths[row.step as Step]}`,
@@ -111,7 +110,7 @@ export default async function reenrolment(app: FastifyInstance) {
         )
       }
       return reply.view('reenrolment/choice', {
-        ...frame,
+        ...(await pupilFrame(request, pupil, 'reinscription')),
         campaign,
         dates: campaignDates(campaign, request.tenant!.config),
         row,
@@ -125,7 +124,7 @@ export default async function reenrolment(app: FastifyInstance) {
 
   app.post<{ Params: { id: number } }>(
     '/eleves/:id/reinscription/commencer',
-    { ...familyOnly, schema: { params: { type: 'object', properties: { id: integer } } } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const { campaign, pupil } = await load(request, request.params.id)
       const row = await startReenrolment(request.em, request.account!, pupil, campaign)
@@ -137,16 +136,19 @@ export default async function reenrolment(app: FastifyInstance) {
 
   app.get<{ Params: { id: number } }>(
     '/eleves/:id/reinscription/refuser',
-    { ...familyOnly, schema: { params: { type: 'object', properties: { id: integer } } } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { pupil, frame } = await load(request, request.params.id)
-      return reply.view('reenrolment/decline', { ...frame, name: `${pupil.firstName} ${pupil.lastName}` })
+      const { pupil } = await load(request, request.params.id)
+      return reply.view('reenrolment/decline', {
+        ...(await pupilFrame(request, pupil, 'reinscription')),
+        name: `${pupil.firstName} ${pupil.lastName}`,
+      })
     },
   )
 
   app.post<{ Params: { id: number } }>(
     '/eleves/:id/reinscription/refuser',
-    { ...familyOnly, schema: { params: { type: 'object', properties: { id: integer } } } },
+    { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const { campaign, pupil } = await load(request, request.params.id)
       await declineReenrolment(request.em, request.account!, pupil, campaign)
@@ -268,7 +270,7 @@ export default async function reenrolment(app: FastifyInstance) {
   const renderStep = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    context: { campaign: Campaign; pupil: Pupil; row: Reenrolment; frame: Record<string, unknown> },
+    context: { campaign: Campaign; pupil: Pupil; row: Reenrolment },
     step: Step | 'onePage',
     submitted?: { input: Body; errors: Record<string, string> },
   ) => {
@@ -276,7 +278,7 @@ export default async function reenrolment(app: FastifyInstance) {
     const steps = step === 'onePage' ? campaign.steps : [step]
     const index = step === 'onePage' ? campaign.steps.length - 1 : campaign.steps.indexOf(step)
     return reply.view('reenrolment/step', {
-      ...context.frame,
+      ...(await pupilFrame(request, pupil, 'reinscription')),
       campaign,
       dates: campaignDates(campaign, request.tenant!.config),
       onePage: step === 'onePage',
@@ -303,7 +305,7 @@ export default async function reenrolment(app: FastifyInstance) {
 
   const stepParams = {
     type: 'object',
-    properties: { id: integer, step: { type: 'string', enum: [...Object.values(stepPaths), 'formulaire'] } },
+    properties: { id: recordId, step: { type: 'string', enum: [...Object.values(stepPaths), 'formulaire'] } },
   } as const
 
   app.get<{ Params: { id: number; step: string } }>(
@@ -344,7 +346,8 @@ export default async function reenrolment(app: FastifyInstance) {
         return reply.redirect(base(pupil), 303)
       const steps = onePage ? campaign.steps : [step!]
       const backwards = request.body.action === 'previous'
-      const courses = await currentCourses(em, config, pupil)
+      // only the courses step needs this year's courses
+      const courses = steps.includes('courses') ? await currentCourses(em, config, pupil) : []
       const errors: Record<string, string> = {}
       let answers: Partial<ReturnType<typeof checkStep>['answers']> = {}
       for (const s of steps) {

@@ -14,6 +14,7 @@ import { Guardian } from '../family/entities.ts'
 import { fullName, tenantToday } from '../family/service.ts'
 import type { Pupil } from '../pupils/entities.ts'
 import { isMinor } from '../pupils/service.ts'
+import { checkDecision } from '../staff/decision.ts'
 import { type Course, Enrolment } from '../teaching/entities.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { Reenrolment, type ReenrolmentAnswers, ReenrolmentStatus } from './entities.ts'
@@ -395,11 +396,7 @@ export async function decideReenrolment(
   input: { decision?: string; reason?: string },
 ) {
   const { tenant, t } = context
-  const reason = input.reason?.trim() ?? ''
-  if (input.decision !== 'validated' && input.decision !== 'rejected')
-    throw new ValidationFailed({ decision: t('documents.review.decisionRequired') })
-  if (input.decision === 'rejected' && !reason)
-    throw new ValidationFailed({ reason: t('documents.review.reasonRequired') })
+  const { decision, reason } = checkDecision(input, { accept: 'validated', refuse: 'rejected' }, t)
   return em.transactional(async (tx) => {
     const row = await tx.findOne(
       Reenrolment,
@@ -409,11 +406,11 @@ export async function decideReenrolment(
     if (!row) throw new NotFound()
     if (row.status !== ReenrolmentStatus.submitted)
       throw new ValidationFailed({ decision: t('reenrolment.review.alreadyDecided') })
-    row.status = input.decision as ReenrolmentStatus
-    row.reason = input.decision === 'rejected' ? reason : null
+    row.status = decision
+    row.reason = reason
     row.decidedBy = staff
     row.decidedAt = new Date()
-    if (input.decision === 'validated') {
+    if (decision === 'validated') {
       // the answers become the records: next year's payment mode and the pupil's authorisations
       if (row.answers.paymentMode) row.family.paymentMode = row.answers.paymentMode
       if (row.answers.imageRights !== undefined) row.pupil.imageRights = row.answers.imageRights
@@ -421,7 +418,7 @@ export async function decideReenrolment(
         row.pupil.exitAuthorization = row.answers.exitAuthorization
     }
     audit(tx, staff, {
-      action: `reenrolment.${input.decision}`,
+      action: `reenrolment.${decision}`,
       subject: { type: 'pupil', id: row.pupil.id },
       details: { reenrolment: row.id, reason: row.reason },
     })
@@ -435,7 +432,7 @@ export async function decideReenrolment(
           displayName: family.displayName,
           pupil: fullName(row.pupil),
           schoolYear: row.schoolYear,
-          validated: input.decision === 'validated',
+          validated: decision === 'validated',
           reason: row.reason,
           link: `${context.baseUrl}/eleves/${row.pupil.id}/reinscription`,
         },

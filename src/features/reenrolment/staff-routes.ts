@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { decisionBody } from '../staff/decision.ts'
+import { idParams } from '../../platform/http/schemas.ts'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { requestOrigin } from '../../platform/http/origin.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
@@ -7,8 +9,6 @@ import { stateLabels } from '../documents/view.ts'
 import { fullName } from '../family/service.ts'
 import { Reenrolment, ReenrolmentStatus } from './entities.ts'
 import { campaignOf, decideReenrolment, exportCsv, reenrolmentQueue, summaryLines } from './service.ts'
-
-const integer = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 
 /**
  * Staff's side of the re-enrolment: the queue (submitted by default; declined, validated… by the
@@ -125,7 +125,7 @@ export default async function reenrolmentReview(app: FastifyInstance) {
     {
       ...staffOnly,
       schema: {
-        params: { type: 'object', properties: { id: integer } },
+        params: idParams,
         querystring: { type: 'object', properties: { fait: { type: 'string', maxLength: 1 } } },
       },
     },
@@ -137,15 +137,8 @@ export default async function reenrolmentReview(app: FastifyInstance) {
     {
       ...staffOnly,
       schema: {
-        params: { type: 'object', properties: { id: integer } },
-        body: {
-          type: 'object',
-          properties: {
-            _csrf: { type: 'string', maxLength: 200 },
-            decision: { type: 'string', maxLength: 20 },
-            reason: { type: 'string', maxLength: 1000 },
-          },
-        },
+        params: idParams,
+        body: decisionBody,
       },
     },
     async (request, reply) => {

@@ -242,25 +242,41 @@ t.test('another family’s or tenant’s document cannot be downloaded, deleted 
   t.ok(mine)
 })
 
-t.test('staff URLs refuse families and teachers; visitors are sent to sign in', async (t) => {
-  const { app, em, family, upload, host, slug } = await setUp(t)
-  await upload(family, '/famille/pieces', 'sepa')
-  const [submission] = await em().find(DocumentSubmission, {})
-  await createAccount(app, slug, { identifiant: 'prof', role: 'teacher' })
-  const teacher = await signIn(new Browser(app, host()), 'prof', '/enseignant/connexion')
-  const urls = [
-    '/admin/pieces',
-    `/admin/pieces/${submission!.id}`,
-    `/admin/pieces/${submission!.id}/apercu`,
-    `/admin/pieces/${submission!.id}/fichier`,
-  ]
-  for (const browser of [family, teacher]) {
-    for (const url of urls) t.equal((await browser.get(url)).statusCode, 403, url)
-  }
-  for (const url of urls) {
-    const res = await app.inject({ url, headers: { host: host() } })
-    t.equal(res.statusCode, 303, url)
-  }
-  const familyUrls = ['/famille/pieces', `/pieces/${submission!.id}/fichier`]
-  for (const url of familyUrls) t.equal((await teacher.get(url)).statusCode, 403, `teacher on ${url}`)
-})
+t.test(
+  'staff URLs refuse families, teachers and another tenant’s staff; visitors are sent to sign in',
+  async (t) => {
+    const { app, em, family, upload, host, slug, tenants } = await setUp(t)
+    await upload(family, '/famille/pieces', 'sepa')
+    const [submission] = await em().find(DocumentSubmission, {})
+    await createAccount(app, slug, { identifiant: 'prof', role: 'teacher' })
+    const teacher = await signIn(new Browser(app, host()), 'prof', '/enseignant/connexion')
+    const urls = [
+      '/admin/pieces',
+      `/admin/pieces/${submission!.id}`,
+      `/admin/pieces/${submission!.id}/apercu`,
+      `/admin/pieces/${submission!.id}/fichier`,
+    ]
+    for (const browser of [family, teacher]) {
+      for (const url of urls) t.equal((await browser.get(url)).statusCode, 403, url)
+    }
+    for (const url of urls) {
+      const res = await app.inject({ url, headers: { host: host() } })
+      t.equal(res.statusCode, 303, url)
+    }
+    await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'staff' })
+    const staffB = await signIn(new Browser(app, host(1)), 'secretariat-b', '/admin/connexion')
+    for (const url of urls)
+      t.equal(
+        (await staffB.get(url)).statusCode,
+        url === '/admin/pieces' ? 200 : 404,
+        `tenant B's staff: ${url}`,
+      )
+    t.equal(
+      html((await staffB.get('/admin/pieces?etat=tous')).body).querySelectorAll('tbody tr').length,
+      0,
+      'tenant B’s queue is its own',
+    )
+    const familyUrls = ['/famille/pieces', `/pieces/${submission!.id}/fichier`]
+    for (const url of familyUrls) t.equal((await teacher.get(url)).statusCode, 403, `teacher on ${url}`)
+  },
+)

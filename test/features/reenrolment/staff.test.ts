@@ -14,7 +14,10 @@ const text = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').t
 
 /** Two families of Grand Angoulême (one-page form): Léa re-enrols, Hugo Durand does not. */
 async function setUp(t: Parameters<typeof build>[0], env: NodeJS.ProcessEnv = {}) {
-  const built = await build(t, { tenants: [demoTenant('grand-angouleme')], env })
+  const built = await build(t, {
+    tenants: [demoTenant('grand-angouleme'), demoTenant('grand-angouleme')],
+    env,
+  })
   const tenant = built.tenants[0]!
   const em = () => built.app.orm.em.fork({ schema: schemaFor(tenant.slug) })
   const martin = await createFamily(built.app, tenant.slug, 'famille-martin')
@@ -191,8 +194,8 @@ t.test('the CSV export: one line per pupil and course, for a French spreadsheet'
   t.ok(courses)
 })
 
-t.test('families and teachers are refused on the staff URLs', async (t) => {
-  const { app, host, tenant, family, em, martin } = await setUp(t)
+t.test('families, teachers and another tenant’s staff are refused on the staff URLs', async (t) => {
+  const { app, host, tenant, tenants, family, em, martin } = await setUp(t)
   const row = await em().findOneOrFail(Reenrolment, { pupil: martin.pupil.id })
   await createAccount(app, tenant.slug, { identifiant: 'prof', role: 'teacher' })
   const teacher = new Browser(app, host())
@@ -209,4 +212,24 @@ t.test('families and teachers are refused on the staff URLs', async (t) => {
       t.equal((await browser.get(url)).statusCode, 403, url)
     }
   }
+  await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'staff' })
+  const staffB = new Browser(app, host(1))
+  await staffB.submit('/admin/connexion', '/admin/connexion', {
+    identifiant: 'secretariat-b',
+    password: goodPassword,
+  })
+  t.equal(
+    (await staffB.get(`/admin/reinscriptions/${row.id}`)).statusCode,
+    404,
+    'tenant A’s re-enrolment on B',
+  )
+  t.equal(
+    html((await staffB.get('/admin/reinscriptions?etat=tous')).body).querySelectorAll('tbody tr').length,
+    0,
+  )
+  t.notMatch(
+    (await staffB.get('/admin/reinscriptions/export.csv')).body,
+    'Martin',
+    'B’s export has none of A’s families',
+  )
 })
