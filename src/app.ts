@@ -13,6 +13,8 @@ import accounts from './features/accounts/routes.ts'
 import documents from './features/documents/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
+import preregistration from './features/preregistration/routes.ts'
+import preregistrationReview from './features/preregistration/staff-routes.ts'
 import reenrolment from './features/reenrolment/routes.ts'
 import reenrolmentReview from './features/reenrolment/staff-routes.ts'
 import pupils from './features/pupils/routes.ts'
@@ -80,5 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(documentReview)
   await app.register(reenrolment)
   await app.register(reenrolmentReview)
+  await app.register(preregistration)
+  await app.register(preregistrationReview)
   return app
 }

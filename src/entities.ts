@@ -1,6 +1,7 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
+import { Preregistration } from './features/preregistration/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
 import { Reenrolment } from './features/reenrolment/entities.ts'
 import { RepertoireEntry, SchoolEvent } from './features/repertoire/entities.ts'
@@ -37,6 +38,7 @@ export const tenantEntities: EntitySchema[] = [
   StoredFile,
   DocumentSubmission,
   Reenrolment,
+  Preregistration,
   AuditEvent,
 ] as never
 

@@ -49,7 +49,8 @@ interface MailContext {
   baseUrl: string
 }
 
-function until(date: Date, tenant: TenantConfig, locale: Locale): string {
+/** "11/06/2025 à 23:59" in the tenant's timezone, for mails. */
+export function until(date: Date, tenant: TenantConfig, locale: Locale): string {
   const intl = locale === 'en' ? 'en-GB' : 'fr-FR'
   const t = translator(locale)
   return t('date.until', {

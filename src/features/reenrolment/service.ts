@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core'
 import { audit } from '../../platform/audit/audit.ts'
 import type { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { spreadsheetCsv } from '../../platform/csv.ts'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import { resolvePeriod } from '../../platform/tenancy/periods.ts'
@@ -500,11 +501,5 @@ export async function exportCsv(
       ])
     }
   }
-  const cell = (text: string) => {
-    // what a family typed must not run as a spreadsheet formula (CSV injection): "=…" stays text
-    const value = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
-    return /[;"\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value
-  }
-  // the BOM makes Excel read UTF-8; semicolons are the French list separator
-  return `\uFEFF${[header, ...lines].map((l) => l.map(cell).join(';')).join('\r\n')}\r\n`
+  return spreadsheetCsv([header, ...lines])
 }

@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
+import { requestOrigin } from '../../platform/http/origin.ts'
+import { idParams } from '../../platform/http/schemas.ts'
+import { Guardian } from '../family/entities.ts'
+import { decisionBody } from '../staff/decision.ts'
+import { Preregistration, PreregistrationStatus } from './entities.ts'
+import {
+  applicantLines,
+  decideDossier,
+  dossierQueue,
+  duplicatesOf,
+  exportCsv,
+  isDecidable,
+  preregistrationPeriod,
+  statusCounts,
+} from './service.ts'
+import { dossierView } from './view.ts'
+
+const states = Object.values(PreregistrationStatus)
+
+/**
+ * Staff's side of the pré-inscription: the dossiers by state (confirmed ones first), each with its
+ * applicants' choices and the likely duplicates; Accepter, Liste d'attente or Refuser; the CSV.
+ */
+export default async function preregistrationReview(app: FastifyInstance) {
+  const staffOnly = {
+    constraints: { site: 'tenant' },
+    preHandler: [
+      app.requireRole('staff', 'admin'),
+      // a tenant without a pré-inscription period has no such pages
+      async (request: FastifyRequest) => {
+        if (!request.tenant!.config.periods?.preregistration) throw new NotFound()
+      },
+    ],
+  }
+
+  app.get<{ Querystring: { etat?: string } }>(
+    '/admin/preinscriptions',
+    {
+      ...staffOnly,
+      schema: {
+        querystring: { type: 'object', properties: { etat: { type: 'string', enum: ['tous', ...states] } } },
+      },
+    },
+    async (request, reply) => {
+      const { em, t, tenant } = request
+      const etat = request.query.etat ?? PreregistrationStatus.confirmed
+      const rows = await dossierQueue(em, etat === 'tous' ? undefined : (etat as PreregistrationStatus))
+      const duplicates = await duplicatesOf(em, rows, t)
+      return reply.view('preregistration/queue', {
+        title: t('prereg.queue.title'),
+        etat,
+        states,
+        counts: await statusCounts(em),
+        items: rows.map((row) => {
+          const guardian = row.guardians[0]!
+          return {
+            id: row.id,
+            guardian: [guardian.firstName, guardian.lastName].filter(Boolean).join(' '),
+            email: row.email,
+            applicants: applicantLines(tenant!.config, row.applicants),
+            status: row.status,
+            date: row.updatedAt,
+            duplicates: duplicates.get(row.id) ?? [],
+          }
+        }),
+      })
+    },
+  )
+
+  app.get('/admin/preinscriptions/export.csv', staffOnly, async (request, reply) =>
+    reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="preinscriptions.csv"')
+      .header('cache-control', 'private, no-store')
+      .send(await exportCsv(request.em, request.tenant!.config, request.t)),
+  )
+
+  const render = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: number,
+    submitted?: { input: Record<string, string | undefined>; errors: Record<string, string> },
+  ) => {
+    const { em, t, tenant } = request
+    const config = tenant!.config
+    const row = await em.findOne(Preregistration, { id }, { populate: ['decidedBy', 'family'] })
+    if (!row) throw new NotFound()
+    const invited = row.family
+      ? // the invited account hangs on the family's responsable 1
+        await em.findOne(Guardian, { family: row.family, rank: 1 }, { populate: ['account'] })
+      : null
+    return reply.view('preregistration/review', {
+      title: t('prereg.dossier.title', { number: row.id }),
+      row,
+      ...dossierView(config, row, t),
+      duplicates: (await duplicatesOf(em, [row], t)).get(row.id) ?? [],
+      decidable: isDecidable(row, config),
+      periodOpen: preregistrationPeriod(config)?.open ?? false,
+      account: invited?.account ?? null,
+      input: submitted?.input ?? {},
+      errors: submitted?.errors,
+      done: (request.query as { fait?: string }).fait === '1',
+    })
+  }
+
+  app.get<{ Params: { id: number } }>(
+    '/admin/preinscriptions/:id',
+    {
+      ...staffOnly,
+      schema: {
+        params: idParams,
+        querystring: { type: 'object', properties: { fait: { type: 'string', maxLength: 1 } } },
+      },
+    },
+    async (request, reply) => render(request, reply, request.params.id),
+  )
+
+  app.post<{ Params: { id: number }; Body: { decision?: string; reason?: string } }>(
+    '/admin/preinscriptions/:id',
+    { ...staffOnly, schema: { params: idParams, body: decisionBody } },
+    async (request, reply) => {
+      const { id } = request.params
+      try {
+        await decideDossier(
+          request.em,
+          {
+            tenant: request.tenant!.config,
+            locale: request.tenant!.config.locale,
+            baseUrl: requestOrigin(request),
+            t: request.t,
+          },
+          request.account!,
+          id,
+          request.body,
+        )
+        app.mail.kick(request.tenant!.slug)
+        return reply.redirect(`/admin/preinscriptions/${id}?fait=1`, 303)
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error
+        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
+      }
+    },
+  )
+}
