@@ -36,6 +36,11 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream
 }
 
+/** A URL as logged: the secret of a mailed link replaced by "…". */
+export function withoutTokens(url: string): string {
+  return url.replace(/(\/preinscription\/dossier\/)[^/?#]+/, '$1…').replace(/([?&]jeton=)[^&#]*/, '$1…')
+}
+
 /** The whole platform, in plugin order: platform services first, features last. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // the tenant files are validated before anything starts: a bad file stops the boot
@@ -47,6 +52,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       level: config.logLevel,
       ...(options.logStream ? { stream: options.logStream } : {}),
       redact: ['req.headers.cookie', 'req.headers.authorization'],
+      serializers: {
+        // a private link's token opens a dossier or sets a password: it never reaches the logs
+        req: (request) => ({
+          method: request.method,
+          url: withoutTokens(request.url),
+          host: request.host,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }),
+      },
     },
     // every log line carries the tenant, decided from the Host exactly as routing does
     childLoggerFactory: (logger, bindings, opts, rawReq) => {

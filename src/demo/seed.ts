@@ -1,8 +1,11 @@
 import { Family, Guardian } from '../features/family/entities.ts'
+import { Preregistration } from '../features/preregistration/entities.ts'
+import { choiceCount, offeredDisciplines } from '../features/preregistration/form.ts'
 import { Pupil } from '../features/pupils/entities.ts'
 import { schoolLevels } from '../features/pupils/identity.ts'
 import { RepertoireEntry, SchoolEvent } from '../features/repertoire/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
+import { sha256 } from '../platform/auth/sessions.ts'
 import type { Em, Orm } from '../platform/db/orm.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
@@ -149,6 +152,78 @@ function populate(em: Em, config: TenantConfig, today: string): void {
       enrol(ctx, pupil, track, years, pupilIndex++)
     }
   }
+  if (config.periods?.preregistration) createDossiers(ctx)
+}
+
+/**
+ * Pré-inscription dossiers for the staff queue: two confirmed (one of them an adult, "le
+ * responsable est aussi élève"), one still a draft, and one typed again by the same family, which
+ * the queue flags. Their links were never mailed: only a hash of a token nobody holds is stored.
+ */
+function createDossiers(ctx: Context): void {
+  const { em, config, demo, rng, current } = ctx
+  const disciplines = offeredDisciplines(config).map((d) => d.code)
+  const choices = () => {
+    const deck = rng.deck(disciplines)
+    return Array.from({ length: Math.min(choiceCount(config), disciplines.length) }, deck)
+  }
+  const person = (age: 'adult' | 'child', civility: Civility, lastName: string) => ({
+    civility,
+    lastName,
+    firstName: ctx.firstName(age, civility),
+  })
+  const dossier = (status: 'draft' | 'confirmed', adult: boolean) => {
+    const town = demo.towns[rng.int(0, demo.towns.length - 1)]!
+    const surname = ctx.surname()
+    const guardian = { ...person('adult', 'Madame', surname), ...address(rng, town) }
+    const contact = {
+      ...guardian,
+      familySituation: 'Marié(e)',
+      phoneMobile: phone(rng, '06'),
+      email: email(guardian.firstName, guardian.lastName),
+    }
+    const applicant = (values: Record<string, string | null>, fromGuardian = false) => ({
+      fromGuardian,
+      values: { useGuardianAddress: 'true', ...values },
+      choices: choices(),
+      freeText: null,
+    })
+    const applicants = adult
+      ? [
+          applicant(
+            {
+              ...pick(contact, 'civility', 'lastName', 'firstName', 'phoneMobile', 'email'),
+              birthDate: dateIn(rng, current.start - 41),
+            },
+            true,
+          ),
+        ]
+      : [
+          applicant({ ...person('child', 'Monsieur', surname), birthDate: dateIn(rng, current.start - 8) }),
+          applicant({ ...person('child', 'Madame', surname), birthDate: dateIn(rng, current.start - 6) }),
+        ]
+    return em.create(Preregistration, {
+      tokenHash: sha256(`${config.slug}/demo/${rng.next()}`),
+      status,
+      email: contact.email,
+      guardians: [contact],
+      applicants,
+      confirmedAt: status === 'confirmed' ? new Date(`${ctx.today}T09:00:00Z`) : null,
+    })
+  }
+  const first = dossier('confirmed', false)
+  dossier('confirmed', true)
+  dossier('draft', false)
+  em.create(Preregistration, {
+    ...pick(first, 'email', 'guardians', 'applicants'),
+    tokenHash: sha256(`${config.slug}/demo/again`),
+    status: 'confirmed',
+    confirmedAt: first.confirmedAt,
+  })
+}
+
+function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, from[key]])) as Pick<T, K>
 }
 
 function createTeacher(ctx: Context): Teacher {
