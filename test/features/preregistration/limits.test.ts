@@ -39,7 +39,9 @@ t.test('round trips are limited too, far above what a family needs', async (t) =
   const browser = new Browser(app, host())
   const statuses: number[] = []
   for (let i = 0; i < 41; i++) {
-    statuses.push((await postForm(browser, '/preinscription', { applicants: '1', action: 'addApplicant' })).statusCode)
+    statuses.push(
+      (await postForm(browser, '/preinscription', { applicants: '1', action: 'addApplicant' })).statusCode,
+    )
   }
   t.same(statuses.slice(0, 40), Array(40).fill(200), '40 round trips in 10 minutes')
   t.equal(statuses[40], 429)
