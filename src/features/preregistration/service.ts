@@ -235,7 +235,7 @@ export async function decideDossier(
   const { t } = context
   const decision = decisions.find((d) => d === input.decision)
   const reason = input.reason?.trim() || null
-  if (!decision) throw new ValidationFailed({ decision: t('documents.review.decisionRequired') })
+  if (!decision) throw new ValidationFailed({ decision: t('prereg.review.decisionRequired') })
   if (decision === 'refused' && !reason)
     throw new ValidationFailed({ reason: t('documents.review.reasonRequired') })
   return em.transactional(async (tx) => {

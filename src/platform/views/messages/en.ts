@@ -526,7 +526,7 @@ export const en: Record<MessageKey, string> = {
   'prereg.error.choiceGap': 'Fill in the choices in order, without leaving one empty before this one.',
   'prereg.error.noApplicant': 'Add at least one pupil.',
   'prereg.error.emailMismatch': 'This address does not match guardian 1’s e-mail.',
-  'prereg.error.antiSpam': 'Wrong answer. Read the question again and answer in figures or words.',
+  'prereg.error.antiSpam': 'Wrong answer: read the question again and answer once more.',
   'prereg.error.honeypot': 'This field must stay empty. Clear it, then save.',
   'prereg.error.confirm': 'Tick the box to confirm your application.',
   'prereg.error.locked': 'This application is confirmed: it can no longer be changed.',

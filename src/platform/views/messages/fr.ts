@@ -530,7 +530,7 @@ export const fr = {
   'prereg.error.choiceGap': 'Remplissez les choix dans l’ordre, sans en laisser un vide avant celui-ci.',
   'prereg.error.noApplicant': 'Ajoutez au moins un élève.',
   'prereg.error.emailMismatch': 'Cette adresse ne correspond pas à l’e-mail du responsable 1.',
-  'prereg.error.antiSpam': 'Réponse incorrecte. Relisez la question et répondez en chiffres ou en lettres.',
+  'prereg.error.antiSpam': 'Réponse incorrecte : relisez la question et répondez de nouveau.',
   'prereg.error.honeypot': 'Ce champ doit rester vide. Effacez son contenu puis enregistrez.',
   'prereg.error.confirm': 'Cochez la case pour confirmer votre dossier.',
   'prereg.error.locked': 'Ce dossier est confirmé : il ne peut plus être modifié.',
