@@ -49,7 +49,7 @@ t.test(
 
       // Enter in a field saves (and is refused, the form being incomplete): it does not add a guardian
       await page.press('#g1-firstName', 'Enter')
-      t.match(await page.locator('.error-summary').innerText(), /Le formulaire contient des erreurs/, label)
+      t.match(await page.locator('.error-summary').textContent(), /Le formulaire contient des erreurs/, label)
       t.equal(await page.locator('#responsable-2').count(), 0, `${label}: Enter does not add a block`)
       t.equal(await page.inputValue('#g1-lastName'), `Bernard${run}`, `${label}: typed values kept`)
 
@@ -64,7 +64,11 @@ t.test(
       await page.fill('#g1-city', 'Limoges')
       await page.fill('#g1-email', `marc.bernard${run}@example.fr`)
       await page.click('button[value=guardianApplicant]')
-      t.match(await page.locator('#eleve-1').innerText(), /celles du responsable 1 \(Marc Bernard\d\)/, label)
+      t.match(
+        await page.locator('#eleve-1').textContent(),
+        /celles du responsable 1 \(Marc Bernard\d\)/,
+        label,
+      )
       await page.fill('#p0-birthDate', '1975-02-11')
       await page.selectOption('#p0-choice1', 'guitare')
 
@@ -90,7 +94,7 @@ t.test(
       await page.fill('#confirmEmail', `marc.bernard${run}@example.fr`)
       await page.fill('#antiSpam', '26')
       await page.click('.form-actions button[value=save]')
-      t.equal(await page.locator('h1').innerText(), 'Votre demande est enregistrée', label)
+      t.equal((await page.locator('h1').textContent())?.trim(), 'Votre demande est enregistrée', label)
 
       const ack = await nthMail(inbox, /dossier enregistré/, run)
       await page.goto(`${origin}${dossierLink(ack).path}`)
@@ -98,7 +102,7 @@ t.test(
       await page.check('#confirmed')
       await page.click('#confirmer button[value=confirm]')
       t.equal(
-        await page.locator('.alert--success').innerText(),
+        (await page.locator('.alert--success').textContent())?.trim(),
         'Votre demande de confirmation a bien été prise en compte.',
         label,
       )
