@@ -195,12 +195,16 @@ export default async function preregistration(app: FastifyInstance) {
     reply.view('preregistration/saved', { title: request.t('prereg.saved.title') }),
   )
 
-  /** The dossier behind a link: the form while it can change, the dossier read-only afterwards. */
+  /**
+   * The dossier behind a link: the form while it can change, the dossier read-only afterwards;
+   * `refused` says a modification arrived after the confirmation.
+   */
   const showDossier = async (
     request: FastifyRequest,
     reply: FastifyReply,
     row: Preregistration,
     token: string,
+    refused = false,
   ) => {
     const query = request.query as { enregistre?: string; confirme?: string }
     const editable =
@@ -218,6 +222,7 @@ export default async function preregistration(app: FastifyInstance) {
       row,
       ...dossierView(request.tenant!.config, row, request.t),
       confirmed: query.confirme === '1',
+      refused,
       period: preregistrationPeriod(request.tenant!.config),
     })
   }
@@ -250,7 +255,8 @@ export default async function preregistration(app: FastifyInstance) {
       const { token } = request.params
       const row = await dossierByToken(request.em, token)
       openPeriod(request.tenant!.config)
-      if (row.status !== PreregistrationStatus.draft) return showDossier(request, reply.code(409), row, token)
+      if (row.status !== PreregistrationStatus.draft)
+        return showDossier(request, reply.code(409), row, token, true)
       const action = `/preinscription/dossier/${token}`
       if (request.body.action === 'confirm') {
         if (request.body.confirmed !== 'true') {

@@ -155,6 +155,10 @@ t.test(
     const late = await stranger.post(path, { _csrf: csrf, ...filledForm({ 'p0-firstName': 'Zoé' }) })
     t.equal(late.statusCode, 409)
     t.match(text(html(late.body).text), /Confirmé/)
+    t.equal(
+      text(html(late.body).querySelector('.alert--error')?.text),
+      'Ce dossier est confirmé : il ne peut plus être modifié.',
+    )
     t.equal((await dossiers(app, slug))[0]?.applicants[0]?.values.firstName, 'Léa', 'nothing changed')
     t.equal((await dossiers(app, slug))[0]?.revision, 2)
     const again = await stranger.post(path, { _csrf: csrf, action: 'confirm', confirmed: 'true' })
