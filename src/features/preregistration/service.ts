@@ -313,23 +313,39 @@ export async function duplicatesOf(
       ? em.find(
           Guardian,
           { $or: emails.map((email) => ({ email: { $ilike: literal(email) } })) },
-          { fields: ['email'] },
+          { fields: ['email', 'family'] },
         )
       : Promise.resolve([]),
     birthDates.length
-      ? em.find(Pupil, { birthDate: { $in: birthDates } }, { fields: ['lastName', 'firstName', 'birthDate'] })
+      ? em.find(
+          Pupil,
+          { birthDate: { $in: birthDates } },
+          { fields: ['lastName', 'firstName', 'birthDate', 'family'] },
+        )
       : Promise.resolve([]),
   ])
-  const knownEmails = new Set(knownGuardians.map((g) => (g.email ?? '').toLowerCase()))
-  const knownPupilKeys = new Set(
-    knownPupils.map((p) =>
+  // the families holding each e-mail and each pupil: an accepted dossier's own family is no duplicate
+  const familiesBy = (map: Map<string, Set<number>>, key: string | undefined, family: number) => {
+    if (!key) return
+    const ids = map.get(key) ?? new Set<number>()
+    ids.add(family)
+    map.set(key, ids)
+  }
+  const knownEmails = new Map<string, Set<number>>()
+  for (const g of knownGuardians) familiesBy(knownEmails, (g.email ?? '').toLowerCase(), g.family.id)
+  const knownPupilKeys = new Map<string, Set<number>>()
+  for (const p of knownPupils)
+    familiesBy(
+      knownPupilKeys,
       personKey({
         lastName: p.lastName,
         firstName: p.firstName,
         birthDate: p.birthDate ? String(p.birthDate).slice(0, 10) : null,
       }),
-    ),
-  )
+      p.family.id,
+    )
+  const elsewhere = (families: Set<number> | undefined, own: number | undefined) =>
+    [...(families ?? [])].some((id) => id !== own)
   const result = new Map<number, string[]>()
   for (const row of rows) {
     const reasons: string[] = []
@@ -346,9 +362,10 @@ export async function duplicatesOf(
         reasons.push(
           t('prereg.duplicate.pupil', { name, numbers: samePupil.map((n) => `n° ${n}`).join(', ') }),
         )
-      if (knownPupilKeys.has(key)) reasons.push(t('prereg.duplicate.knownPupil', { name }))
+      if (elsewhere(knownPupilKeys.get(key), row.family?.id))
+        reasons.push(t('prereg.duplicate.knownPupil', { name }))
     }
-    if (knownEmails.has(row.email) && row.status !== PreregistrationStatus.accepted)
+    if (elsewhere(knownEmails.get(row.email), row.family?.id))
       reasons.push(t('prereg.duplicate.knownFamily', { email: row.email }))
     if (reasons.length) result.set(row.id, reasons)
   }
