@@ -3,7 +3,7 @@ import type { Config } from './platform/config.ts'
 import { allEntities } from './entities.ts'
 import dbPlugin from './platform/db/plugin.ts'
 import { openOrm } from './platform/db/orm.ts'
-import errorPages from './platform/http/error-pages.ts'
+import errorPages, { routerRefusal } from './platform/http/error-pages.ts'
 import httpPlugin from './platform/http/plugin.ts'
 import tenancyPlugin, { siteConstraint } from './platform/tenancy/plugin.ts'
 import { TenantRegistry } from './platform/tenancy/registry.ts'
@@ -75,6 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy as boolean,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    frameworkErrors: routerRefusal,
   })
   app.decorate('config', config)
 

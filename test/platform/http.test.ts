@@ -29,6 +29,20 @@ t.test('shared HTTP behaviour', async (t) => {
     }
   })
 
+  t.test('a URL the router refuses gets a French page that does not echo it', async (t) => {
+    for (const [url, status, title] of [
+      [`/preinscription/dossier/${'a'.repeat(300)}`, 404, 'Page introuvable'],
+      ['/eleves/%E0%A4%A', 400, 'Requête invalide'],
+    ] as const) {
+      const res = await app.inject({ url, headers: { host: host() } })
+      t.equal(res.statusCode, status, url)
+      t.match(res.headers['content-type'], /text\/html/)
+      t.equal(res.headers['content-security-policy'], "default-src 'none'")
+      t.equal(html(res.body).querySelector('h1')?.text, title)
+      t.notMatch(res.body, url.slice(1, 20), 'the URL is not echoed')
+    }
+  })
+
   t.test('a failure shows a French page without any detail', async (t) => {
     const res = await app.inject({ url: '/test/boom', headers: { host: host() } })
     t.equal(res.statusCode, 500)

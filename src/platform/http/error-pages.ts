@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { MessageKey } from '../views/i18n.ts'
+import { type MessageKey, translator } from '../views/i18n.ts'
 import { prepareView } from '../views/plugin.ts'
 import { CsrfRefused, HttpError, NotFound } from './errors.ts'
 
@@ -33,6 +33,26 @@ async function render(request: FastifyRequest, reply: FastifyReply, status: numb
       title: request.t(titleKey),
       body: request.t(bodyKey, { minutes: Math.max(1, Math.ceil(retryAfter / 60)) }),
     })
+}
+
+/**
+ * The page for a URL the router refuses before any hook runs (a broken %-escape, a path segment
+ * longer than it reads): no plugin has decorated that request, so the page is plain HTML built
+ * from the catalogue rather than the layout; it never echoes the URL back.
+ */
+export function routerRefusal(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const t = translator('fr')
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400
+  const [titleKey, bodyKey] = pages[status]!
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'")
+    .header('x-content-type-options', 'nosniff')
+    .send(
+      `<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t(titleKey)}</title></head>` +
+        `<body><main><h1>${t(titleKey)}</h1><p>${t(bodyKey)}</p><p><a href="/">${t('error.back')}</a></p></main></body></html>`,
+    )
 }
 
 /** One place turns every failure into a French page: no stack trace, no 5xx detail, ever. */
