@@ -1,9 +1,7 @@
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { decisionBody } from '../staff/decision.ts'
+import { type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
 import { idParams } from '../../platform/http/schemas.ts'
-import { ValidationFailed } from '../../platform/http/errors.ts'
-import { requestOrigin } from '../../platform/http/origin.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import { fullName } from '../family/service.ts'
 import { DocumentState, type DocumentSubmission } from './entities.ts'
@@ -76,7 +74,7 @@ export default async function documentReview(app: FastifyInstance) {
     request: FastifyRequest,
     reply: FastifyReply,
     id: number,
-    submitted?: { input: Record<string, string | undefined>; errors: Record<string, string> },
+    submitted?: RefusedDecision,
   ) => {
     const { submission, familyName } = await submissionForReview(request.em, id)
     return reply.view('documents/review', {
@@ -90,45 +88,12 @@ export default async function documentReview(app: FastifyInstance) {
     })
   }
 
-  app.get<{ Params: { id: number } }>(
-    '/admin/pieces/:id',
-    {
-      ...staffOnly,
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', properties: { fait: { type: 'string', maxLength: 1 } } },
-      },
-    },
-    async (request, reply) => render(request, reply, request.params.id),
-  )
-
-  app.post<{ Params: { id: number }; Body: { decision?: string; reason?: string } }>(
-    '/admin/pieces/:id',
-    {
-      ...staffOnly,
-      schema: {
-        params: idParams,
-        body: decisionBody,
-      },
-    },
-    async (request, reply) => {
-      const { id } = request.params
-      try {
-        await decideDocument(
-          request.em,
-          { tenant: request.tenant!.config, baseUrl: requestOrigin(request), t: request.t },
-          request.account!,
-          id,
-          request.body,
-        )
-        app.mail.kick(request.tenant!.slug)
-        return reply.redirect(`/admin/pieces/${id}?fait=1`, 303)
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
-      }
-    },
-  )
+  reviewRoutes(app, {
+    base: '/admin/pieces',
+    preHandler: staffOnly.preHandler,
+    render,
+    decide: decideDocument,
+  })
 
   app.get<{ Params: { id: number } }>(
     '/admin/pieces/:id/fichier',

@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
-import { requestOrigin } from '../../platform/http/origin.ts'
-import { idParams } from '../../platform/http/schemas.ts'
+import { NotFound } from '../../platform/http/errors.ts'
 import { Guardian } from '../family/entities.ts'
-import { decisionBody } from '../staff/decision.ts'
+import { type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
 import { Preregistration, PreregistrationStatus } from './entities.ts'
 import {
   applicantLines,
@@ -81,7 +79,7 @@ export default async function preregistrationReview(app: FastifyInstance) {
     request: FastifyRequest,
     reply: FastifyReply,
     id: number,
-    submitted?: { input: Record<string, string | undefined>; errors: Record<string, string> },
+    submitted?: RefusedDecision,
   ) => {
     const { em, t, tenant } = request
     const config = tenant!.config
@@ -105,42 +103,10 @@ export default async function preregistrationReview(app: FastifyInstance) {
     })
   }
 
-  app.get<{ Params: { id: number } }>(
-    '/admin/preinscriptions/:id',
-    {
-      ...staffOnly,
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', properties: { fait: { type: 'string', maxLength: 1 } } },
-      },
-    },
-    async (request, reply) => render(request, reply, request.params.id),
-  )
-
-  app.post<{ Params: { id: number }; Body: { decision?: string; reason?: string } }>(
-    '/admin/preinscriptions/:id',
-    { ...staffOnly, schema: { params: idParams, body: decisionBody } },
-    async (request, reply) => {
-      const { id } = request.params
-      try {
-        await decideDossier(
-          request.em,
-          {
-            tenant: request.tenant!.config,
-            locale: request.tenant!.config.locale,
-            baseUrl: requestOrigin(request),
-            t: request.t,
-          },
-          request.account!,
-          id,
-          request.body,
-        )
-        app.mail.kick(request.tenant!.slug)
-        return reply.redirect(`/admin/preinscriptions/${id}?fait=1`, 303)
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
-      }
-    },
-  )
+  reviewRoutes(app, {
+    base: '/admin/preinscriptions',
+    preHandler: staffOnly.preHandler,
+    render,
+    decide: decideDossier,
+  })
 }

@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { decisionBody } from '../staff/decision.ts'
-import { idParams } from '../../platform/http/schemas.ts'
-import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
-import { requestOrigin } from '../../platform/http/origin.ts'
+import { type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
+import { NotFound } from '../../platform/http/errors.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import { requirementsOf } from '../documents/service.ts'
 import { stateLabels } from '../documents/view.ts'
@@ -86,7 +84,7 @@ export default async function reenrolmentReview(app: FastifyInstance) {
     request: FastifyRequest,
     reply: FastifyReply,
     id: number,
-    submitted?: { input: Record<string, string | undefined>; errors: Record<string, string> },
+    submitted?: RefusedDecision,
   ) => {
     const { em, t, tenant } = request
     const config = tenant!.config
@@ -120,43 +118,10 @@ export default async function reenrolmentReview(app: FastifyInstance) {
     })
   }
 
-  app.get<{ Params: { id: number } }>(
-    '/admin/reinscriptions/:id',
-    {
-      ...staffOnly,
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', properties: { fait: { type: 'string', maxLength: 1 } } },
-      },
-    },
-    async (request, reply) => render(request, reply, request.params.id),
-  )
-
-  app.post<{ Params: { id: number }; Body: { decision?: string; reason?: string } }>(
-    '/admin/reinscriptions/:id',
-    {
-      ...staffOnly,
-      schema: {
-        params: idParams,
-        body: decisionBody,
-      },
-    },
-    async (request, reply) => {
-      const { id } = request.params
-      try {
-        await decideReenrolment(
-          request.em,
-          { tenant: request.tenant!.config, baseUrl: requestOrigin(request), t: request.t },
-          request.account!,
-          id,
-          request.body,
-        )
-        app.mail.kick(request.tenant!.slug)
-        return reply.redirect(`/admin/reinscriptions/${id}?fait=1`, 303)
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
-      }
-    },
-  )
+  reviewRoutes(app, {
+    base: '/admin/reinscriptions',
+    preHandler: staffOnly.preHandler,
+    render,
+    decide: decideReenrolment,
+  })
 }
