@@ -96,7 +96,7 @@ export default async function preregistrationReview(app: FastifyInstance) {
       duplicates: (await duplicatesOf(em, [row], t)).get(row.id) ?? [],
       decidable: isDecidable(row, config),
       periodOpen: preregistrationPeriod(config)?.open ?? false,
-      account: invited?.account ?? null,
+      invitedAccount: invited?.account ?? null,
       input: submitted?.input ?? {},
       errors: submitted?.errors,
       done: (request.query as { fait?: string }).fait === '1',

@@ -542,6 +542,11 @@ t.test('Accepter creates the family and its account; the invitee signs in and se
   const review = html((await office.get(url)).body)
   t.match(text(review.text), 'Famille créée : claire.durand (invitation envoyée à claire.durand@example.fr).')
   t.notOk(review.querySelector('input[name="decision"]'), 'decided for good')
+  t.ok(
+    review.querySelector('.site-nav a[href="/admin/preinscriptions"]') &&
+      !review.querySelector('.site-nav a[href="/famille"]'),
+    'the page is still the staff member’s, not the invited family’s',
+  )
   t.same(
     review.querySelectorAll('.alert--pending li').map((li) => text(li.text)),
     [],
