@@ -61,7 +61,7 @@ export default async function preregistration(app: FastifyInstance) {
   const closedPage = (request: FastifyRequest, reply: FastifyReply, period: Period) =>
     reply.view('preregistration/closed', {
       title: request.t('prereg.closed.title'),
-      period,
+      window: period,
       upcoming: period.opens > new Date(),
     })
 
@@ -85,7 +85,7 @@ export default async function preregistration(app: FastifyInstance) {
     const first = form.guardians[0] ?? {}
     return reply.view('preregistration/form', {
       title: t('prereg.title'),
-      period: preregistrationPeriod(config),
+      window: preregistrationPeriod(config),
       action: context.action,
       row: context.row,
       notice: context.notice,
@@ -223,7 +223,6 @@ export default async function preregistration(app: FastifyInstance) {
       ...dossierView(request.tenant!.config, row, request.t),
       confirmed: query.confirme === '1',
       refused,
-      period: preregistrationPeriod(request.tenant!.config),
     })
   }
 

@@ -10,7 +10,6 @@ import {
   duplicatesOf,
   exportCsv,
   isDecidable,
-  preregistrationPeriod,
   statusCounts,
 } from './service.ts'
 import { dossierView } from './view.ts'
@@ -95,7 +94,6 @@ export default async function preregistrationReview(app: FastifyInstance) {
       ...dossierView(config, row, t),
       duplicates: (await duplicatesOf(em, [row], t)).get(row.id) ?? [],
       decidable: isDecidable(row, config),
-      periodOpen: preregistrationPeriod(config)?.open ?? false,
       invitedAccount: invited?.account ?? null,
       input: submitted?.input ?? {},
       errors: submitted?.errors,
