@@ -16,7 +16,7 @@ import type { Pupil } from '../pupils/entities.ts'
 import { isMinor } from '../pupils/service.ts'
 import { checkDecision } from '../staff/decision.ts'
 import { type Course, Enrolment } from '../teaching/entities.ts'
-import { currentSchoolYear } from '../teaching/service.ts'
+import { currentEnrolments, currentSchoolYear } from '../teaching/service.ts'
 import { Reenrolment, type ReenrolmentAnswers, ReenrolmentStatus } from './entities.ts'
 
 /** The tenant's re-enrolment window for the coming school year, and whether it is open now. */
@@ -126,13 +126,7 @@ export interface CurrentCourse {
 }
 
 export async function currentCourses(em: Em, tenant: TenantConfig, pupil: Pupil): Promise<CurrentCourse[]> {
-  const year = await currentSchoolYear(em)
-  if (!year) return []
-  const enrolments = await em.find(
-    Enrolment,
-    { pupil, active: true, course: { schoolYear: year } },
-    { populate: ['course', 'course.teacher'] },
-  )
+  const enrolments = await currentEnrolments(em, pupil)
   const mandatory = new Set(tenant.reenrolment?.mandatoryDisciplines ?? [])
   return enrolments
     .map((e) => ({ course: e.course, mandatory: mandatory.has(e.course.discipline) }))
@@ -208,11 +202,19 @@ export async function saveDraft(
   step: Step,
 ) {
   if (!isEditable(row)) throw new ValidationFailed({ step: 'submitted' })
-  row.answers = { ...row.answers, ...answers }
-  row.step = step
-  row.status = ReenrolmentStatus.draft
-  row.updatedBy = account
-  await em.flush()
+  const changes = {
+    answers: { ...row.answers, ...answers },
+    step,
+    status: ReenrolmentStatus.draft,
+    updatedBy: account,
+    updatedAt: new Date(),
+  }
+  // one UPDATE on its own, as a flush would write it but without the begin and commit around it
+  // (a copy: nativeUpdate replaces the account by its id in the data it is given)
+  await em.nativeUpdate(Reenrolment, { id: row.id }, { ...changes })
+  Object.assign(row, changes)
+  // what was written becomes the row's persisted state, so that no later flush writes it again
+  em.getUnitOfWork().merge(row)
 }
 
 /** What a submission still lacks, by step, in the order of the steps. */

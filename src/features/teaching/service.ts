@@ -13,6 +13,22 @@ export function currentSchoolYear(em: Em): Promise<SchoolYear | undefined> {
   )
 }
 
+/**
+ * The pupil's active enrolments of the current school year with their course and its teacher, read
+ * once per request: the courses step, the summary and the documents' conditions all ask for them.
+ */
+export function currentEnrolments(em: Em, pupil: Pupil): Promise<Enrolment[]> {
+  return oncePerEm(em, `currentEnrolments:${pupil.id}`, async () => {
+    const year = await currentSchoolYear(em)
+    if (!year) return []
+    return em.find(
+      Enrolment,
+      { pupil, active: true, course: { schoolYear: year } },
+      { populate: ['course', 'course.teacher'] },
+    )
+  })
+}
+
 export interface TeacherCourse {
   course: Course
   pupils: number
