@@ -1,13 +1,14 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { columnsFrom, columnsOf, selectRows, tableOf } from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { Pupil } from '../pupils/entities.ts'
-import { type Family, Guardian } from './entities.ts'
+import { Family, Guardian } from './entities.ts'
 import { checkIdentity, guardianFields, guardianValues, mandatoryFields } from './identity.ts'
 
 export {
@@ -23,11 +24,19 @@ export {
 
 /** The guardian a family account belongs to, with their family; undefined if none is linked. */
 export function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
-  return oncePerEm(
-    em,
-    `guardianOf:${account.id}`,
-    async () => (await em.findOne(Guardian, { account }, { populate: ['family'] })) ?? undefined,
-  )
+  // every page of the family portal starts here: plain SQL, see db/rows.ts
+  return oncePerEm(em, `guardianOf:${account.id}`, async () => {
+    const [row] = await selectRows(
+      em,
+      `select ${columnsOf(em, Guardian, 'g')}, ${columnsOf(em, Family, 'f')}
+       from ${tableOf(em, Guardian)} g join ${tableOf(em, Family)} f on f.id = g.family_id
+       where g.account_id = $1 limit 1`,
+      [account.id],
+    )
+    if (!row) return undefined
+    em.map(Family, columnsFrom(row, 'f'))
+    return em.map(Guardian, columnsFrom(row, 'g'))
+  })
 }
 
 /** The family a signed-in family account may act for; a family account without a guardian acts for none. */
@@ -38,7 +47,14 @@ export async function familyOf(em: Em, account: Account): Promise<Family> {
 }
 
 export async function pupilsOf(em: Em, family: Family): Promise<Pupil[]> {
-  return em.find(Pupil, { family }, { orderBy: { birthDate: 'asc', firstName: 'asc' } })
+  // the chooser of every pupil's page: plain SQL, see db/rows.ts
+  const rows = await selectRows(
+    em,
+    `select ${columnsOf(em, Pupil, 'p')} from ${tableOf(em, Pupil)} p
+     where p.family_id = $1 order by p.birth_date asc, p.first_name asc`,
+    [family.id],
+  )
+  return rows.map((row) => em.map(Pupil, columnsFrom(row, 'p')))
 }
 
 export async function guardiansOf(em: Em, family: Family): Promise<Guardian[]> {

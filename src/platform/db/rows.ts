@@ -1,0 +1,60 @@
+import { type EntityName, ReferenceKind } from '@mikro-orm/core'
+import { CompiledQuery, type Transaction } from 'kysely'
+import type { Em } from './orm.ts'
+
+/*
+ * The reads every page makes (the session, the family, its pupils, the re-enrolment) as plain SQL
+ * with bound parameters, on MikroORM's own connection, hydrated by em.map into the request's
+ * identity map. Building these queries through MikroORM cost three to four times the query
+ * itself; see docs/decisions.md.
+ */
+
+/** Rows of a query with bound parameters ($1, $2…), in the EntityManager's transaction when it is in one. */
+export async function selectRows(em: Em, sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
+  const connection = em.getTransactionContext<Transaction<unknown>>() ?? em.getConnection().getClient()
+  const { rows } = await connection.executeQuery<Record<string, unknown>>(CompiledQuery.raw(sql, params))
+  return rows
+}
+
+/** An entity's table in the EntityManager's schema, quoted. */
+export function tableOf(em: Em, entity: EntityName): string {
+  return `"${em.schema}"."${em.getMetadata(entity).tableName}"`
+}
+
+const columnLists = new Map<string, string>()
+
+/**
+ * The columns MikroORM reads for an entity when nothing is populated (lazy ones left out), from a
+ * table alias, each renamed `<alias>__<column>` so that joined tables do not clash; see columnsFrom.
+ */
+export function columnsOf(em: Em, entity: EntityName, alias: string): string {
+  const meta = em.getMetadata(entity)
+  const key = `${meta.className} ${alias}`
+  let list = columnLists.get(key)
+  if (!list) {
+    list = meta.props
+      .filter(
+        (p) =>
+          p.persist !== false &&
+          !p.lazy &&
+          (p.kind === ReferenceKind.SCALAR ||
+            p.kind === ReferenceKind.MANY_TO_ONE ||
+            (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)),
+      )
+      .flatMap((p) => p.fieldNames)
+      .map((f) => `${alias}."${f}" as "${alias}__${f}"`)
+      .join(', ')
+    columnLists.set(key, list)
+  }
+  return list
+}
+
+/** The columns of one alias in a row selected with columnsOf, under their own names, for em.map. */
+export function columnsFrom(row: Record<string, unknown>, alias: string): Record<string, unknown> {
+  const prefix = `${alias}__`
+  const columns: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(row)) {
+    if (name.startsWith(prefix)) columns[name.slice(prefix.length)] = value
+  }
+  return columns
+}
