@@ -5,6 +5,7 @@ import { audit } from '../../platform/audit/audit.ts'
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { selectEntities, tableOf } from '../../platform/db/rows.ts'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
@@ -59,12 +60,15 @@ export interface Requirement {
  * (choosing direct debit asks for the SEPA mandate) and the pupil's answers to the questions.
  */
 export async function factsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Facts> {
-  // the family's and then the pupil's documents are usually asked for in the same request
+  // the family's and then the pupil's documents are usually asked for in the same request; plain
+  // SQL, see db/rows.ts
   const reenrolments = await oncePerEm(em, `reenrolmentsInProgress:${holder.family.id}`, () =>
-    em.find(
+    selectEntities(
+      em,
       Reenrolment,
-      { family: holder.family, status: { $in: [ReenrolmentStatus.draft, ReenrolmentStatus.submitted] } },
-      { orderBy: { schoolYear: 'desc', updatedAt: 'desc' } },
+      'r',
+      'where r.family_id = $1 and r.status = any($2) order by r.school_year desc, r.updated_at desc',
+      [holder.family.id, [ReenrolmentStatus.draft, ReenrolmentStatus.submitted]],
     ),
   )
   const coming = reenrolments.filter((r) => r.schoolYear === reenrolments[0]?.schoolYear)
@@ -113,22 +117,30 @@ export async function requirementsOfHolders<H extends Holder[]>(
 ): Promise<{ [K in keyof H]: Requirement[] }> {
   const asked: RequiredDocument[][] = []
   for (const holder of holders) asked.push(documentsAsked(tenant, await factsOf(em, tenant, holder)))
-  const wanted = holders.flatMap((holder, i) =>
-    asked[i]!.length > 0
-      ? [
-          {
-            family: holder.family,
-            pupil: holder.pupil ?? null,
-            documentId: { $in: asked[i]!.map((d) => d.id) },
-          },
-        ]
-      : [],
-  )
-  const submissions = wanted.length
-    ? await em.find(DocumentSubmission, wanted.length === 1 ? wanted[0]! : { $or: wanted }, {
-        populate: ['file'],
-        orderBy: { createdAt: 'desc', id: 'desc' },
-      })
+  // one condition per holder asked for documents: its pupil (or none) and the documents' ids
+  const params: unknown[] = []
+  const conditions = holders.flatMap((holder, i) => {
+    if (asked[i]!.length === 0) return []
+    params.push(
+      holder.family.id,
+      asked[i]!.map((d) => d.id),
+    )
+    const family = `d.family_id = $${params.length - 1} and d.document_id = any($${params.length})`
+    if (!holder.pupil) return [`(${family} and d.pupil_id is null)`]
+    params.push(holder.pupil.id)
+    return [`(${family} and d.pupil_id = $${params.length})`]
+  })
+  // plain SQL, see db/rows.ts
+  const submissions = conditions.length
+    ? await selectEntities(
+        em,
+        DocumentSubmission,
+        'd',
+        `join ${tableOf(em, StoredFile)} f on f.id = d.file_id
+         where ${conditions.join(' or ')} order by d.created_at desc, d.id desc`,
+        params,
+        [{ entity: StoredFile, alias: 'f' }],
+      )
     : []
   const today = tenantToday(tenant)
   return holders.map((holder: Holder, i) =>

@@ -1,7 +1,7 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { columnsFrom, columnsOf, selectRows, tableOf } from '../../platform/db/rows.ts'
+import { selectEntities, tableOf } from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
@@ -26,16 +26,15 @@ export {
 export function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
   // every page of the family portal starts here: plain SQL, see db/rows.ts
   return oncePerEm(em, `guardianOf:${account.id}`, async () => {
-    const [row] = await selectRows(
+    const [guardian] = await selectEntities(
       em,
-      `select ${columnsOf(em, Guardian, 'g')}, ${columnsOf(em, Family, 'f')}
-       from ${tableOf(em, Guardian)} g join ${tableOf(em, Family)} f on f.id = g.family_id
-       where g.account_id = $1 limit 1`,
+      Guardian,
+      'g',
+      `join ${tableOf(em, Family)} f on f.id = g.family_id where g.account_id = $1 limit 1`,
       [account.id],
+      [{ entity: Family, alias: 'f' }],
     )
-    if (!row) return undefined
-    em.map(Family, columnsFrom(row, 'f'))
-    return em.map(Guardian, columnsFrom(row, 'g'))
+    return guardian
   })
 }
 
@@ -48,13 +47,13 @@ export async function familyOf(em: Em, account: Account): Promise<Family> {
 
 export async function pupilsOf(em: Em, family: Family): Promise<Pupil[]> {
   // the chooser of every pupil's page: plain SQL, see db/rows.ts
-  const rows = await selectRows(
+  return selectEntities(
     em,
-    `select ${columnsOf(em, Pupil, 'p')} from ${tableOf(em, Pupil)} p
-     where p.family_id = $1 order by p.birth_date asc, p.first_name asc`,
+    Pupil,
+    'p',
+    'where p.family_id = $1 order by p.birth_date asc, p.first_name asc',
     [family.id],
   )
-  return rows.map((row) => em.map(Pupil, columnsFrom(row, 'p')))
 }
 
 export async function guardiansOf(em: Em, family: Family): Promise<Guardian[]> {

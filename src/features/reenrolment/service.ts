@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core'
 import { audit } from '../../platform/audit/audit.ts'
 import type { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { columnsFrom, columnsOf, selectRows, tableOf } from '../../platform/db/rows.ts'
+import { selectEntities } from '../../platform/db/rows.ts'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import { resolvePeriod } from '../../platform/tenancy/periods.ts'
@@ -60,13 +60,14 @@ export async function reenrolmentsOf(em: Em, family: Family, schoolYear: string)
 
 export async function reenrolmentOf(em: Em, pupil: Pupil, schoolYear: string) {
   // every page of the re-enrolment reads it: plain SQL, see db/rows.ts
-  const [row] = await selectRows(
+  const [row] = await selectEntities(
     em,
-    `select ${columnsOf(em, Reenrolment, 'r')} from ${tableOf(em, Reenrolment)} r
-     where r.pupil_id = $1 and r.school_year = $2 limit 1`,
+    Reenrolment,
+    'r',
+    'where r.pupil_id = $1 and r.school_year = $2 limit 1',
     [pupil.id, schoolYear],
   )
-  return row ? em.map(Reenrolment, columnsFrom(row, 'r')) : undefined
+  return row
 }
 
 /** "Je souhaite réinscrire": opens (or reopens, after a change of mind) the pupil's draft. */

@@ -1,6 +1,7 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { selectEntities, tableOf } from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { Pupil } from '../pupils/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './entities.ts'
@@ -18,15 +19,23 @@ export function currentSchoolYear(em: Em): Promise<SchoolYear | undefined> {
  * once per request: the courses step, the summary and the documents' conditions all ask for them.
  */
 export function currentEnrolments(em: Em, pupil: Pupil): Promise<Enrolment[]> {
-  return oncePerEm(em, `currentEnrolments:${pupil.id}`, async () => {
-    const year = await currentSchoolYear(em)
-    if (!year) return []
-    return em.find(
+  // plain SQL, see db/rows.ts; the year is the one currentSchoolYear reads
+  return oncePerEm(em, `currentEnrolments:${pupil.id}`, () =>
+    selectEntities(
+      em,
       Enrolment,
-      { pupil, active: true, course: { schoolYear: year } },
-      { populate: ['course', 'course.teacher'] },
-    )
-  })
+      'e',
+      `join ${tableOf(em, Course)} c on c.id = e.course_id
+       left join ${tableOf(em, Teacher)} t on t.id = c.teacher_id
+       where e.pupil_id = $1 and e.active
+         and c.school_year_id = (select id from ${tableOf(em, SchoolYear)} where current = true limit 1)`,
+      [pupil.id],
+      [
+        { entity: Teacher, alias: 't' },
+        { entity: Course, alias: 'c' },
+      ],
+    ),
+  )
 }
 
 export interface TeacherCourse {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Em } from '../db/orm.ts'
-import { columnsFrom, columnsOf, selectRows, tableOf } from '../db/rows.ts'
+import { selectEntities, tableOf } from '../db/rows.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
 import { Account, Session } from './entities.ts'
 
@@ -47,16 +47,15 @@ export async function openSession(
 /** The account of a live session, or undefined when the id is unknown, idle too long or expired. */
 export async function resumeSession(em: Em, config: TenantConfig, id: string): Promise<Account | undefined> {
   // every request of a signed-in person comes through here: plain SQL, see db/rows.ts
-  const [row] = await selectRows(
+  const [session] = await selectEntities(
     em,
-    `select ${columnsOf(em, Session, 's')}, ${columnsOf(em, Account, 'a')}
-     from ${tableOf(em, Session)} s join ${tableOf(em, Account)} a on a.id = s.account_id
-     where s.id_hash = $1`,
+    Session,
+    's',
+    `join ${tableOf(em, Account)} a on a.id = s.account_id where s.id_hash = $1`,
     [sha256(id)],
+    [{ entity: Account, alias: 'a' }],
   )
-  if (!row) return undefined
-  em.map(Account, columnsFrom(row, 'a'))
-  const session = em.map(Session, columnsFrom(row, 's'))
+  if (!session) return undefined
   const now = Date.now()
   const expired =
     session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + lifetimes(config).idleMs <= now

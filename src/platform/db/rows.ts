@@ -3,10 +3,9 @@ import { CompiledQuery, type Transaction } from 'kysely'
 import type { Em } from './orm.ts'
 
 /*
- * The reads every page makes (the session, the family, its pupils, the re-enrolment) as plain SQL
- * with bound parameters, on MikroORM's own connection, hydrated by em.map into the request's
- * identity map. Building these queries through MikroORM cost three to four times the query
- * itself; see docs/decisions.md.
+ * The reads of the family portal's busiest pages as plain SQL with bound parameters, on MikroORM's
+ * own connection, hydrated by em.map into the request's identity map. Building these queries
+ * through MikroORM cost three to four times the query itself; see docs/decisions.md.
  */
 
 /** Rows of a query with bound parameters ($1, $2…), in the EntityManager's transaction when it is in one. */
@@ -57,4 +56,36 @@ export function columnsFrom(row: Record<string, unknown>, alias: string): Record
     if (name.startsWith(prefix)) columns[name.slice(prefix.length)] = value
   }
   return columns
+}
+
+/** A table joined to the main one of selectEntities, hydrated before it; a row where it is null is skipped. */
+export interface Joined {
+  entity: EntityName
+  alias: string
+}
+
+/**
+ * The entities of `select <columns> from <entity's table> <alias> <rest>`: `rest` joins the tables
+ * of `joined` (many-to-one targets, listed deepest first) and filters, orders and limits with $1,
+ * $2… The joined rows are hydrated first, so the references of the main entities point to them,
+ * as MikroORM's joined populate does.
+ */
+export async function selectEntities<T extends object>(
+  em: Em,
+  entity: EntityName<T>,
+  alias: string,
+  rest: string,
+  params: unknown[],
+  joined: Joined[] = [],
+): Promise<T[]> {
+  const columns = [...joined, { entity, alias }].map((j) => columnsOf(em, j.entity, j.alias)).join(', ')
+  const rows = await selectRows(em, `select ${columns} from ${tableOf(em, entity)} ${alias} ${rest}`, params)
+  return rows.map((row) => {
+    for (const j of joined) {
+      const data = columnsFrom(row, j.alias)
+      const key = em.getMetadata(j.entity).getPrimaryProps()[0]!.fieldNames[0]!
+      if (data[key] != null) em.map(j.entity, data)
+    }
+    return em.map(entity, columnsFrom(row, alias) as never)
+  })
 }
