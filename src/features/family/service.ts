@@ -1,7 +1,7 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { selectEntities, tableOf } from '../../platform/db/rows.ts'
+import { columnsFrom, columnsOf, selectEntities, selectRows, tableOf } from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
@@ -22,20 +22,45 @@ export {
   socioProfessionalCategories,
 } from './identity.ts'
 
-/** The guardian a family account belongs to, with their family; undefined if none is linked. */
-export function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
-  // every page of the family portal starts here: plain SQL, see db/rows.ts
-  return oncePerEm(em, `guardianOf:${account.id}`, async () => {
-    const [guardian] = await selectEntities(
+/**
+ * The guardian a family account belongs to (at most one: the link is one-to-one), their family and
+ * the family's pupils, read together once per request: every page of the family portal starts here.
+ */
+function familyOfAccount(
+  em: Em,
+  account: Account,
+): Promise<{ guardian: Guardian; pupils: Pupil[] } | undefined> {
+  return oncePerEm(em, `familyOfAccount:${account.id}`, async () => {
+    // plain SQL, see db/rows.ts
+    const rows = await selectRows(
       em,
-      Guardian,
-      'g',
-      `join ${tableOf(em, Family)} f on f.id = g.family_id where g.account_id = $1 limit 1`,
+      `select ${columnsOf(em, Family, 'f')}, ${columnsOf(em, Guardian, 'g')}, ${columnsOf(em, Pupil, 'p')}
+       from ${tableOf(em, Guardian)} g join ${tableOf(em, Family)} f on f.id = g.family_id
+       left join ${tableOf(em, Pupil)} p on p.family_id = f.id
+       where g.account_id = $1 order by p.birth_date asc, p.first_name asc`,
       [account.id],
-      [{ entity: Family, alias: 'f' }],
     )
-    return guardian
+    const [first] = rows
+    if (!first) return undefined
+    em.map(Family, columnsFrom(first, 'f'))
+    const guardian = em.map(Guardian, columnsFrom(first, 'g') as never)
+    const pupils = rows
+      .filter((row) => row.p__id !== null)
+      .map((row) => em.map(Pupil, columnsFrom(row, 'p') as never))
+    return { guardian, pupils }
   })
+}
+
+/** The guardian a family account belongs to, with their family; undefined if none is linked. */
+export async function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
+  return (await familyOfAccount(em, account))?.guardian
+}
+
+/** The pupils of the family a signed-in family account acts for, by birth date and first name. */
+export async function accountPupils(em: Em, account: Account): Promise<Pupil[]> {
+  const found = await familyOfAccount(em, account)
+  if (!found) throw new NotFound()
+  return found.pupils
 }
 
 /** The family a signed-in family account may act for; a family account without a guardian acts for none. */

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify'
-import { oncePerEm } from '../../platform/db/memo.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
-import { familyOf, pupilsOf } from '../family/service.ts'
+import { accountPupils } from '../family/service.ts'
 import { campaignOf } from '../reenrolment/service.ts'
 import type { Pupil } from './entities.ts'
 
@@ -16,18 +15,9 @@ const tabs = [
 ] as const satisfies readonly { id: string; path: string; label: MessageKey }[]
 export type Tab = (typeof tabs)[number]['id']
 
-/**
- * The signed-in family's pupils, read once per request: the pupil of the URL is looked up among
- * them, and the chooser above the tabs lists them.
- */
-async function ownPupils(request: FastifyRequest): Promise<Pupil[]> {
-  const family = await familyOf(request.em, request.account!)
-  return oncePerEm(request.em, `pupilsOf:${family.id}`, () => pupilsOf(request.em, family))
-}
-
 /** What every tab of a pupil's file shows above its content: the chooser, the pupil's name and the tabs. */
 export async function pupilFrame(request: FastifyRequest, pupil: Pupil, tab: Tab) {
-  const siblings = await ownPupils(request)
+  const siblings = await accountPupils(request.em, request.account!)
   return {
     pupil,
     tab,
@@ -42,7 +32,7 @@ export async function pupilFrame(request: FastifyRequest, pupil: Pupil, tab: Tab
 
 /** One of the signed-in family's pupils; another family's is a 404. */
 export async function ownPupil(request: FastifyRequest, id: number): Promise<Pupil> {
-  const pupil = (await ownPupils(request)).find((p) => p.id === id)
+  const pupil = (await accountPupils(request.em, request.account!)).find((p) => p.id === id)
   if (!pupil) throw new NotFound()
   return pupil
 }
