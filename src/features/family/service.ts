@@ -1,7 +1,14 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { columnsFrom, columnsOf, selectEntities, selectRows, tableOf } from '../../platform/db/rows.ts'
+import {
+  columnsFrom,
+  columnsOf,
+  hydrate,
+  selectEntities,
+  selectRows,
+  tableOf,
+} from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
@@ -42,11 +49,11 @@ function familyOfAccount(
     )
     const [first] = rows
     if (!first) return undefined
-    em.map(Family, columnsFrom(first, 'f'))
-    const guardian = em.map(Guardian, columnsFrom(first, 'g') as never)
+    hydrate(em, Family, columnsFrom(first, 'f'))
+    const guardian = hydrate(em, Guardian, columnsFrom(first, 'g'))
     const pupils = rows
       .filter((row) => row.p__id !== null)
-      .map((row) => em.map(Pupil, columnsFrom(row, 'p') as never))
+      .map((row) => hydrate(em, Pupil, columnsFrom(row, 'p')))
     return { guardian, pupils }
   })
 }

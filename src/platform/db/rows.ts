@@ -4,8 +4,8 @@ import type { Em } from './orm.ts'
 
 /*
  * The reads of the family portal's busiest pages as plain SQL with bound parameters, on MikroORM's
- * own connection, hydrated by em.map into the request's identity map. Building these queries
- * through MikroORM cost three to four times the query itself; see docs/decisions.md.
+ * own connection, hydrated into the request's identity map as em.find hydrates its rows. Building
+ * these queries through MikroORM cost three to four times the query itself; see docs/decisions.md.
  */
 
 /** Rows of a query with bound parameters ($1, $2…), in the EntityManager's transaction when it is in one. */
@@ -48,7 +48,7 @@ export function columnsOf(em: Em, entity: EntityName, alias: string): string {
   return list
 }
 
-/** The columns of one alias in a row selected with columnsOf, under their own names, for em.map. */
+/** The columns of one alias in a row selected with columnsOf, under their own names, for hydrate. */
 export function columnsFrom(row: Record<string, unknown>, alias: string): Record<string, unknown> {
   const prefix = `${alias}__`
   const columns: Record<string, unknown> = {}
@@ -56,6 +56,21 @@ export function columnsFrom(row: Record<string, unknown>, alias: string): Record
     if (name.startsWith(prefix)) columns[name.slice(prefix.length)] = value
   }
   return columns
+}
+
+/**
+ * The managed entity of a row's columns (see columnsFrom), hydrated as em.find does: an entity the
+ * identity map already holds gets the row's values except where the request changed them.
+ */
+export function hydrate<T extends object>(
+  em: Em,
+  entity: EntityName<T>,
+  columns: Record<string, unknown>,
+): T {
+  const data = em.getDriver().mapResult(columns as never, em.getMetadata(entity)) as never
+  return em
+    .getEntityFactory()
+    .create(entity, data, { merge: true, schema: em.schema, convertCustomTypes: true })
 }
 
 /** A table joined to the main one of selectEntities, hydrated before it; a row where it is null is skipped. */
@@ -84,8 +99,8 @@ export async function selectEntities<T extends object>(
     for (const j of joined) {
       const data = columnsFrom(row, j.alias)
       const key = em.getMetadata(j.entity).getPrimaryProps()[0]!.fieldNames[0]!
-      if (data[key] != null) em.map(j.entity, data)
+      if (data[key] != null) hydrate(em, j.entity, data)
     }
-    return em.map(entity, columnsFrom(row, alias) as never)
+    return hydrate(em, entity, columnsFrom(row, alias))
   })
 }
