@@ -33,14 +33,15 @@ export async function openSession(
 ): Promise<string> {
   const id = randomToken()
   const now = new Date()
-  em.create(Session, {
+  // one INSERT on its own: a flush would wrap it in begin and commit
+  await em.insert(Session, {
     idHash: sha256(id),
     account,
+    createdAt: now,
     lastSeenAt: now,
     expiresAt: new Date(now.getTime() + lifetimes(config).absoluteMs),
     userAgent: userAgent?.slice(0, 300) ?? null,
   })
-  await em.flush()
   return id
 }
 
