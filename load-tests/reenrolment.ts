@@ -41,7 +41,8 @@ import {
 import { csrfOf, FamilyClient, multipart, pdfOf, type Reply, wizardFields } from './harness/family-client.ts'
 import { databaseUrl, recreateDatabase } from './harness/postgres.ts'
 import { mb, ms, s } from './harness/report.ts'
-import { cpuTimeOf, freePort, memoryOf, startServer } from './harness/server.ts'
+import type { QueryCounts } from './harness/count-queries.ts'
+import { freePort, memoryOf, postgresCpuWatch, startServer, threadCpuOf } from './harness/server.ts'
 import { round, roundSummary, type Summary, summarize } from './harness/stats.ts'
 
 const password = 'une phrase de passe pour le banc'
@@ -292,14 +293,19 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     const port = await freePort()
     const dataDir = join(work.dir, 'data')
     mkdirSync(dataDir)
+    const queryCountFile = join(work.dir, 'queries.json')
+    const nodeOptions = [
+      // the statements sent to Postgres, counted by request (see harness/count-queries.ts)
+      `--experimental-async-context-frame --import=${join(root, 'load-tests/harness/count-queries.ts')}`,
+      // a V8 CPU profile of the server, to see where a flow's time goes
+      ...(env.BENCH_CPU_PROF ? [`--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_CPU_PROF)}`] : []),
+    ]
     const server = await startServer({
       root,
       env: {
         ...productionEnv({ databaseUrl: url, tenantsDir, dataDir, port }),
-        // a V8 CPU profile of the server, to see where a flow's time goes
-        ...(env.BENCH_CPU_PROF
-          ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_CPU_PROF)}` }
-          : {}),
+        NODE_OPTIONS: nodeOptions.join(' '),
+        BENCH_QUERY_COUNT: queryCountFile,
       },
       port,
       logFile: join(work.dir, 'server.log'),
@@ -309,8 +315,9 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     const upload = pdfOf(options.uploadKb * 1024)
     const timings: Timings = { byStep: new Map(steps.map((step) => [step, []])), unexpected: [] }
     const before = memoryOf(pid)
-    const cpuBefore = cpuTimeOf(pid)
+    const cpuBefore = threadCpuOf(pid)
     const watch = cpuWatch()
+    const postgresWatch = postgresCpuWatch(database)
     let next = 0
     let completed = 0
     let failed = 0
@@ -329,9 +336,13 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     await Promise.all(Array.from({ length: options.concurrency }, worker))
     const wallMs = performance.now() - started
     const cpu = watch()
-    const serverCpuMs = cpuTimeOf(pid) - cpuBefore
+    const postgresCpu = postgresWatch()
+    const cpuAfter = threadCpuOf(pid)
+    const serverCpuMs = cpuAfter.total - cpuBefore.total
     const after = memoryOf(pid)
     await server.stop()
+    const queries = (JSON.parse(readFileSync(queryCountFile, 'utf8')) as QueryCounts).byRequest
+    delete queries['GET /readyz']
 
     const check = await openOrm({ kind: 'postgres', url }, { entities: allEntities, poolSize: 1 })
     const submitted = await check.em
@@ -340,6 +351,16 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     await check.close()
 
     const perMinute = round((completed / wallMs) * 60_000, 1)
+    const perFlow = (x: number) => round(x / Math.max(completed, 1), 1)
+    const flowCpu = {
+      server: perFlow(serverCpuMs),
+      serverMainThread: perFlow(cpuAfter.main - cpuBefore.main),
+      serverThreadPool: perFlow(cpuAfter.pool - cpuBefore.pool),
+      postgresBackends: perFlow(postgresCpu.backends),
+      postgresBackground: perFlow(postgresCpu.background),
+      loadGenerator: perFlow(cpu.harnessMs),
+    }
+    const totalQueries = Object.values(queries).reduce((sum, x) => sum + x.queries, 0)
     const stepFigures = Object.fromEntries(
       steps.map((step) => [step, summarize(timings.byStep.get(step)!)]),
     ) as Record<StepName, Summary>
@@ -348,8 +369,16 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     print(`  ${completed} flows completed, ${failed} failed, in ${s(wallMs)}: ${perMinute} flows per minute`)
     print(`  ${submitted} re-enrolments submitted in the database`)
     print(
-      `  server CPU ${(serverCpuMs / Math.max(completed, 1)).toFixed(1)} ms per flow; cores busy: machine ${cores(cpu.machineMs, cpu.wallMs)}, server ${cores(serverCpuMs, cpu.wallMs)}, load generator ${cores(cpu.harnessMs, cpu.wallMs)}`,
+      `  server CPU ${flowCpu.server} ms per flow (main thread ${flowCpu.serverMainThread}, libuv pool ${flowCpu.serverThreadPool}); cores busy: machine ${cores(cpu.machineMs, cpu.wallMs)}, server ${cores(serverCpuMs, cpu.wallMs)}, Postgres ${cores(postgresCpu.backends + postgresCpu.background, cpu.wallMs)}, load generator ${cores(cpu.harnessMs, cpu.wallMs)}`,
     )
+    print(
+      `  per flow: Postgres CPU ${flowCpu.postgresBackends} ms in this database's backends + ${flowCpu.postgresBackground} ms in its shared background processes, load generator CPU ${flowCpu.loadGenerator} ms`,
+    )
+    print(`  ${perFlow(totalQueries)} statements to Postgres per flow; per request, by request:`)
+    for (const [key, x] of Object.entries(queries))
+      print(
+        `    ${key.padEnd(46)} ${String(x.requests).padStart(6)} requests  ${x.requests ? `${(x.queries / x.requests).toFixed(2)} statements each` : `${x.queries} statements in all`}`,
+      )
     print(`  server RSS ${mb(before.rss)} before, ${mb(after.rss)} after, peak ${mb(after.peak)}`)
     print('  latency per request, by step:')
     for (const step of steps) {
@@ -390,7 +419,10 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
           submitted,
           wallMs: round(wallMs, 1),
           flowsPerMinute: perMinute,
-          serverCpuMsPerFlow: round(serverCpuMs / Math.max(completed, 1), 1),
+          serverCpuMsPerFlow: flowCpu.server,
+          cpuMsPerFlow: flowCpu,
+          statementsPerFlow: perFlow(totalQueries),
+          statementsByRequest: queries,
           memory: { before, after },
           steps: Object.fromEntries(steps.map((step) => [step, roundSummary(stepFigures[step])])),
           unexpected: timings.unexpected,

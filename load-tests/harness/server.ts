@@ -236,3 +236,58 @@ export function resetPeak(pid: number): boolean {
     return false
   }
 }
+
+export interface PostgresCpu {
+  /** The backends connected to the database (and its autovacuum workers), in ms. */
+  backends: number
+  /** The postmaster, checkpointer, background writer and WAL writer, shared with every other database. */
+  background: number
+}
+
+const background = /: (checkpointer|background writer|walwriter|autovacuum launcher)\b|\/bin\/postgres\b/
+
+/**
+ * CPU time of the local Postgres processes from now on, split into the backends of one database and
+ * the shared background processes. Sampled every second from /proc: a backend that exits before the
+ * end keeps what it used until its last sample; one that starts later counts from zero.
+ */
+export function postgresCpuWatch(database: string, everyMs = 1_000): () => PostgresCpu {
+  const kinds = new Map<number, 'backends' | 'background' | 'other'>()
+  const cpu = new Map<number, { first: number; last: number }>()
+  const scan = (initial: boolean) => {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue
+      const pid = Number(name)
+      try {
+        let kind = kinds.get(pid)
+        if (!kind) {
+          const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+          kind = !title.includes('postgres')
+            ? 'other'
+            : title.includes(` ${database} `)
+              ? 'backends'
+              : background.test(title)
+                ? 'background'
+                : 'other'
+          kinds.set(pid, kind)
+        }
+        if (kind === 'other') continue
+        const ms = cpuTimeOf(pid)
+        const known = cpu.get(pid)
+        if (known) known.last = ms
+        else cpu.set(pid, { first: initial ? ms : 0, last: ms })
+      } catch {
+        // the process exited meanwhile
+      }
+    }
+  }
+  scan(true)
+  const timer = setInterval(() => scan(false), everyMs)
+  return () => {
+    clearInterval(timer)
+    scan(false)
+    const totals: PostgresCpu = { backends: 0, background: 0 }
+    for (const [pid, { first, last }] of cpu) totals[kinds.get(pid) as keyof PostgresCpu] += last - first
+    return totals
+  }
+}

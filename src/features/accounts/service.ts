@@ -36,9 +36,14 @@ export async function authenticate(
     return undefined
   }
   if (!(await verifyPassword(account.passwordHash, password))) return undefined
-  if (needsRehash(account.passwordHash)) account.passwordHash = await hashPassword(password)
-  account.lastSignInAt = new Date()
-  await em.flush()
+  const rehashed = needsRehash(account.passwordHash) ? await hashPassword(password) : undefined
+  const now = new Date()
+  const changes = { lastSignInAt: now, updatedAt: now, ...(rehashed ? { passwordHash: rehashed } : {}) }
+  // one UPDATE on its own, as a flush would write it but without the begin and commit around it
+  await em.nativeUpdate(Account, { id: account.id }, changes)
+  Object.assign(account, changes)
+  // what was written becomes the account's persisted state, so that no later flush writes it again
+  em.getUnitOfWork().merge(account)
   return account
 }
 

@@ -3,7 +3,9 @@ import { LockMode } from '@mikro-orm/core'
 import { CompiledQuery, type Transaction } from 'kysely'
 import { audit } from '../../platform/audit/audit.ts'
 import type { Account } from '../../platform/auth/entities.ts'
+import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { selectEntities, tableOf } from '../../platform/db/rows.ts'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
@@ -16,8 +18,7 @@ import type { Pupil } from '../pupils/entities.ts'
 import { isMinor } from '../pupils/service.ts'
 import { Reenrolment, ReenrolmentStatus } from '../reenrolment/entities.ts'
 import { checkDecision } from '../staff/decision.ts'
-import { Enrolment } from '../teaching/entities.ts'
-import { currentSchoolYear } from '../teaching/service.ts'
+import { currentEnrolments, currentSchoolYear } from '../teaching/service.ts'
 import { type Facts, holds } from './conditions.ts'
 import { DocumentState, DocumentSubmission, StoredFile } from './entities.ts'
 
@@ -59,10 +60,16 @@ export interface Requirement {
  * (choosing direct debit asks for the SEPA mandate) and the pupil's answers to the questions.
  */
 export async function factsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Facts> {
-  const reenrolments = await em.find(
-    Reenrolment,
-    { family: holder.family, status: { $in: [ReenrolmentStatus.draft, ReenrolmentStatus.submitted] } },
-    { orderBy: { schoolYear: 'desc', updatedAt: 'desc' } },
+  // the family's and then the pupil's documents are usually asked for in the same request; plain
+  // SQL, see db/rows.ts
+  const reenrolments = await oncePerEm(em, `reenrolmentsInProgress:${holder.family.id}`, () =>
+    selectEntities(
+      em,
+      Reenrolment,
+      'r',
+      'where r.family_id = $1 and r.status = any($2) order by r.school_year desc, r.updated_at desc',
+      [holder.family.id, [ReenrolmentStatus.draft, ReenrolmentStatus.submitted]],
+    ),
   )
   const coming = reenrolments.filter((r) => r.schoolYear === reenrolments[0]?.schoolYear)
   const chosenMode = coming.find((r) => r.answers.paymentMode)?.answers.paymentMode
@@ -72,14 +79,7 @@ export async function factsOf(em: Em, tenant: TenantConfig, holder: Holder): Pro
   }
   const { pupil } = holder
   if (!pupil) return { family }
-  const year = await currentSchoolYear(em)
-  const enrolments = year
-    ? await em.find(
-        Enrolment,
-        { pupil, active: true, course: { schoolYear: year } },
-        { populate: ['course'] },
-      )
-    : []
+  const enrolments = await currentEnrolments(em, pupil)
   return {
     family,
     pupil: {
@@ -105,21 +105,58 @@ const stillValid = (submission: DocumentSubmission, today: string) =>
  * otherwise the latest upload decides (en attente, refusé), and without one the document is "à fournir".
  */
 export async function requirementsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Requirement[]> {
-  const documents = documentsAsked(tenant, await factsOf(em, tenant, holder))
-  if (documents.length === 0) return []
-  const submissions = await em.find(
-    DocumentSubmission,
-    { family: holder.family, pupil: holder.pupil ?? null, documentId: { $in: documents.map((d) => d.id) } },
-    { populate: ['file'], orderBy: { createdAt: 'desc', id: 'desc' } },
-  )
-  const today = tenantToday(tenant)
-  return documents.map((document) => {
-    const own = submissions.filter((s) => s.documentId === document.id)
-    const valid = own.find((s) => stillValid(s, today))
-    if (valid) return { document, state: DocumentState.validated, submission: valid }
-    const latest = own.find((s) => s.state !== DocumentState.validated)
-    return latest ? { document, state: latest.state, submission: latest } : { document, state: 'missing' }
+  const [requirements] = await requirementsOfHolders(em, tenant, [holder])
+  return requirements
+}
+
+/** requirementsOf for each of several holders of one family, their submissions read in one query. */
+export async function requirementsOfHolders<H extends Holder[]>(
+  em: Em,
+  tenant: TenantConfig,
+  holders: [...H],
+): Promise<{ [K in keyof H]: Requirement[] }> {
+  const asked: RequiredDocument[][] = []
+  for (const holder of holders) asked.push(documentsAsked(tenant, await factsOf(em, tenant, holder)))
+  // one condition per holder asked for documents: its pupil (or none) and the documents' ids
+  const params: unknown[] = []
+  const conditions = holders.flatMap((holder, i) => {
+    if (asked[i]!.length === 0) return []
+    params.push(
+      holder.family.id,
+      asked[i]!.map((d) => d.id),
+    )
+    const family = `d.family_id = $${params.length - 1} and d.document_id = any($${params.length})`
+    if (!holder.pupil) return [`(${family} and d.pupil_id is null)`]
+    params.push(holder.pupil.id)
+    return [`(${family} and d.pupil_id = $${params.length})`]
   })
+  // plain SQL, see db/rows.ts
+  const submissions = conditions.length
+    ? await selectEntities(
+        em,
+        DocumentSubmission,
+        'd',
+        `join ${tableOf(em, StoredFile)} f on f.id = d.file_id
+         where ${conditions.join(' or ')} order by d.created_at desc, d.id desc`,
+        params,
+        [{ entity: StoredFile, alias: 'f' }],
+      )
+    : []
+  const today = tenantToday(tenant)
+  return holders.map((holder: Holder, i) =>
+    asked[i]!.map((document) => {
+      const own = submissions.filter(
+        (s) =>
+          s.documentId === document.id &&
+          s.family.id === holder.family.id &&
+          (s.pupil?.id ?? null) === (holder.pupil?.id ?? null),
+      )
+      const valid = own.find((s) => stillValid(s, today))
+      if (valid) return { document, state: DocumentState.validated, submission: valid }
+      const latest = own.find((s) => s.state !== DocumentState.validated)
+      return latest ? { document, state: latest.state, submission: latest } : { document, state: 'missing' }
+    }),
+  ) as { [K in keyof H]: Requirement[] }
 }
 
 export interface Upload {

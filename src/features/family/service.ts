@@ -1,13 +1,21 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import {
+  columnsFrom,
+  columnsOf,
+  hydrate,
+  selectEntities,
+  selectRows,
+  tableOf,
+} from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { Pupil } from '../pupils/entities.ts'
-import { type Family, Guardian } from './entities.ts'
+import { Family, Guardian } from './entities.ts'
 import { checkIdentity, guardianFields, guardianValues, mandatoryFields } from './identity.ts'
 
 export {
@@ -21,13 +29,45 @@ export {
   socioProfessionalCategories,
 } from './identity.ts'
 
+/**
+ * The guardian a family account belongs to (at most one: the link is one-to-one), their family and
+ * the family's pupils, read together once per request: every page of the family portal starts here.
+ */
+function familyOfAccount(
+  em: Em,
+  account: Account,
+): Promise<{ guardian: Guardian; pupils: Pupil[] } | undefined> {
+  return oncePerEm(em, `familyOfAccount:${account.id}`, async () => {
+    // plain SQL, see db/rows.ts
+    const rows = await selectRows(
+      em,
+      `select ${columnsOf(em, Family, 'f')}, ${columnsOf(em, Guardian, 'g')}, ${columnsOf(em, Pupil, 'p')}
+       from ${tableOf(em, Guardian)} g join ${tableOf(em, Family)} f on f.id = g.family_id
+       left join ${tableOf(em, Pupil)} p on p.family_id = f.id
+       where g.account_id = $1 order by p.birth_date asc, p.first_name asc`,
+      [account.id],
+    )
+    const [first] = rows
+    if (!first) return undefined
+    hydrate(em, Family, columnsFrom(first, 'f'))
+    const guardian = hydrate(em, Guardian, columnsFrom(first, 'g'))
+    const pupils = rows
+      .filter((row) => row.p__id !== null)
+      .map((row) => hydrate(em, Pupil, columnsFrom(row, 'p')))
+    return { guardian, pupils }
+  })
+}
+
 /** The guardian a family account belongs to, with their family; undefined if none is linked. */
-export function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
-  return oncePerEm(
-    em,
-    `guardianOf:${account.id}`,
-    async () => (await em.findOne(Guardian, { account }, { populate: ['family'] })) ?? undefined,
-  )
+export async function guardianOf(em: Em, account: Account): Promise<Guardian | undefined> {
+  return (await familyOfAccount(em, account))?.guardian
+}
+
+/** The pupils of the family a signed-in family account acts for, by birth date and first name. */
+export async function accountPupils(em: Em, account: Account): Promise<Pupil[]> {
+  const found = await familyOfAccount(em, account)
+  if (!found) throw new NotFound()
+  return found.pupils
 }
 
 /** The family a signed-in family account may act for; a family account without a guardian acts for none. */
@@ -38,7 +78,14 @@ export async function familyOf(em: Em, account: Account): Promise<Family> {
 }
 
 export async function pupilsOf(em: Em, family: Family): Promise<Pupil[]> {
-  return em.find(Pupil, { family }, { orderBy: { birthDate: 'asc', firstName: 'asc' } })
+  // the chooser of every pupil's page: plain SQL, see db/rows.ts
+  return selectEntities(
+    em,
+    Pupil,
+    'p',
+    'where p.family_id = $1 order by p.birth_date asc, p.first_name asc',
+    [family.id],
+  )
 }
 
 export async function guardiansOf(em: Em, family: Family): Promise<Guardian[]> {

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify'
+import { NotFound } from '../../platform/http/errors.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
-import { familyOf, pupilsOf } from '../family/service.ts'
+import { accountPupils } from '../family/service.ts'
 import { campaignOf } from '../reenrolment/service.ts'
 import type { Pupil } from './entities.ts'
-import { familyPupil } from './service.ts'
 
 const tabs = [
   { id: 'identite', path: '', label: 'pupil.tab.identity' },
@@ -17,8 +17,7 @@ export type Tab = (typeof tabs)[number]['id']
 
 /** What every tab of a pupil's file shows above its content: the chooser, the pupil's name and the tabs. */
 export async function pupilFrame(request: FastifyRequest, pupil: Pupil, tab: Tab) {
-  const family = await familyOf(request.em, request.account!)
-  const siblings = await pupilsOf(request.em, family)
+  const siblings = await accountPupils(request.em, request.account!)
   return {
     pupil,
     tab,
@@ -33,5 +32,7 @@ export async function pupilFrame(request: FastifyRequest, pupil: Pupil, tab: Tab
 
 /** One of the signed-in family's pupils; another family's is a 404. */
 export async function ownPupil(request: FastifyRequest, id: number): Promise<Pupil> {
-  return familyPupil(request.em, await familyOf(request.em, request.account!), id)
+  const pupil = (await accountPupils(request.em, request.account!)).find((p) => p.id === id)
+  if (!pupil) throw new NotFound()
+  return pupil
 }

@@ -4,7 +4,7 @@ import { ValidationFailed } from '../../platform/http/errors.ts'
 import { requestOrigin } from '../../platform/http/origin.ts'
 import type { Step } from '../../platform/tenancy/tenant-config-types.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
-import { requirementsOf } from '../documents/service.ts'
+import { type Requirement, requirementsOfHolders } from '../documents/service.ts'
 import { documentRows } from '../documents/view.ts'
 import type { Guardian } from '../family/entities.ts'
 import {
@@ -20,7 +20,7 @@ import {
 import type { Pupil } from '../pupils/entities.ts'
 import { ownPupil, pupilFrame } from '../pupils/frame.ts'
 import { checkPupil, isMinor, pupilFields, pupilValues } from '../pupils/service.ts'
-import { displayValue, pendingChange, proposeChange } from '../sas/service.ts'
+import { displayValue, pendingChanges, proposeChange } from '../sas/service.ts'
 import type { Reenrolment } from './entities.ts'
 import {
   type Campaign,
@@ -81,10 +81,15 @@ export default async function reenrolment(app: FastifyInstance) {
     })
   })
 
+  /** The pupil, once the period is checked. */
+  const loadPupil = async (request: FastifyRequest, id: number) => {
+    const campaign = openCampaign(request.tenant!.config)
+    return { campaign, pupil: await ownPupil(request, id) }
+  }
+
   /** The pupil and their re-enrolment, once the period is checked. */
   const load = async (request: FastifyRequest, id: number) => {
-    const campaign = openCampaign(request.tenant!.config)
-    const pupil = await ownPupil(request, id)
+    const { campaign, pupil } = await loadPupil(request, id)
     const row = await reenrolmentOf(request.em, pupil, campaign.schoolYear)
     return { campaign, pupil, row }
   }
@@ -126,7 +131,7 @@ export default async function reenrolment(app: FastifyInstance) {
     '/eleves/:id/reinscription/commencer',
     { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { campaign, pupil } = await load(request, request.params.id)
+      const { campaign, pupil } = await loadPupil(request, request.params.id)
       const row = await startReenrolment(request.em, request.account!, pupil, campaign)
       if (!isEditable(row)) return reply.redirect(base(pupil), 303)
       const first = campaign.layout === 'onePage' ? 'formulaire' : stepPaths[campaign.steps[0]!]
@@ -138,7 +143,7 @@ export default async function reenrolment(app: FastifyInstance) {
     '/eleves/:id/reinscription/refuser',
     { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { pupil } = await load(request, request.params.id)
+      const { pupil } = await loadPupil(request, request.params.id)
       return reply.view('reenrolment/decline', {
         ...(await pupilFrame(request, pupil, 'reinscription')),
         name: `${pupil.firstName} ${pupil.lastName}`,
@@ -150,7 +155,7 @@ export default async function reenrolment(app: FastifyInstance) {
     '/eleves/:id/reinscription/refuser',
     { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { campaign, pupil } = await load(request, request.params.id)
+      const { campaign, pupil } = await loadPupil(request, request.params.id)
       await declineReenrolment(request.em, request.account!, pupil, campaign)
       return reply.redirect(base(pupil), 303)
     },
@@ -171,8 +176,10 @@ export default async function reenrolment(app: FastifyInstance) {
     const answers = row.answers
     if (steps.includes('coordinates')) {
       const [guardian] = await guardiansOf(em, family)
-      const guardianPending = await pendingChange(em, { type: 'guardian', id: guardian!.id })
-      const pupilPending = await pendingChange(em, { type: 'pupil', id: pupil.id })
+      const [guardianPending, pupilPending] = await pendingChanges(em, [
+        { type: 'guardian', id: guardian!.id },
+        { type: 'pupil', id: pupil.id },
+      ])
       const display = (name: string, value: string | null) => displayValue(name, value, t)
       view.guardian = guardian
       view.guardianFields = formFields(guardianFields, {
@@ -218,9 +225,11 @@ export default async function reenrolment(app: FastifyInstance) {
     }
     if (steps.includes('documents')) {
       const back = `${base(pupil)}/${context.campaign.layout === 'onePage' ? 'formulaire' : 'documents'}`
-      const familyRequirements = await requirementsOf(em, config, { family })
-      const pupilRequirements = await requirementsOf(em, config, { family, pupil })
-      const uploadable = (list: typeof familyRequirements) =>
+      const [familyRequirements, pupilRequirements] = await requirementsOfHolders(em, config, [
+        { family },
+        { family, pupil },
+      ])
+      const uploadable = (list: Requirement[]) =>
         list.filter((r) => r.state !== 'validated').map((r) => r.document)
       view.familyDocuments = documentRows(request, familyRequirements, '')
       view.pupilDocuments = documentRows(request, pupilRequirements, '')
@@ -248,10 +257,7 @@ export default async function reenrolment(app: FastifyInstance) {
     }
     if (steps.includes('summary')) {
       view.lines = await summaryLines(em, config, pupil, answers, t)
-      const requirements = [
-        ...(await requirementsOf(em, config, { family })),
-        ...(await requirementsOf(em, config, { family, pupil })),
-      ]
+      const requirements = (await requirementsOfHolders(em, config, [{ family }, { family, pupil }])).flat()
       view.missingDocuments = requirements
         .filter((r) => r.state === 'missing' || r.state === 'refused')
         .map((r) => r.document.label)

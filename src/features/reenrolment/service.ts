@@ -3,6 +3,7 @@ import { audit } from '../../platform/audit/audit.ts'
 import type { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import { spreadsheetCsv } from '../../platform/csv.ts'
+import { selectEntities } from '../../platform/db/rows.ts'
 import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import { resolvePeriod } from '../../platform/tenancy/periods.ts'
@@ -17,7 +18,7 @@ import type { Pupil } from '../pupils/entities.ts'
 import { isMinor } from '../pupils/service.ts'
 import { checkDecision } from '../staff/decision.ts'
 import { type Course, Enrolment } from '../teaching/entities.ts'
-import { currentSchoolYear } from '../teaching/service.ts'
+import { currentEnrolments, currentSchoolYear } from '../teaching/service.ts'
 import { Reenrolment, type ReenrolmentAnswers, ReenrolmentStatus } from './entities.ts'
 
 /** The tenant's re-enrolment window for the coming school year, and whether it is open now. */
@@ -59,7 +60,15 @@ export async function reenrolmentsOf(em: Em, family: Family, schoolYear: string)
 }
 
 export async function reenrolmentOf(em: Em, pupil: Pupil, schoolYear: string) {
-  return (await em.findOne(Reenrolment, { pupil, schoolYear })) ?? undefined
+  // every page of the re-enrolment reads it: plain SQL, see db/rows.ts
+  const [row] = await selectEntities(
+    em,
+    Reenrolment,
+    'r',
+    'where r.pupil_id = $1 and r.school_year = $2 limit 1',
+    [pupil.id, schoolYear],
+  )
+  return row
 }
 
 /** "Je souhaite réinscrire": opens (or reopens, after a change of mind) the pupil's draft. */
@@ -127,13 +136,7 @@ export interface CurrentCourse {
 }
 
 export async function currentCourses(em: Em, tenant: TenantConfig, pupil: Pupil): Promise<CurrentCourse[]> {
-  const year = await currentSchoolYear(em)
-  if (!year) return []
-  const enrolments = await em.find(
-    Enrolment,
-    { pupil, active: true, course: { schoolYear: year } },
-    { populate: ['course', 'course.teacher'] },
-  )
+  const enrolments = await currentEnrolments(em, pupil)
   const mandatory = new Set(tenant.reenrolment?.mandatoryDisciplines ?? [])
   return enrolments
     .map((e) => ({ course: e.course, mandatory: mandatory.has(e.course.discipline) }))
@@ -209,11 +212,19 @@ export async function saveDraft(
   step: Step,
 ) {
   if (!isEditable(row)) throw new ValidationFailed({ step: 'submitted' })
-  row.answers = { ...row.answers, ...answers }
-  row.step = step
-  row.status = ReenrolmentStatus.draft
-  row.updatedBy = account
-  await em.flush()
+  const changes = {
+    answers: { ...row.answers, ...answers },
+    step,
+    status: ReenrolmentStatus.draft,
+    updatedBy: account,
+    updatedAt: new Date(),
+  }
+  // one UPDATE on its own, as a flush would write it but without the begin and commit around it
+  // (a copy: nativeUpdate replaces the account by its id in the data it is given)
+  await em.nativeUpdate(Reenrolment, { id: row.id }, { ...changes })
+  Object.assign(row, changes)
+  // what was written becomes the row's persisted state, so that no later flush writes it again
+  em.getUnitOfWork().merge(row)
 }
 
 /** What a submission still lacks, by step, in the order of the steps. */

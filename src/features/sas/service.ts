@@ -217,6 +217,15 @@ export async function pendingChange(em: Em, ref: SubjectRef): Promise<ChangeRequ
   )
 }
 
+/** pendingChange of several records, in one query. */
+export async function pendingChanges(em: Em, refs: SubjectRef[]): Promise<(ChangeRequest | undefined)[]> {
+  const found = await em.find(ChangeRequest, {
+    $or: refs.map((ref) => ({ subjectType: ref.type, subjectId: ref.id })),
+    status: ChangeStatus.pending,
+  })
+  return refs.map((ref) => found.find((c) => c.subjectType === ref.type && c.subjectId === ref.id))
+}
+
 /** The family's requests awaiting review, newest first, with whom each is about. */
 export async function pendingForFamily(em: Em, family: Family, t: Translate) {
   const requests = await em.find(

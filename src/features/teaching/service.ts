@@ -1,6 +1,7 @@
 import type { Account } from '../../platform/auth/entities.ts'
 import { oncePerEm } from '../../platform/db/memo.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { selectEntities, tableOf } from '../../platform/db/rows.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import type { Pupil } from '../pupils/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './entities.ts'
@@ -10,6 +11,30 @@ export function currentSchoolYear(em: Em): Promise<SchoolYear | undefined> {
     em,
     'currentSchoolYear',
     async () => (await em.findOne(SchoolYear, { current: true })) ?? undefined,
+  )
+}
+
+/**
+ * The pupil's active enrolments of the current school year with their course and its teacher, read
+ * once per request: the courses step, the summary and the documents' conditions all ask for them.
+ */
+export function currentEnrolments(em: Em, pupil: Pupil): Promise<Enrolment[]> {
+  // plain SQL, see db/rows.ts; the year is the one currentSchoolYear reads
+  return oncePerEm(em, `currentEnrolments:${pupil.id}`, () =>
+    selectEntities(
+      em,
+      Enrolment,
+      'e',
+      `join ${tableOf(em, Course)} c on c.id = e.course_id
+       left join ${tableOf(em, Teacher)} t on t.id = c.teacher_id
+       where e.pupil_id = $1 and e.active
+         and c.school_year_id = (select id from ${tableOf(em, SchoolYear)} where current = true limit 1)`,
+      [pupil.id],
+      [
+        { entity: Teacher, alias: 't' },
+        { entity: Course, alias: 'c' },
+      ],
+    ),
   )
 }
 

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Em } from '../db/orm.ts'
+import { selectEntities, tableOf } from '../db/rows.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
-import { type Account, Session } from './entities.ts'
+import { Account, Session } from './entities.ts'
 
 export const sessionDefaults = { idleMinutes: 60, absoluteHours: 12 } as const
 
@@ -32,20 +33,29 @@ export async function openSession(
 ): Promise<string> {
   const id = randomToken()
   const now = new Date()
-  em.create(Session, {
+  // one INSERT on its own: a flush would wrap it in begin and commit
+  await em.insert(Session, {
     idHash: sha256(id),
     account,
+    createdAt: now,
     lastSeenAt: now,
     expiresAt: new Date(now.getTime() + lifetimes(config).absoluteMs),
     userAgent: userAgent?.slice(0, 300) ?? null,
   })
-  await em.flush()
   return id
 }
 
 /** The account of a live session, or undefined when the id is unknown, idle too long or expired. */
 export async function resumeSession(em: Em, config: TenantConfig, id: string): Promise<Account | undefined> {
-  const session = await em.findOne(Session, { idHash: sha256(id) }, { populate: ['account'] })
+  // every request of a signed-in person comes through here: plain SQL, see db/rows.ts
+  const [session] = await selectEntities(
+    em,
+    Session,
+    's',
+    `join ${tableOf(em, Account)} a on a.id = s.account_id where s.id_hash = $1`,
+    [sha256(id)],
+    [{ entity: Account, alias: 'a' }],
+  )
   if (!session) return undefined
   const now = Date.now()
   const expired =
