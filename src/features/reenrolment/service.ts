@@ -85,6 +85,8 @@ export async function startReenrolment(em: Em, account: Account, pupil: Pupil, c
         family: pupil.family,
         pupil,
         schoolYear: campaign.schoolYear,
+        // the entity's default '{}' would be stored as the JSON string "{}", which spreads into keys "0" and "1"
+        answers: {},
         updatedBy: account,
       })
     }
@@ -110,7 +112,12 @@ export async function declineReenrolment(em: Em, account: Account, pupil: Pupil,
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     )
     if (row && !isEditable(row)) return row
-    row ??= tx.create(Reenrolment, { family: pupil.family, pupil, schoolYear: campaign.schoolYear })
+    row ??= tx.create(Reenrolment, {
+      family: pupil.family,
+      pupil,
+      schoolYear: campaign.schoolYear,
+      answers: {},
+    })
     row.status = ReenrolmentStatus.declined
     row.declinedAt = new Date()
     row.updatedBy = account

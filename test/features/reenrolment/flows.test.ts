@@ -264,6 +264,11 @@ t.test('Grand Angoulême: the same engine on one page (courses, documents, final
   t.equal(row.status, 'submitted')
   t.equal(row.answers.newDisciplines, 'Piano')
   t.same(row.answers.keep, Object.fromEntries(courses.map((c) => [c.id, true])))
+  t.same(
+    Object.keys(row.answers).filter((key) => /^\d+$/.test(key)),
+    [],
+    'the answers are an object from the start, not a string spread into characters',
+  )
 })
 
 t.test('Plessis-Pâté: the pédibus question adds its documents', async (t) => {
