@@ -44,7 +44,8 @@ export const Guardian = defineEntity({
     familySituation: p.string().nullable(),
     socioProfessionalCategory: p.string().nullable(),
     profession: p.string().nullable(),
-    extraPhones: p.json<string[]>().default('[]'),
+    // defaultRaw, not default: MikroORM would assign the string '[]' itself to new entities
+    extraPhones: p.json<string[]>().defaultRaw("'[]'").onCreate(() => []),
     /** The guardian's sign-in to the family portal, if they have one. */
     account: () => p.oneToOne(Account).nullable().owner(),
   },

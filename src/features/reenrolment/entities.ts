@@ -47,7 +47,8 @@ export const Reenrolment = defineEntity({
     status: p.enum(Object.values(ReenrolmentStatus)).default(ReenrolmentStatus.draft),
     /** The last step the family reached, to resume there. */
     step: p.string().length(20).nullable(),
-    answers: p.json<ReenrolmentAnswers>().default('{}'),
+    // defaultRaw, not default: MikroORM would assign the string '{}' itself to new entities
+    answers: p.json<ReenrolmentAnswers>().defaultRaw("'{}'").onCreate(() => ({})),
     updatedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
     submittedAt: p.datetime().nullable(),
     declinedAt: p.datetime().nullable(),

@@ -85,8 +85,6 @@ export async function startReenrolment(em: Em, account: Account, pupil: Pupil, c
         family: pupil.family,
         pupil,
         schoolYear: campaign.schoolYear,
-        // the entity's default '{}' would be stored as the JSON string "{}", which spreads into keys "0" and "1"
-        answers: {},
         updatedBy: account,
       })
     }
@@ -112,12 +110,7 @@ export async function declineReenrolment(em: Em, account: Account, pupil: Pupil,
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     )
     if (row && !isEditable(row)) return row
-    row ??= tx.create(Reenrolment, {
-      family: pupil.family,
-      pupil,
-      schoolYear: campaign.schoolYear,
-      answers: {},
-    })
+    row ??= tx.create(Reenrolment, { family: pupil.family, pupil, schoolYear: campaign.schoolYear })
     row.status = ReenrolmentStatus.declined
     row.declinedAt = new Date()
     row.updatedBy = account

@@ -584,6 +584,19 @@ t.test('Accepter creates the family and its account; the invitee signs in and se
   const pupilsPage = await invitee.get('/eleves')
   t.equal(pupilsPage.statusCode, 303)
   t.equal(pupilsPage.headers.location, `/eleves/${pupils[0]!.id}`)
+  const famille = html((await invitee.get('/famille')).body)
+  t.equal(
+    famille.querySelector('#lastName')?.getAttribute('value'),
+    'Durand',
+    'the Famille page shows what was typed',
+  )
+  t.same(
+    ['extraPhone1', 'extraPhone2', 'extraPhone3'].map((id) =>
+      famille.querySelector(`#${id}`)?.getAttribute('value'),
+    ),
+    ['', '', ''],
+    'and no stray characters in the other phones',
+  )
 
   // the same family applying again is flagged against the family now known, the accepted dossier is not
   const later = await apply(
