@@ -13,7 +13,7 @@
  * also on failure and on Ctrl-C. See load-tests/README.md.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -24,6 +24,7 @@ import {
   print,
   productionEnv as productionSettings,
   root,
+  runInScratch,
   scratch,
 } from './harness/common.ts'
 import {
@@ -392,20 +393,10 @@ async function main(): Promise<number> {
   return targets.every((t) => t.pass) ? 0 : 1
 }
 
-let exitCode = 2
-try {
-  exitCode = await main()
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${(error as Error).stack ?? error}\n`)
-  for (const log of ['server-one.log', 'server-all.log', 'migrate-all.log']) {
-    try {
-      const text = readFileSync(join(tmp, log), 'utf8').trim()
-      if (text) process.stderr.write(`--- ${log} (last lines)\n${text.split('\n').slice(-20).join('\n')}\n`)
-    } catch {
-      // no such log
-    }
-  }
-} finally {
-  await work.cleanup()
-}
-process.exit(exitCode)
+process.exit(
+  await runInScratch(
+    work,
+    ['server-one.log', 'server-all.log', 'migrate-all.log'].map((log) => join(tmp, log)),
+    main,
+  ),
+)

@@ -29,8 +29,8 @@ import {
   timeArgon2,
 } from './harness/argon2.ts'
 import {
-  type CpuShare,
   cores,
+  type CpuShare,
   cpuWatch,
   describeMachine,
   integer,
@@ -38,6 +38,7 @@ import {
   print,
   productionEnv,
   root,
+  runInScratch,
   scratch,
 } from './harness/common.ts'
 import { type LoadFigures, mergeRuns } from './harness/load.ts'
@@ -204,21 +205,7 @@ export async function signInBenchmark(argv: string[]): Promise<number> {
   const dirs = { tenants: join(work.dir, 'tenants'), data: join(work.dir, 'data') }
   mkdirSync(dirs.data)
   const logFile = join(work.dir, 'server.log')
-  try {
-    return await run()
-  } catch (error) {
-    process.stderr.write(`benchmark failed: ${(error as Error).stack ?? error}\n`)
-    try {
-      const text = readFileSync(logFile, 'utf8').trim()
-      if (text)
-        process.stderr.write(`--- server.log (last lines)\n${text.split('\n').slice(-20).join('\n')}\n`)
-    } catch {
-      // no server log
-    }
-    return 2
-  } finally {
-    await work.cleanup()
-  }
+  return runInScratch(work, [logFile], run)
 
   async function run(): Promise<number> {
     const startedAt = new Date()

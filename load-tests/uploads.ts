@@ -42,6 +42,7 @@ import {
   print,
   productionEnv,
   root,
+  runInScratch,
   scratch,
 } from './harness/common.ts'
 import { csrfOf, FamilyClient, multipartParts, pdfOf } from './harness/family-client.ts'
@@ -221,21 +222,7 @@ export async function uploadsBenchmark(argv: string[]): Promise<number> {
   const database = 'tutti_bench_uploads'
   const work = scratch(options.pgUrl, [database], 'tutti-bench-uploads-')
   const logFile = join(work.dir, 'server.log')
-  try {
-    return await run()
-  } catch (error) {
-    process.stderr.write(`benchmark failed: ${(error as Error).stack ?? error}\n`)
-    try {
-      const text = readFileSync(logFile, 'utf8').trim()
-      if (text)
-        process.stderr.write(`--- server.log (last lines)\n${text.split('\n').slice(-20).join('\n')}\n`)
-    } catch {
-      // no server log
-    }
-    return 2
-  } finally {
-    await work.cleanup()
-  }
+  return runInScratch(work, [logFile], run)
 
   async function run(): Promise<number> {
     const startedAt = new Date()

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os'
-import { delimiter, join, resolve } from 'node:path'
+import { basename, delimiter, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { dropDatabase, serverVersion } from './postgres.ts'
 import { closeAgent, killGroup, machineCpuMs, running } from './server.ts'
@@ -124,6 +124,36 @@ export function scratch(pgUrl: string, databases: string[], prefix: string): Scr
     })
   }
   return { dir, cleanup }
+}
+
+/**
+ * Runs a benchmark in its scratch space: on failure, the error and the last lines of each of its
+ * logs that exists, and exit code 2; the scratch space is removed in every case.
+ */
+export async function runInScratch(
+  work: Scratch,
+  logs: string[],
+  run: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await run()
+  } catch (error) {
+    process.stderr.write(`benchmark failed: ${(error as Error).stack ?? error}\n`)
+    for (const log of logs) {
+      try {
+        const text = readFileSync(log, 'utf8').trim()
+        if (text)
+          process.stderr.write(
+            `--- ${basename(log)} (last lines)\n${text.split('\n').slice(-20).join('\n')}\n`,
+          )
+      } catch {
+        // this log was never written
+      }
+    }
+    return 2
+  } finally {
+    await work.cleanup()
+  }
 }
 
 /** Where the machine's CPU went over a stretch of time, in ms: to tell a measure from the noise of other work. */

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { parse } from 'yaml'
-import type { Pupil } from '../../src/features/pupils/entities.ts'
+import { Pupil } from '../../src/features/pupils/entities.ts'
 import { Course, Enrolment, SchoolYear, Teacher } from '../../src/features/teaching/entities.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
 import { html } from './build.ts'
+import { createFamily } from './families.ts'
 
 /** A demo tenant's YAML as build() takes it: everything but its own slug and hosts. */
 export function demoTenant(slug: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -15,6 +16,22 @@ export function demoTenant(slug: string, overrides: Record<string, unknown> = {}
   delete yaml.slug
   delete yaml.hosts
   return { ...yaml, ...overrides }
+}
+
+/**
+ * A family of the tenant whose pupil's identity is complete, as the demo YAMLs require before a
+ * re-enrolment: what the office recorded.
+ */
+export async function reenrollingFamily(app: FastifyInstance, slug: string) {
+  const family = await createFamily(app, slug, 'famille-martin')
+  await app.orm.em
+    .fork({ schema: schemaFor(slug) })
+    .nativeUpdate(
+      Pupil,
+      { id: family.pupil.id },
+      { civility: 'Madame', schoolLevel: 'CM1', school: 'Non scolarisé·e' },
+    )
+  return family
 }
 
 /** This year's courses of a pupil: one in each given discipline, taught at the tenant's first site. */

@@ -1,6 +1,6 @@
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
+import { decisionView, type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import { fullName } from '../family/service.ts'
@@ -82,9 +82,7 @@ export default async function documentReview(app: FastifyInstance) {
       item: { ...describe(request, submission), familyName },
       decidedBy: submission.decidedBy?.displayName,
       decidedAt: submission.decidedAt,
-      input: submitted?.input ?? {},
-      errors: submitted?.errors,
-      done: (request.query as { fait?: string }).fait === '1',
+      ...decisionView(request, submitted),
     })
   }
 

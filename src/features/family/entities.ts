@@ -45,7 +45,10 @@ export const Guardian = defineEntity({
     socioProfessionalCategory: p.string().nullable(),
     profession: p.string().nullable(),
     // defaultRaw, not default: MikroORM would assign the string '[]' itself to new entities
-    extraPhones: p.json<string[]>().defaultRaw("'[]'").onCreate(() => []),
+    extraPhones: p
+      .json<string[]>()
+      .defaultRaw("'[]'")
+      .onCreate(() => []),
     /** The guardian's sign-in to the family portal, if they have one. */
     account: () => p.oneToOne(Account).nullable().owner(),
   },

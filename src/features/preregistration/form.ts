@@ -44,7 +44,7 @@ const applicantNames = [
   'phoneMobile',
   'email',
 ]
-export function applicantFields(tenant: TenantConfig): IdentityField[] {
+export function applicantFields(tenant: Pick<TenantConfig, 'schools'>): IdentityField[] {
   const fields = pupilFields(tenant)
   return applicantNames.map((name) => fields.find((f) => f.name === name)!)
 }
@@ -187,6 +187,18 @@ export function choiceCount(tenant: TenantConfig): number {
   return offeredDisciplines(tenant).length === 0 ? 0 : (tenant.preregistration?.choices ?? 1)
 }
 
+/** The guardian's mandatory fields: the tenant's, and the e-mail of responsable 1, where the link goes. */
+export function guardianMandatory(tenant: TenantConfig, rank: number): Set<string> {
+  const mandatory = mandatoryFields(tenant.fields?.guardian)
+  if (rank === 1) mandatory.add('email')
+  return mandatory
+}
+
+/** The applicant's mandatory fields: the tenant's, and the birth date, since staff place applicants by age. */
+export function applicantMandatory(tenant: TenantConfig): Set<string> {
+  return mandatoryFields(tenant.fields?.pupil).add('birthDate')
+}
+
 export interface CheckedDossier {
   guardians: PersonValues[]
   applicants: Applicant[]
@@ -210,9 +222,7 @@ export function checkForm(
   }
 
   const guardians = form.guardians.map((input, i) => {
-    const mandatory = mandatoryFields(tenant.fields?.guardian)
-    // the acknowledgement and its link go to responsable 1
-    if (i === 0) mandatory.add('email')
+    const mandatory = guardianMandatory(tenant, i + 1)
     const checked = checkIdentity(applicantGuardianFields, input, { mandatory, current: {}, today, t })
     collect(`g${i + 1}-`, checked.errors)
     return checked.values
@@ -223,9 +233,7 @@ export function checkForm(
   const offered = new Set(offeredDisciplines(tenant).map((d) => d.code))
   const applicants = form.applicants.map(({ fromGuardian, input }, i): Applicant => {
     const prefix = `p${i}-`
-    const mandatory = mandatoryFields(tenant.fields?.pupil)
-    // staff place applicants by age: the birth date is always asked
-    mandatory.add('birthDate')
+    const mandatory = applicantMandatory(tenant)
     let values: PersonValues
     if (fromGuardian) {
       const birthDate = fields.filter((f) => f.name === 'birthDate')

@@ -3,13 +3,14 @@ import { attemptLimits } from '../../platform/http/attempt-limits.ts'
 import { ValidationFailed } from '../../platform/http/errors.ts'
 import { requestOrigin } from '../../platform/http/origin.ts'
 import type { Period } from '../../platform/tenancy/periods.ts'
-import { formFields, mandatoryFields } from '../family/identity.ts'
+import { formFields } from '../family/identity.ts'
 import { tenantToday } from '../family/service.ts'
 import { displayValue } from '../sas/service.ts'
 import { type Preregistration, PreregistrationStatus } from './entities.ts'
 import {
   applicantFields,
   applicantGuardianFields,
+  applicantMandatory,
   applyAction,
   checkForm,
   choiceCount,
@@ -17,6 +18,7 @@ import {
   type FormState,
   formOf,
   freeTextMax,
+  guardianMandatory,
   honeypotName,
   maxApplicants,
   offeredDisciplines,
@@ -79,9 +81,10 @@ export default async function preregistration(app: FastifyInstance) {
     const { t, tenant } = request
     const config = tenant!.config
     const display = (name: string, value: string | null) => displayValue(name, value, t)
-    const guardianMandatory = mandatoryFields(config.fields?.guardian)
-    const applicantMandatory = mandatoryFields(config.fields?.pupil).add('birthDate')
     const disciplines = offeredDisciplines(config)
+    const fields = applicantFields(config)
+    const mandatory = applicantMandatory(config)
+    const choices = choiceCount(config)
     const first = form.guardians[0] ?? {}
     return reply.view('preregistration/form', {
       title: t('prereg.title'),
@@ -96,7 +99,7 @@ export default async function preregistration(app: FastifyInstance) {
         fields: formFields(applicantGuardianFields, {
           validated: {},
           input,
-          mandatory: i === 0 ? new Set([...guardianMandatory, 'email']) : guardianMandatory,
+          mandatory: guardianMandatory(config, i + 1),
           t,
           display,
         }),
@@ -106,14 +109,14 @@ export default async function preregistration(app: FastifyInstance) {
         index: i,
         fromGuardian,
         guardianName: [first.firstName, first.lastName].filter((v) => v?.trim()).join(' '),
-        fields: formFields(applicantFields(config), {
+        fields: formFields(fields, {
           validated: {},
           input,
-          mandatory: applicantMandatory,
+          mandatory,
           t,
           display,
         }),
-        choices: Array.from({ length: choiceCount(config) }, (_, k) => ({
+        choices: Array.from({ length: choices }, (_, k) => ({
           name: `choice${k + 1}`,
           number: k + 1,
           value: input[`choice${k + 1}`] ?? '',
@@ -121,7 +124,7 @@ export default async function preregistration(app: FastifyInstance) {
         freeText: input.freeText ?? '',
       })),
       disciplines,
-      choiceCount: choiceCount(config),
+      choiceCount: choices,
       freeTextMax,
       canAddApplicant: form.applicants.length < maxApplicants,
       hasGuardianApplicant: form.applicants.some((a) => a.fromGuardian),

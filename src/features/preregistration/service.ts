@@ -278,6 +278,8 @@ export async function duplicatesOf(
   em: Em,
   rows: Preregistration[],
   t: Translate,
+  /** Every dossier, when the caller has read them already. */
+  everyDossier?: Preregistration[],
 ): Promise<Map<number, string[]>> {
   const personKey = (v: PersonValues) =>
     v.birthDate && v.lastName && v.firstName
@@ -290,7 +292,7 @@ export async function duplicatesOf(
     if (!ids.includes(id)) ids.push(id)
     map.set(key, ids)
   }
-  const all = await em.find(Preregistration, {}, { fields: ['email', 'applicants'] })
+  const all = everyDossier ?? (await em.find(Preregistration, {}, { fields: ['email', 'applicants'] }))
   for (const other of all) {
     push(byEmail, other.email, other.id)
     for (const a of other.applicants) {
@@ -372,24 +374,15 @@ export async function duplicatesOf(
   return result
 }
 
-export async function dossierQueue(em: Em, status?: PreregistrationStatus) {
-  return em.find(Preregistration, status ? { status } : {}, { orderBy: { id: 'asc' } })
-}
-
-export async function statusCounts(em: Em): Promise<Record<PreregistrationStatus, number>> {
-  const counts = Object.fromEntries(Object.values(PreregistrationStatus).map((s) => [s, 0])) as Record<
-    PreregistrationStatus,
-    number
-  >
-  for (const row of await em.find(Preregistration, {}, { fields: ['status'] }))
-    counts[row.status as PreregistrationStatus] += 1
-  return counts
+/** Every dossier, oldest first: a tenant receives hundreds a year, so the queue filters them in memory. */
+export async function dossierQueue(em: Em) {
+  return em.find(Preregistration, {}, { orderBy: { id: 'asc' } })
 }
 
 /** The CSV of every dossier for a French spreadsheet: one line per applicant. */
 export async function exportCsv(em: Em, tenant: TenantConfig, t: Translate): Promise<string> {
   const rows = await dossierQueue(em)
-  const duplicates = await duplicatesOf(em, rows, t)
+  const duplicates = await duplicatesOf(em, rows, t, rows)
   const n = choiceCount(tenant)
   const names = new Map((tenant.disciplines ?? []).map((d) => [d.code, d.name]))
   const at = (date: Date | null | undefined) =>

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound } from '../../platform/http/errors.ts'
 import { Guardian } from '../family/entities.ts'
-import { type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
+import { decisionView, type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
 import { Preregistration, PreregistrationStatus } from './entities.ts'
 import {
   applicantLines,
@@ -10,7 +10,6 @@ import {
   duplicatesOf,
   exportCsv,
   isDecidable,
-  statusCounts,
 } from './service.ts'
 import { dossierView } from './view.ts'
 
@@ -43,13 +42,16 @@ export default async function preregistrationReview(app: FastifyInstance) {
     async (request, reply) => {
       const { em, t, tenant } = request
       const etat = request.query.etat ?? PreregistrationStatus.confirmed
-      const rows = await dossierQueue(em, etat === 'tous' ? undefined : (etat as PreregistrationStatus))
-      const duplicates = await duplicatesOf(em, rows, t)
+      const all = await dossierQueue(em)
+      const rows = etat === 'tous' ? all : all.filter((row) => row.status === etat)
+      const duplicates = await duplicatesOf(em, rows, t, all)
       return reply.view('preregistration/queue', {
         title: t('prereg.queue.title'),
         etat,
         states,
-        counts: await statusCounts(em),
+        counts: Object.fromEntries(
+          states.map((state) => [state, all.filter((r) => r.status === state).length]),
+        ),
         items: rows.map((row) => {
           const guardian = row.guardians[0]!
           return {
@@ -95,9 +97,7 @@ export default async function preregistrationReview(app: FastifyInstance) {
       duplicates: (await duplicatesOf(em, [row], t)).get(row.id) ?? [],
       decidable: isDecidable(row, config),
       invitedAccount: invited?.account ?? null,
-      input: submitted?.input ?? {},
-      errors: submitted?.errors,
-      done: (request.query as { fait?: string }).fait === '1',
+      ...decisionView(request, submitted),
     })
   }
 

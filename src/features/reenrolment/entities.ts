@@ -48,7 +48,10 @@ export const Reenrolment = defineEntity({
     /** The last step the family reached, to resume there. */
     step: p.string().length(20).nullable(),
     // defaultRaw, not default: MikroORM would assign the string '{}' itself to new entities
-    answers: p.json<ReenrolmentAnswers>().defaultRaw("'{}'").onCreate(() => ({})),
+    answers: p
+      .json<ReenrolmentAnswers>()
+      .defaultRaw("'{}'")
+      .onCreate(() => ({})),
     updatedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
     submittedAt: p.datetime().nullable(),
     declinedAt: p.datetime().nullable(),

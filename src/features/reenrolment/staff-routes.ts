@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
+import { decisionView, type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import { requirementsOf } from '../documents/service.ts'
@@ -112,9 +112,7 @@ export default async function reenrolmentReview(app: FastifyInstance) {
         stateLabel: t(stateLabels[r.state]),
         id: r.submission?.id,
       })),
-      input: submitted?.input ?? {},
-      errors: submitted?.errors,
-      done: (request.query as { fait?: string }).fait === '1',
+      ...decisionView(request, submitted),
     })
   }
 

@@ -51,6 +51,15 @@ export interface RefusedDecision {
   errors: Record<string, string>
 }
 
+/** What a review page shows of the decision: the answer as typed after a refusal, its messages, "Décision enregistrée". */
+export function decisionView(request: FastifyRequest, refused?: RefusedDecision) {
+  return {
+    input: refused?.input ?? {},
+    errors: refused?.errors,
+    done: (request.query as { fait?: string }).fait === '1',
+  }
+}
+
 /**
  * A staff review page (`<base>/:id`) and the decision posted from it: saved, the family's mail
  * sent, back to the page with "Décision enregistrée" (`?fait=1`); or the page again, 400, with the

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { Preregistration } from '../../../src/features/preregistration/entities.ts'
+import { applicantFields, applicantGuardianFields } from '../../../src/features/preregistration/form.ts'
 import { sha256 } from '../../../src/platform/auth/sessions.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
@@ -14,34 +15,9 @@ import { startInbox } from '../../helpers/smtp.ts'
 const seed = Number(process.env.FUZZ_SEED ?? 7_2026)
 
 /** The form's real field names: both guardians, the nine applicant blocks the parser could read, the rest. */
-const guardianNames = [
-  'civility',
-  'lastName',
-  'firstName',
-  'familySituation',
-  'profession',
-  'socioProfessionalCategory',
-  'address',
-  'postalCode',
-  'city',
-  'phoneHome',
-  'phoneWork',
-  'phoneMobile',
-  'email',
-]
+const guardianNames = applicantGuardianFields.map((f) => f.name)
 const applicantNames = [
-  'civility',
-  'lastName',
-  'firstName',
-  'birthDate',
-  'birthPlace',
-  'useGuardianAddress',
-  'address',
-  'postalCode',
-  'city',
-  'phoneHome',
-  'phoneMobile',
-  'email',
+  ...applicantFields({}).map((f) => f.name),
   'fromGuardian',
   'choice1',
   'choice2',

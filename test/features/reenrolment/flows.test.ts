@@ -6,7 +6,7 @@ import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { createFamily } from '../../helpers/families.ts'
-import { demoTenant, enrolIn, wizardValues } from '../../helpers/reenrolment.ts'
+import { demoTenant, enrolIn, reenrollingFamily, wizardValues } from '../../helpers/reenrolment.ts'
 import { startInbox } from '../../helpers/smtp.ts'
 
 const text = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim()
@@ -20,13 +20,7 @@ async function setUp(
   const built = await build(t, { tenants: [demoTenant(slug), demoTenant(slug)], env })
   const tenant = built.tenants[0]!
   const em = () => built.app.orm.em.fork({ schema: schemaFor(tenant.slug) })
-  const family = await createFamily(built.app, tenant.slug, 'famille-martin')
-  // what the office recorded: the pupil's identity is complete, as the tenant's YAML requires
-  await em().nativeUpdate(
-    Pupil,
-    { id: family.pupil.id },
-    { civility: 'Madame', schoolLevel: 'CM1', school: 'Non scolarisé·e' },
-  )
+  const family = await reenrollingFamily(built.app, tenant.slug)
   const courses = await enrolIn(
     built.app,
     tenant.slug,

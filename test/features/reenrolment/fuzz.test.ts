@@ -1,10 +1,8 @@
 import t from 'tap'
-import { Pupil } from '../../../src/features/pupils/entities.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { Browser, goodPassword } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
-import { createFamily } from '../../helpers/families.ts'
-import { demoTenant, enrolIn, wizardValues } from '../../helpers/reenrolment.ts'
+import { demoTenant, enrolIn, reenrollingFamily, wizardValues } from '../../helpers/reenrolment.ts'
 
 /** A small seeded generator, so that a failing body can be replayed. */
 function random(seed: number) {
@@ -41,13 +39,8 @@ function random(seed: number) {
 t.test('random form bodies on the family’s forms never get a 500', async (t) => {
   const built = await build(t, { tenants: [demoTenant('limonest')] })
   const tenant = built.tenants[0]!
-  const em = () => built.app.orm.em.fork({ schema: schemaFor(tenant.slug) })
-  const family = await createFamily(built.app, tenant.slug, 'famille-martin')
-  await em().nativeUpdate(
-    Pupil,
-    { id: family.pupil.id },
-    { civility: 'Madame', schoolLevel: 'CM1', school: 'Non scolarisé·e' },
-  )
+  const _em = () => built.app.orm.em.fork({ schema: schemaFor(tenant.slug) })
+  const family = await reenrollingFamily(built.app, tenant.slug)
   await enrolIn(
     built.app,
     tenant.slug,

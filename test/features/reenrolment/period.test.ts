@@ -1,13 +1,11 @@
 import t from 'tap'
-import { Pupil } from '../../../src/features/pupils/entities.ts'
 import { Reenrolment } from '../../../src/features/reenrolment/entities.ts'
 import { campaignOf } from '../../../src/features/reenrolment/service.ts'
 import type { TenantConfig } from '../../../src/platform/tenancy/tenant-config.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { Browser, goodPassword } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
-import { createFamily } from '../../helpers/families.ts'
-import { demoTenant, enrolIn, wizardValues } from '../../helpers/reenrolment.ts'
+import { demoTenant, enrolIn, reenrollingFamily, wizardValues } from '../../helpers/reenrolment.ts'
 
 const text = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim()
 
@@ -45,12 +43,7 @@ async function setUp(t: Parameters<typeof build>[0], periods: Record<string, str
   })
   const tenant = built.tenants[0]!
   const em = () => built.app.orm.em.fork({ schema: schemaFor(tenant.slug) })
-  const family = await createFamily(built.app, tenant.slug, 'famille-martin')
-  await em().nativeUpdate(
-    Pupil,
-    { id: family.pupil.id },
-    { civility: 'Madame', schoolLevel: 'CM1', school: 'Non scolarisé·e' },
-  )
+  const family = await reenrollingFamily(built.app, tenant.slug)
   await enrolIn(built.app, tenant.slug, family.pupil, ['clarinette'], tenant.establishments[0]!.code)
   const browser = new Browser(built.app, built.host())
   await browser.submit('/connexion', '/connexion', { identifiant: 'famille-martin', password: goodPassword })
