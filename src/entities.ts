@@ -1,4 +1,5 @@
 import type { EntitySchema } from '@mikro-orm/core'
+import type { InferKyselyDB } from '@mikro-orm/sql'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -10,15 +11,14 @@ import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './f
 import { AuditEvent } from './platform/audit/entities.ts'
 import { Account, PasswordToken, Session } from './platform/auth/entities.ts'
 import { TenantEntity } from './platform/db/base-entity.ts'
+import { fragmentBuilder, type ReadDb } from './platform/db/reads.ts'
 import { OutboxMail } from './platform/mail/entities.ts'
 import { TenantRow } from './platform/tenancy/entities.ts'
 
 /** Tables of the `platform` schema. */
 export const platformEntities: EntitySchema[] = [TenantRow] as never
 
-/** Tables of every `tenant_<slug>` schema (`schema: '*'`). */
-export const tenantEntities: EntitySchema[] = [
-  TenantEntity,
+const tenantTables = [
   Account,
   Session,
   PasswordToken,
@@ -40,6 +40,15 @@ export const tenantEntities: EntitySchema[] = [
   Reenrolment,
   Preregistration,
   AuditEvent,
-] as never
+] as const
+
+/** Tables of every `tenant_<slug>` schema (`schema: '*'`). */
+export const tenantEntities: EntitySchema[] = [TenantEntity, ...tenantTables] as never
+
+/** The tables of a tenant's schema as Kysely reads them (see platform/db/reads.ts). */
+export type TenantDb = ReadDb<InferKyselyDB<(typeof tenantTables)[number]>>
 
 export const allEntities = [...platformEntities, ...tenantEntities]
+
+/** Builds the subqueries of the tenant's tables that pages' reads share (see platform/db/reads.ts). */
+export const tenantDb = fragmentBuilder<TenantDb>()

@@ -5,7 +5,6 @@ import { seedDemo } from '../demo/seed.ts'
 import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
 import type { Config } from '../platform/config.ts'
 import { invite } from '../features/accounts/service.ts'
-import { ValidationFailed } from '../platform/http/errors.ts'
 import { Role } from '../platform/auth/entities.ts'
 import { generateMigration } from '../platform/db/generate-migration.ts'
 import { pendingMigrations } from '../platform/db/migrations.ts'
@@ -204,25 +203,22 @@ async function inviteAccount(
     return fail(io, '--identifiant, --email and --name are required')
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email))
     return fail(io, `--email: "${values.email}" is not an e-mail address`)
-  try {
-    const account = await invite(
-      orm.em.fork({ schema: schemaFor(slug) }),
-      { tenant, locale: tenant.locale, baseUrl: tenantBaseUrl(config, slug) },
-      { role, identifiant: values.identifiant, email: values.email, displayName: values.name },
+  const invited = await invite(
+    orm.em.fork({ schema: schemaFor(slug) }),
+    { config: tenant, locale: tenant.locale, baseUrl: tenantBaseUrl(config, slug) },
+    { role, identifiant: values.identifiant, email: values.email, displayName: values.name },
+  )
+  if (invited.errors) {
+    return fail(
+      io,
+      Object.entries(invited.errors)
+        .map(([field, message]) => `--${field}: ${message}`)
+        .join('\n'),
     )
-    io.out(
-      `${slug}: ${account.identifiant} (${role}) invited; the activation link was mailed to ${account.email}`,
-    )
-    return 0
-  } catch (error) {
-    if (error instanceof ValidationFailed) {
-      return fail(
-        io,
-        Object.entries(error.fields)
-          .map(([field, message]) => `--${field}: ${message}`)
-          .join('\n'),
-      )
-    }
-    throw error
   }
+  const account = invited.values!
+  io.out(
+    `${slug}: ${account.identifiant} (${role}) invited; the activation link was mailed to ${account.email}`,
+  )
+  return 0
 }

@@ -189,39 +189,67 @@ t.test('retries wait 1 minute, then twice as long each time, at most an hour', a
   t.equal(maxAttempts, 8)
 })
 
-t.test('a queued mail goes out once, from the tenant, in French, with a stable Message-ID', async (t) => {
+t.test(
+  'a queued mail goes out once its transaction commits, from the tenant, in French, with a stable Message-ID',
+  async (t) => {
+    const smtp = await smtpServer(t)
+    const { app, tenants } = await build(t, {
+      env: { SMTP_URL: smtp.url },
+      tenants: [{ contact: { email: 'accueil@conservatoire.example.fr', phone: '04 78 35 00 00' } }],
+    })
+    const tenant = tenants[0]!
+    // the flush commits the mail and wakes the worker: no sweep (5 s) is waited for
+    const [mail] = await queue(app, tenant)
+    await waitFor('the mail', () => smtp.messages.length === 1, 2_000)
+
+    const received = smtp.messages[0]!
+    t.same(received.envelopeTo, ['famille@example.fr'])
+    t.equal(received.headers.subject, `[${tenant.name}] Réinitialisation de votre mot de passe`)
+    t.match(received.headers.from, new RegExp(`^"?${tenant.name}"? <no-reply@localhost>$`))
+    t.equal(received.headers['reply-to'], 'accueil@conservatoire.example.fr')
+    t.equal(received.headers['message-id'], `<${mail!.uuid}@localhost>`)
+    t.equal(received.headers['auto-submitted'], 'auto-generated')
+    t.match(received.text, 'Bonjour Zoé Martin,')
+    t.match(received.text, `\n${resetData.link}\n`)
+    t.match(received.text, 'valable 30 minutes, jusqu’au 22/11/2026 à 14:30')
+    t.match(received.text, 'Votre mot de passe actuel continue de fonctionner')
+    t.match(received.text, `-- \n${tenant.name}\naccueil@conservatoire.example.fr · 04 78 35 00 00`)
+    t.match(received.html, `<a href="${resetData.link}"`)
+    t.match(received.html, '04 78 35 00 00')
+
+    const row = await waitForStatus(app, tenant, mail!.uuid, MailStatus.sent)
+    t.equal(row.attempts, 1)
+    t.ok(row.sentAt)
+    t.equal(row.lastError, null)
+    app.mail.worker!.kick(tenant.slug)
+    await sleep(200)
+    t.equal(smtp.messages.length, 1, 'sent once, even when kicked again')
+  },
+)
+
+t.test('a mail queued in a transaction goes out when it commits; a rolled-back one never does', async (t) => {
   const smtp = await smtpServer(t)
-  const { app, tenants } = await build(t, {
-    env: { SMTP_URL: smtp.url },
-    tenants: [{ contact: { email: 'accueil@conservatoire.example.fr', phone: '04 78 35 00 00' } }],
-  })
+  const { app, tenants } = await build(t, { env: { SMTP_URL: smtp.url } })
   const tenant = tenants[0]!
-  const [mail] = await queue(app, tenant)
-  app.mail.kick(tenant.slug)
-  await waitFor('the mail', () => smtp.messages.length === 1)
-
-  const received = smtp.messages[0]!
-  t.same(received.envelopeTo, ['famille@example.fr'])
-  t.equal(received.headers.subject, `[${tenant.name}] Réinitialisation de votre mot de passe`)
-  t.match(received.headers.from, new RegExp(`^"?${tenant.name}"? <no-reply@localhost>$`))
-  t.equal(received.headers['reply-to'], 'accueil@conservatoire.example.fr')
-  t.equal(received.headers['message-id'], `<${mail!.uuid}@localhost>`)
-  t.equal(received.headers['auto-submitted'], 'auto-generated')
-  t.match(received.text, 'Bonjour Zoé Martin,')
-  t.match(received.text, `\n${resetData.link}\n`)
-  t.match(received.text, 'valable 30 minutes, jusqu’au 22/11/2026 à 14:30')
-  t.match(received.text, 'Votre mot de passe actuel continue de fonctionner')
-  t.match(received.text, `-- \n${tenant.name}\naccueil@conservatoire.example.fr · 04 78 35 00 00`)
-  t.match(received.html, `<a href="${resetData.link}"`)
-  t.match(received.html, '04 78 35 00 00')
-
-  const row = await waitForStatus(app, tenant, mail!.uuid, MailStatus.sent)
-  t.equal(row.attempts, 1)
-  t.ok(row.sentAt)
-  t.equal(row.lastError, null)
-  app.mail.kick(tenant.slug)
+  const em = tenantEm(app, tenant)
+  const mail = (to: string) => ({ to, template: 'password-reset', data: resetData })
+  await t.rejects(
+    em.fork().transactional(async (tx) => {
+      queueMail(tx, tenant, 'fr', mail('rolled-back@example.fr'))
+      await tx.flush()
+      throw new Error('the action failed')
+    }),
+  )
+  await em.fork().transactional(async (tx) => {
+    queueMail(tx, tenant, 'fr', mail('committed@example.fr'))
+  })
+  await waitFor('the committed mail', () => smtp.messages.length === 1, 2_000)
   await sleep(200)
-  t.equal(smtp.messages.length, 1, 'sent once, even when kicked again')
+  t.same(
+    smtp.messages.map((m) => m.envelopeTo),
+    [['committed@example.fr']],
+  )
+  t.equal(await em.fork().count(OutboxMail, { recipient: 'rolled-back@example.fr' }), 0)
 })
 
 t.test('a mail nobody kicked goes out at the next sweep', async (t) => {
@@ -264,7 +292,7 @@ t.test('SMTP down: the mail waits, then goes out once the server is back', async
   const { app, tenants } = await build(t, { env: { SMTP_URL: `smtp://127.0.0.1:${port}` } })
   const tenant = tenants[0]!
   const [mail] = await queue(app, tenant)
-  app.mail.kick(tenant.slug)
+  app.mail.worker!.kick(tenant.slug)
   await waitFor('a failed attempt', async () => (await stored(app, tenant, mail!.uuid)).attempts === 1)
 
   const waiting = await stored(app, tenant, mail!.uuid)
@@ -275,7 +303,7 @@ t.test('SMTP down: the mail waits, then goes out once the server is back', async
 
   const smtp = await smtpServer(t, { port })
   await makeDue(app, tenant, mail!.uuid)
-  app.mail.kick(tenant.slug)
+  app.mail.worker!.kick(tenant.slug)
   await waitFor('the mail', () => smtp.messages.length === 1)
   const sent = await waitForStatus(app, tenant, mail!.uuid, MailStatus.sent)
   t.equal(sent.attempts, 2)
@@ -288,10 +316,13 @@ t.test(`after ${maxAttempts} failed attempts a mail is failed and left alone`, a
   const port = await downPort(t)
   const { app, tenants } = await build(t, { env: { SMTP_URL: `smtp://127.0.0.1:${port}` } })
   const tenant = tenants[0]!
+  // the first attempt follows the commit at once; each next one is made due
   const [mail] = await queue(app, tenant)
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    await makeDue(app, tenant, mail!.uuid)
-    app.mail.kick(tenant.slug)
+    if (attempt > 1) {
+      await makeDue(app, tenant, mail!.uuid)
+      app.mail.worker!.kick(tenant.slug)
+    }
     await waitFor(
       `attempt ${attempt}`,
       async () => (await stored(app, tenant, mail!.uuid)).attempts === attempt,
@@ -308,7 +339,7 @@ t.test(`after ${maxAttempts} failed attempts a mail is failed and left alone`, a
   t.ok(failed.lastError)
 
   await makeDue(app, tenant, mail!.uuid)
-  app.mail.kick(tenant.slug)
+  app.mail.worker!.kick(tenant.slug)
   await sleep(200)
   t.equal((await stored(app, tenant, mail!.uuid)).attempts, maxAttempts, 'never tried again')
 })
@@ -325,7 +356,7 @@ t.test('a recipient the server refuses for good is failed at once', async (t) =>
   const tenant = tenants[0]!
   const [refused] = await queue(app, tenant, 1, 'inconnu@example.fr')
   const [accepted] = await queue(app, tenant)
-  app.mail.kick(tenant.slug)
+  app.mail.worker!.kick(tenant.slug)
   const row = await waitForStatus(app, tenant, refused!.uuid, MailStatus.failed)
   t.equal(row.attempts, 1)
   t.match(row.lastError, /550/)
@@ -369,8 +400,8 @@ t.test(
     try {
       const tenant = tenants[0]!
       const mails = await queue(app, tenant, 20)
-      app.mail.kick(tenant.slug)
-      other.mail.kick(tenant.slug)
+      app.mail.worker!.kick(tenant.slug)
+      other.mail.worker!.kick(tenant.slug)
       for (const mail of mails) await waitForStatus(app, tenant, mail.uuid, MailStatus.sent)
       await sleep(300)
       t.equal(smtp.messages.length, 20)
@@ -398,11 +429,10 @@ t.test('stopping lets the mail being sent finish and be marked sent', async (t) 
   t.equal((await stored(app, tenant, mail!.uuid)).status, MailStatus.sent)
 })
 
-t.test('the app without SMTP_URL runs no worker, and kicking is harmless', async (t) => {
+t.test('the app without SMTP_URL runs no worker: a queued mail stays pending', async (t) => {
   const { app, tenants } = await build(t)
   t.equal(app.mail.worker, undefined)
   const [mail] = await queue(app, tenants[0]!)
-  app.mail.kick(tenants[0]!.slug)
   await sleep(50)
   t.equal((await stored(app, tenants[0]!, mail!.uuid)).status, MailStatus.pending)
 })

@@ -1,10 +1,10 @@
-import { requestOrigin } from '../../platform/http/origin.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { signedInContext, tenantContext } from '../../platform/auth/context.ts'
 import type { Role } from '../../platform/auth/entities.ts'
 import { describePolicy } from '../../platform/auth/password-policy.ts'
 import { signInPaths } from '../../platform/auth/plugin.ts'
 import { attemptLimits } from '../../platform/http/attempt-limits.ts'
-import { ValidationFailed } from '../../platform/http/errors.ts'
+import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { localPath } from '../portal/service.ts'
 import {
@@ -46,14 +46,14 @@ const fifteenMinutes = 15 * 60_000
 export default async function accounts(app: FastifyInstance) {
   const tenantOnly = { site: 'tenant' }
   const byIdentifiant = (request: FastifyRequest) =>
-    `${request.tenant?.slug}:${normalizeIdentifiant((request.body as Body<'identifiant'> | undefined)?.identifiant ?? '')}`
+    `${tenantContext(request).tenant.slug}:${normalizeIdentifiant((request.body as Body<'identifiant'> | undefined)?.identifiant ?? '')}`
 
   for (const portal of portals) {
     const render = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
       reply.view('accounts/sign-in', {
-        title: request.t(portal.titleKey),
+        title: tenantContext(request).t(portal.titleKey),
         portal,
-        establishments: request.tenant!.config.establishments,
+        establishments: tenantContext(request).config.establishments,
         retour: localPath((request.query as { retour?: string }).retour),
         ...values,
       })
@@ -83,19 +83,18 @@ export default async function accounts(app: FastifyInstance) {
         ]),
       },
       async (request, reply) => {
+        const { em, config, t } = tenantContext(request)
         const { site = '', identifiant = '', password = '' } = request.body
         const retour = localPath(request.body.retour)
-        const errors: Record<string, string> = {}
-        const establishments = request.tenant!.config.establishments
+        const errors: FieldErrors = {}
+        const establishments = config.establishments
         if (establishments.length > 1 && !establishments.some((e) => e.code === site)) {
-          errors.site = request.t('form.siteRequired')
+          errors.site = t('form.siteRequired')
         }
-        if (!identifiant.trim()) errors.identifiant = request.t('form.required')
-        if (!password) errors.password = request.t('form.required')
-        if (Object.keys(errors).length > 0) {
-          return render(request, reply.code(400), { errors, site, identifiant, retour })
-        }
-        const account = await authenticate(request.em, identifiant, password, portal.roles)
+        if (!identifiant.trim()) errors.identifiant = t('form.required')
+        if (!password) errors.password = t('form.required')
+        if (refusals(errors)) return render(request, reply.code(400), { errors, site, identifiant, retour })
+        const account = await authenticate(em, identifiant, password, portal.roles)
         if (!account) {
           return render(request, reply.code(401), { failed: true, site, identifiant, retour })
         }
@@ -112,7 +111,7 @@ export default async function accounts(app: FastifyInstance) {
   })
 
   const lostPage = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
-    reply.view('accounts/lost-password', { title: request.t('lost.title'), ...values })
+    reply.view('accounts/lost-password', { title: tenantContext(request).t('lost.title'), ...values })
 
   app.get('/mot-de-passe-perdu', { constraints: tenantOnly }, async (request, reply) =>
     lostPage(request, reply),
@@ -129,21 +128,14 @@ export default async function accounts(app: FastifyInstance) {
       ]),
     },
     async (request, reply) => {
+      const ctx = tenantContext(request)
       const { identifiant = '', email = '' } = request.body
-      const errors: Record<string, string> = {}
-      if (!identifiant.trim()) errors.identifiant = request.t('form.required')
-      if (!email.trim()) errors.email = request.t('form.required')
-      else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = request.t('lost.emailInvalid')
-      if (Object.keys(errors).length > 0) {
-        return lostPage(request, reply.code(400), { errors, identifiant, email })
-      }
-      const queued = await requestReset(
-        request.em,
-        { tenant: request.tenant!.config, locale: request.locale, baseUrl: requestOrigin(request) },
-        identifiant,
-        email,
-      )
-      if (queued) app.mail.kick(request.tenant!.slug)
+      const errors: FieldErrors = {}
+      if (!identifiant.trim()) errors.identifiant = ctx.t('form.required')
+      if (!email.trim()) errors.email = ctx.t('form.required')
+      else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = ctx.t('lost.emailInvalid')
+      if (refusals(errors)) return lostPage(request, reply.code(400), { errors, identifiant, email })
+      await requestReset(ctx.em, ctx, identifiant, email)
       return lostPage(request, reply, { sent: true })
     },
   )
@@ -154,15 +146,16 @@ export default async function accounts(app: FastifyInstance) {
     token: string,
     values: Record<string, unknown> = {},
   ) => {
-    const account = await tokenAccount(request.em, token)
+    const { em, config, t } = tenantContext(request)
+    const account = await tokenAccount(em, token)
     if (!account) {
-      return reply.code(410).view('accounts/link-invalid', { title: request.t('newPassword.invalidTitle') })
+      return reply.code(410).view('accounts/link-invalid', { title: t('newPassword.invalidTitle') })
     }
     return reply.view('accounts/new-password', {
-      title: request.t('newPassword.title'),
+      title: t('newPassword.title'),
       identifiant: account.identifiant,
       token,
-      rule: describePolicy(request.tenant!.config.passwordPolicy, request.t),
+      rule: describePolicy(config.passwordPolicy, t),
       ...values,
     })
   }
@@ -192,35 +185,23 @@ export default async function accounts(app: FastifyInstance) {
       ]),
     },
     async (request, reply) => {
+      const ctx = tenantContext(request)
       const { jeton = '', password = '', confirmation = '' } = request.body
-      try {
-        const account = await setPasswordWithToken(
-          request.em,
-          { tenant: request.tenant!.config, t: request.t },
-          jeton,
-          password,
-          confirmation,
-        )
-        return reply.view('accounts/new-password-done', {
-          title: request.t('newPassword.title'),
-          signInPath: signInPaths[account.role],
-        })
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        if (error.fields.token) {
-          return reply
-            .code(410)
-            .view('accounts/link-invalid', { title: request.t('newPassword.invalidTitle') })
-        }
-        return newPasswordPage(request, reply.code(400), jeton, { errors: error.fields })
-      }
+      const set = await setPasswordWithToken(ctx.em, ctx, jeton, password, confirmation)
+      if (set.errors?.token)
+        return reply.code(410).view('accounts/link-invalid', { title: ctx.t('newPassword.invalidTitle') })
+      if (set.errors) return newPasswordPage(request, reply.code(400), jeton, { errors: set.errors })
+      return reply.view('accounts/new-password-done', {
+        title: ctx.t('newPassword.title'),
+        signInPath: signInPaths[set.values!.role],
+      })
     },
   )
 
   const changePage = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
     reply.view('accounts/change-password', {
-      title: request.t('changePassword.title'),
-      rule: describePolicy(request.tenant!.config.passwordPolicy, request.t),
+      title: tenantContext(request).t('changePassword.title'),
+      rule: describePolicy(tenantContext(request).config.passwordPolicy, tenantContext(request).t),
       ...values,
     })
 
@@ -238,29 +219,13 @@ export default async function accounts(app: FastifyInstance) {
       preHandler: [signedIn, attemptLimits(app, [{ max: 20, timeWindowMs: fifteenMinutes }])],
     },
     async (request, reply) => {
-      try {
-        await changePassword(
-          request.em,
-          {
-            tenant: request.tenant!.config,
-            locale: request.locale,
-            baseUrl: requestOrigin(request),
-            t: request.t,
-          },
-          request.account!,
-          app.sessionId(request),
-          {
-            current: request.body.current ?? '',
-            password: request.body.password ?? '',
-            confirmation: request.body.confirmation ?? '',
-          },
-        )
-        app.mail.kick(request.tenant!.slug)
-        return changePage(request, reply, { done: true })
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return changePage(request, reply.code(400), { errors: error.fields })
-      }
+      const errors = await changePassword(signedInContext(request), app.sessionId(request), {
+        current: request.body.current ?? '',
+        password: request.body.password ?? '',
+        confirmation: request.body.confirmation ?? '',
+      })
+      if (errors) return changePage(request, reply.code(400), { errors })
+      return changePage(request, reply, { done: true })
     },
   )
 }

@@ -3,7 +3,8 @@ import { checkPassword, describeProblem } from '../../platform/auth/password-pol
 import { hashPassword, needsRehash, spendVerifyTime, verifyPassword } from '../../platform/auth/passwords.ts'
 import { closeAccountSessions, randomToken, sha256 } from '../../platform/auth/sessions.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { ValidationFailed } from '../../platform/http/errors.ts'
+import type { Actor } from '../../platform/auth/context.ts'
+import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
@@ -47,8 +48,9 @@ export async function authenticate(
   return account
 }
 
-interface MailContext {
-  tenant: TenantConfig
+/** Who a mail goes out for and in which language; a request's TenantContext is one. */
+export interface MailContext {
+  config: TenantConfig
   locale: Locale
   /** Origin of the tenant's portal, such as https://limonest.tutti.fr, for the links in mails. */
   baseUrl: string
@@ -75,14 +77,14 @@ function mailLink(
   const token = randomToken()
   const expiresAt = new Date(Date.now() + lifetimeMs)
   em.create(PasswordToken, { tokenHash: sha256(token), account, purpose, expiresAt })
-  queueMail(em, context.tenant, context.locale, {
+  queueMail(em, context.config, context.locale, {
     to: account.email,
     template: purpose === TokenPurpose.reset ? 'password-reset' : 'invitation',
     data: {
       displayName: account.displayName,
       identifiant: account.identifiant,
       link: `${context.baseUrl}/mot-de-passe/nouveau?jeton=${token}`,
-      expiresAt: until(expiresAt, context.tenant, context.locale),
+      expiresAt: until(expiresAt, context.config, context.locale),
     },
   })
 }
@@ -113,12 +115,12 @@ export async function tokenAccount(em: Em, token: string): Promise<Account | und
 function passwordProblems(
   password: string,
   confirmation: string,
-  account: Account,
+  account: Pick<Account, 'identifiant'>,
   tenant: TenantConfig,
   t: Translate,
   field = 'password',
-): Record<string, string> {
-  const fields: Record<string, string> = {}
+): FieldErrors {
+  const fields: FieldErrors = {}
   if (!password) fields[field] = t('form.required')
   else {
     const problems = checkPassword(password, account.identifiant, tenant.passwordPolicy)
@@ -136,15 +138,17 @@ function passwordProblems(
  */
 export async function setPasswordWithToken(
   em: Em,
-  context: { tenant: TenantConfig; t: Translate },
+  context: { config: TenantConfig; t: Translate },
   token: string,
   password: string,
   confirmation: string,
-): Promise<Account> {
+): Promise<Checked<Account | undefined>> {
+  // the link's own field: the page says it is no longer valid
+  const spent = { values: undefined, errors: { token: context.t('newPassword.invalidBody') } }
   const account = await tokenAccount(em, token)
-  if (!account) throw new ValidationFailed({ token: context.t('newPassword.invalidBody') })
-  const fields = passwordProblems(password, confirmation, account, context.tenant, context.t)
-  if (Object.keys(fields).length > 0) throw new ValidationFailed(fields)
+  if (!account) return spent
+  const errors = refusals(passwordProblems(password, confirmation, account, context.config, context.t))
+  if (errors) return { values: undefined, errors }
   const passwordHash = await hashPassword(password)
   return em.transactional(async (tx) => {
     const claimed = await tx.nativeUpdate(
@@ -152,45 +156,45 @@ export async function setPasswordWithToken(
       { tokenHash: sha256(token), usedAt: null, expiresAt: { $gt: new Date() } },
       { usedAt: new Date() },
     )
-    if (claimed !== 1) throw new ValidationFailed({ token: context.t('newPassword.invalidBody') })
+    if (claimed !== 1) return spent
     await tx.nativeUpdate(PasswordToken, { account, usedAt: null }, { usedAt: new Date() })
     await tx.nativeUpdate(Account, { id: account.id }, { passwordHash })
-    await closeAccountSessions(tx, account)
-    return account
+    await closeAccountSessions(tx, account.id)
+    return { values: account, errors: undefined }
   })
 }
 
 /** "Mot de passe" page: the current password, then the new one twice; other sessions are closed. */
 export async function changePassword(
-  em: Em,
-  context: MailContext & { t: Translate },
-  account: Account,
+  context: MailContext & { em: Em; t: Translate; account: Actor },
   sessionId: string | undefined,
   input: { current: string; password: string; confirmation: string },
-): Promise<void> {
-  const { t } = context
+): Promise<FieldErrors | undefined> {
+  const { t, em, account } = context
   const withHash = await em.findOneOrFail(Account, { id: account.id }, { populate: ['passwordHash'] })
-  const fields = passwordProblems(input.password, input.confirmation, account, context.tenant, t)
+  const fields = passwordProblems(input.password, input.confirmation, account, context.config, t)
   if (!input.current) fields.current = t('form.required')
   else if (!withHash.passwordHash || !(await verifyPassword(withHash.passwordHash, input.current))) {
     fields.current = t('changePassword.wrongCurrent')
   }
-  if (Object.keys(fields).length > 0) throw new ValidationFailed(fields)
+  const errors = refusals(fields)
+  if (errors) return errors
   const passwordHash = await hashPassword(input.password)
   // the new password, the closing of the other sessions and the notice mail commit together
   await em.transactional(async (tx) => {
     await tx.nativeUpdate(Account, { id: account.id }, { passwordHash })
-    await closeAccountSessions(tx, account, sessionId)
-    queueMail(tx, context.tenant, context.locale, {
+    await closeAccountSessions(tx, account.id, sessionId)
+    queueMail(tx, context.config, context.locale, {
       to: account.email,
       template: 'password-changed',
       data: {
         displayName: account.displayName,
         identifiant: account.identifiant,
-        changedAt: until(new Date(), context.tenant, context.locale),
+        changedAt: until(new Date(), context.config, context.locale),
       },
     })
   })
+  return undefined
 }
 
 export interface Invitation {
@@ -204,12 +208,17 @@ export interface Invitation {
  * Creates an account without a password and mails its owner the identifiant and a link, valid
  * 7 days, to choose one: the first connection.
  */
-export async function invite(em: Em, context: MailContext, invitation: Invitation): Promise<Account> {
+export async function invite(
+  em: Em,
+  context: MailContext,
+  invitation: Invitation,
+): Promise<Checked<Account | undefined>> {
   const identifiant = normalizeIdentifiant(invitation.identifiant)
   if (!/^[a-z0-9][a-z0-9._@-]{2,99}$/.test(identifiant)) {
-    throw new ValidationFailed({ identifiant: 'letters, digits, . _ @ - (3 to 100)' })
+    return { values: undefined, errors: { identifiant: 'letters, digits, . _ @ - (3 to 100)' } }
   }
-  if (await em.count(Account, { identifiant })) throw new ValidationFailed({ identifiant: 'already used' })
+  if (await em.count(Account, { identifiant }))
+    return { values: undefined, errors: { identifiant: 'already used' } }
   const account = em.create(Account, {
     identifiant,
     role: invitation.role,
@@ -219,5 +228,5 @@ export async function invite(em: Em, context: MailContext, invitation: Invitatio
   })
   mailLink(em, context, account, TokenPurpose.invitation, invitationLifetimeMs)
   await em.flush()
-  return account
+  return { values: account, errors: undefined }
 }

@@ -1,24 +1,33 @@
 import { createHash } from 'node:crypto'
 import { LockMode } from '@mikro-orm/core'
-import { CompiledQuery, type Transaction } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { type TenantDb, tenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
-import type { Account } from '../../platform/auth/entities.ts'
-import { oncePerEm } from '../../platform/db/memo.ts'
+import type { Actor, SignedInContext } from '../../platform/auth/context.ts'
+import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { selectEntities, tableOf } from '../../platform/db/rows.ts'
-import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
+import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import type { FieldErrors } from '../../platform/forms.ts'
+import { NotFound } from '../../platform/http/errors.ts'
+import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { DocumentType, RequiredDocument } from '../../platform/tenancy/tenant-config-types.ts'
-import { type Translate, translator } from '../../platform/views/i18n.ts'
-import type { Family } from '../family/entities.ts'
-import { Guardian } from '../family/entities.ts'
-import { fullName, tenantToday } from '../family/service.ts'
-import type { Pupil } from '../pupils/entities.ts'
+import { translator } from '../../platform/views/i18n.ts'
+import {
+  type FamilyRef,
+  familyIdOf,
+  fullName,
+  householdOf,
+  householdOr404,
+  householdPupil,
+  tenantToday,
+} from '../family/service.ts'
 import { isMinor } from '../pupils/service.ts'
-import { Reenrolment, ReenrolmentStatus } from '../reenrolment/entities.ts'
-import { checkDecision } from '../staff/decision.ts'
-import { currentEnrolments, currentSchoolYear } from '../teaching/service.ts'
+import { inProgress, type ReenrolmentInProgress, reenrolmentsOf } from '../reenrolment/service.ts'
+import { checkDecision, type DecisionInput } from '../shared/decision.ts'
+import { currentSchoolYear, enrolmentsOfFamily } from '../teaching/service.ts'
 import { type Facts, holds } from './conditions.ts'
 import { DocumentState, DocumentSubmission, StoredFile } from './entities.ts'
 
@@ -39,53 +48,80 @@ export const contentTypes: Record<DocumentType, string> = {
   png: 'image/png',
 }
 
-/** Where a required document is asked: for the family, or for one of its pupils. */
-export interface Holder {
-  family: Family
-  pupil?: Pupil
+/** The family's uploads with their file's name and size (never its bytes), newest first. */
+export function submissionsOf(familyId: FamilyRef) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('document_submission as d')
+      .innerJoin('stored_file as f', 'f.id', 'd.file_id')
+      .select([
+        'd.id',
+        'd.pupil_id as pupilId',
+        'd.document_id as documentId',
+        'd.state',
+        'd.reason',
+        'd.valid_until as validUntil',
+        'd.created_at as createdAt',
+        'f.file_name as fileName',
+        'f.size',
+      ])
+      .where('d.family_id', '=', familyId)
+      .orderBy('d.created_at', 'desc')
+      .orderBy('d.id', 'desc'),
+  )
+}
+
+export type Submission = JsonOf<typeof submissionsOf>
+
+/** What the documents' conditions look at, read with the family's page. */
+export interface FamilyFacts {
+  family: { resident: boolean; paymentMode: string | null }
+  /** This school year's enrolments of the family's pupils. */
+  enrolments: readonly { pupilId: number; active: boolean; discipline: string }[]
+  /** The family's re-enrolments being prepared or submitted. */
+  reenrolments: readonly ReenrolmentInProgress[]
+}
+
+/** A pupil whose documents are asked: who, and their age. */
+export interface HolderPupil {
+  id: number
+  birthDate: string | null
+}
+
+/** A line of a "Pièces à fournir" table: a document asked for, and the upload that decides its state. */
+export interface Requirement {
+  document: RequiredDocument
+  state: RequirementState
+  submission?: Submission
 }
 
 export type RequirementState = 'missing' | DocumentState
 
-/** A line of a "Pièces à fournir" table: a document asked for, and the submission that decides its state. */
-export interface Requirement {
-  document: RequiredDocument
-  state: RequirementState
-  submission?: DocumentSubmission
-}
-
 /**
- * What conditions test. A pupil's disciplines are those of this year's courses. While a family
- * re-enrols, its answers count as soon as they are saved: the payment mode chosen for next year
- * (choosing direct debit asks for the SEPA mandate) and the pupil's answers to the questions.
+ * What conditions test. A pupil's disciplines are those of this year's active courses. While a
+ * family re-enrols, its answers count as soon as they are saved: the payment mode chosen for next
+ * year (choosing direct debit asks for the SEPA mandate) and the pupil's answers to the questions.
  */
-export async function factsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Facts> {
-  // the family's and then the pupil's documents are usually asked for in the same request; plain
-  // SQL, see db/rows.ts
-  const reenrolments = await oncePerEm(em, `reenrolmentsInProgress:${holder.family.id}`, () =>
-    selectEntities(
-      em,
-      Reenrolment,
-      'r',
-      'where r.family_id = $1 and r.status = any($2) order by r.school_year desc, r.updated_at desc',
-      [holder.family.id, [ReenrolmentStatus.draft, ReenrolmentStatus.submitted]],
-    ),
+export function factsOf(tenant: TenantConfig, facts: FamilyFacts, pupil?: HolderPupil): Facts {
+  const inProgress = [...facts.reenrolments].sort(
+    (a, b) => b.schoolYear.localeCompare(a.schoolYear) || b.updatedAt.localeCompare(a.updatedAt),
   )
-  const coming = reenrolments.filter((r) => r.schoolYear === reenrolments[0]?.schoolYear)
+  const coming = inProgress.filter((r) => r.schoolYear === inProgress[0]?.schoolYear)
   const chosenMode = coming.find((r) => r.answers.paymentMode)?.answers.paymentMode
   const family = {
-    resident: holder.family.resident,
-    paymentMode: chosenMode ?? holder.family.paymentMode ?? null,
+    resident: facts.family.resident,
+    paymentMode: chosenMode ?? facts.family.paymentMode ?? null,
   }
-  const { pupil } = holder
   if (!pupil) return { family }
-  const enrolments = await currentEnrolments(em, pupil)
+  const disciplines = facts.enrolments
+    .filter((e) => e.pupilId === pupil.id && e.active)
+    .map((e) => e.discipline)
   return {
     family,
     pupil: {
       minor: Boolean(pupil.birthDate && isMinor(pupil.birthDate, tenantToday(tenant))),
-      disciplines: [...new Set(enrolments.map((e) => e.course.discipline))],
-      answers: coming.find((r) => r.pupil.id === pupil.id)?.answers.questions ?? {},
+      disciplines: [...new Set(disciplines)],
+      answers: coming.find((r) => r.pupilId === pupil.id)?.answers.questions ?? {},
     },
   }
 }
@@ -96,67 +132,34 @@ export function documentsAsked(tenant: TenantConfig, facts: Facts): RequiredDocu
   return (tenant.documents ?? []).filter((d) => d.level === level && (!d.when || holds(d.when, facts)))
 }
 
-const stillValid = (submission: DocumentSubmission, today: string) =>
+const stillValid = (submission: Submission, today: string) =>
   submission.state === DocumentState.validated && (!submission.validUntil || submission.validUntil >= today)
 
 /**
- * The holder's "Pièces à fournir": each document asked, with its state. A document validated
- * earlier that is still valid counts (a SEPA mandate given once, an insurance valid until a date);
- * otherwise the latest upload decides (en attente, refusé), and without one the document is "à fournir".
+ * The family's (or a pupil's) "Pièces à fournir": each document asked, with its state. A document
+ * validated earlier that is still valid counts (a SEPA mandate given once, an insurance valid until
+ * a date); otherwise the latest upload decides (en attente, refusé), and without one it is "à fournir".
  */
-export async function requirementsOf(em: Em, tenant: TenantConfig, holder: Holder): Promise<Requirement[]> {
-  const [requirements] = await requirementsOfHolders(em, tenant, [holder])
-  return requirements
+export function requirementsOf(
+  tenant: TenantConfig,
+  facts: FamilyFacts,
+  submissions: readonly Submission[],
+  pupil?: HolderPupil,
+): Requirement[] {
+  const today = tenantToday(tenant)
+  const holderId = pupil?.id ?? null
+  return documentsAsked(tenant, factsOf(tenant, facts, pupil)).map((document) => {
+    const own = submissions.filter((s) => s.documentId === document.id && s.pupilId === holderId)
+    const valid = own.find((s) => stillValid(s, today))
+    if (valid) return { document, state: DocumentState.validated, submission: valid }
+    const latest = own.find((s) => s.state !== DocumentState.validated)
+    return latest ? { document, state: latest.state, submission: latest } : { document, state: 'missing' }
+  })
 }
 
-/** requirementsOf for each of several holders of one family, their submissions read in one query. */
-export async function requirementsOfHolders<H extends Holder[]>(
-  em: Em,
-  tenant: TenantConfig,
-  holders: [...H],
-): Promise<{ [K in keyof H]: Requirement[] }> {
-  const asked: RequiredDocument[][] = []
-  for (const holder of holders) asked.push(documentsAsked(tenant, await factsOf(em, tenant, holder)))
-  // one condition per holder asked for documents: its pupil (or none) and the documents' ids
-  const params: unknown[] = []
-  const conditions = holders.flatMap((holder, i) => {
-    if (asked[i]!.length === 0) return []
-    params.push(
-      holder.family.id,
-      asked[i]!.map((d) => d.id),
-    )
-    const family = `d.family_id = $${params.length - 1} and d.document_id = any($${params.length})`
-    if (!holder.pupil) return [`(${family} and d.pupil_id is null)`]
-    params.push(holder.pupil.id)
-    return [`(${family} and d.pupil_id = $${params.length})`]
-  })
-  // plain SQL, see db/rows.ts
-  const submissions = conditions.length
-    ? await selectEntities(
-        em,
-        DocumentSubmission,
-        'd',
-        `join ${tableOf(em, StoredFile)} f on f.id = d.file_id
-         where ${conditions.join(' or ')} order by d.created_at desc, d.id desc`,
-        params,
-        [{ entity: StoredFile, alias: 'f' }],
-      )
-    : []
-  const today = tenantToday(tenant)
-  return holders.map((holder: Holder, i) =>
-    asked[i]!.map((document) => {
-      const own = submissions.filter(
-        (s) =>
-          s.documentId === document.id &&
-          s.family.id === holder.family.id &&
-          (s.pupil?.id ?? null) === (holder.pupil?.id ?? null),
-      )
-      const valid = own.find((s) => stillValid(s, today))
-      if (valid) return { document, state: DocumentState.validated, submission: valid }
-      const latest = own.find((s) => s.state !== DocumentState.validated)
-      return latest ? { document, state: latest.state, submission: latest } : { document, state: 'missing' }
-    }),
-  ) as { [K in keyof H]: Requirement[] }
+/** How many documents are still to provide or to send again. */
+export function toDoCount(requirements: readonly Requirement[]): number {
+  return requirements.filter((r) => r.state === 'missing' || r.state === DocumentState.refused).length
 }
 
 export interface Upload {
@@ -165,110 +168,162 @@ export interface Upload {
   contentType: string
 }
 
+/** Where an upload goes: the family, or one of its pupils. */
+export interface UploadTarget {
+  familyId: number
+  pupilId: number | null
+}
+
+const holderSubmissionsRead = prepare(
+  (db: Kysely<TenantDb>, p: { familyId: number; pupilId: number | null; documentId: string }) =>
+    db
+      .selectFrom('document_submission as d')
+      .select(['d.id', 'd.state', 'd.valid_until as validUntil', 'd.file_id as fileId'])
+      .where('d.family_id', '=', p.familyId)
+      .where('d.document_id', '=', p.documentId)
+      .where(sql<boolean>`d.pupil_id is not distinct from ${p.pupilId}::integer`)
+      .orderBy('d.created_at', 'desc')
+      .orderBy('d.id', 'desc')
+      .forUpdate(),
+)
+
 /**
- * Stores a family's file for a document it is asked for, in one transaction with its audit event.
- * An upload replaces a pending one for the same document (the family corrects its choice before
- * review); a refused one stays, for the history staff see. A validated document cannot be replaced.
+ * Stores a family's file for a document it is asked for (the caller checked that it is), in one
+ * transaction with its audit event. An upload replaces a pending one for the same document (the
+ * family corrects its choice before review); a refused one stays, for the history staff see. A
+ * still-valid validated document cannot be replaced.
  */
 export async function submitDocument(
-  em: Em,
-  tenant: TenantConfig,
-  account: Account,
-  holder: Holder,
+  ctx: SignedInContext,
+  target: UploadTarget,
   documentId: string,
   upload: Upload,
-  t: Translate,
-): Promise<DocumentSubmission> {
-  return em.transactional(async (tx) => {
-    const requirement = (await requirementsOf(tx, tenant, holder)).find((r) => r.document.id === documentId)
-    if (!requirement) throw new ValidationFailed({ document: t('documents.error.noDocument') })
-    if (requirement.state === DocumentState.validated)
-      throw new ValidationFailed({ document: t('documents.error.alreadyValidated') })
-    if (requirement.state === DocumentState.pending && requirement.submission) {
-      await discard(tx, account, requirement.submission, 'document.replaced')
+): Promise<FieldErrors | undefined> {
+  const { t } = ctx
+  const today = tenantToday(ctx.config)
+  return ctx.em.transactional(async (tx) => {
+    const earlier = await holderSubmissionsRead.all(tx, { ...target, documentId })
+    if (earlier.some((s) => s.state === DocumentState.validated && (!s.validUntil || s.validUntil >= today)))
+      return { document: t('documents.error.alreadyValidated') }
+    const latest = earlier.find((s) => s.state !== DocumentState.validated)
+    if (latest?.state === DocumentState.pending) {
+      await discard(
+        tx,
+        ctx.account,
+        { id: latest.id, fileId: latest.fileId, documentId },
+        'document.replaced',
+      )
     }
     const sha256 = createHash('sha256').update(upload.content).digest('hex')
     const fileId = await insertFile(tx, upload, sha256)
     const submission = tx.create(DocumentSubmission, {
-      family: holder.family,
-      pupil: holder.pupil ?? null,
+      family: target.familyId,
+      pupil: target.pupilId,
       documentId,
       file: tx.getReference(StoredFile, fileId),
-      uploadedBy: account,
+      uploadedBy: tx.getReference(Account, ctx.account.id),
     })
     await tx.flush()
-    audit(tx, account, {
+    audit(tx, ctx.account, {
       action: 'document.uploaded',
-      subject: subjectOf(submission),
-      details: {
-        submission: submission.id,
-        document: documentId,
-        file: upload.fileName,
-        sha256,
-      },
+      subject: { type: 'document', id: submission.id },
+      details: { submission: submission.id, document: documentId, file: upload.fileName, sha256 },
     })
-    return submission
+    return undefined
   })
 }
 
 /**
- * Writes the bytes with a bound parameter, sent to Postgres as binary. MikroORM's queries write
- * their parameters into the SQL text: a 2 MB file would become a 4 MB hex literal, built, sent
- * and parsed again at every upload.
+ * Writes the bytes with a bound parameter, sent to Postgres as binary: MikroORM writes its
+ * parameters into the SQL text, where a 2 MB file would become a 4 MB hex literal.
  */
 async function insertFile(tx: Em, upload: Upload, sha256: string): Promise<number> {
-  const table = `"${tx.schema}"."${tx.getMetadata(StoredFile).tableName}"`
-  const query = CompiledQuery.raw(
-    `insert into ${table} (created_at, updated_at, file_name, content_type, size, sha256, content)
-     values (now(), now(), $1, $2, $3, $4, $5) returning id`,
-    [upload.fileName, upload.contentType, upload.content.length, sha256, upload.content],
-  )
-  const connection = tx.getTransactionContext<Transaction<unknown>>() ?? tx.getConnection().getClient()
-  const { rows } = await connection.executeQuery<{ id: number }>(query)
-  return rows[0]!.id
+  const now = new Date().toISOString()
+  const { id } = await tx
+    .getKysely<TenantDb>()
+    .withSchema(tx.schema!)
+    .insertInto('stored_file')
+    .values({
+      created_at: now,
+      updated_at: now,
+      file_name: upload.fileName,
+      content_type: upload.contentType,
+      size: upload.content.length,
+      sha256,
+      content: upload.content,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return id
 }
 
-function subjectOf(submission: DocumentSubmission) {
-  return { type: 'document', id: submission.id }
-}
-
-async function discard(tx: Em, account: Account, submission: DocumentSubmission, action: string) {
+async function discard(
+  tx: Em,
+  account: Actor,
+  submission: { id: number; fileId: number; documentId: string; fileName?: string },
+  action: string,
+) {
   audit(tx, account, {
     action,
-    subject: subjectOf(submission),
-    details: { submission: submission.id, document: submission.documentId, file: submission.file.fileName },
+    subject: { type: 'document', id: submission.id },
+    details: { submission: submission.id, document: submission.documentId, file: submission.fileName },
   })
-  tx.remove(submission)
-  tx.remove(submission.file)
-  await tx.flush()
+  await tx.nativeDelete(DocumentSubmission, { id: submission.id })
+  await tx.nativeDelete(StoredFile, { id: submission.fileId })
 }
 
-/** One of the family's submissions; another family's id is as unknown as a missing one. */
-export async function familySubmission(em: Em, family: Family, id: number): Promise<DocumentSubmission> {
-  const submission = await em.findOne(DocumentSubmission, { id, family }, { populate: ['file', 'pupil'] })
-  if (!submission) throw new NotFound()
-  return submission
+const familySubmissionRead = prepare((db: Kysely<TenantDb>, p: { id: number; accountId: number }) =>
+  db
+    .selectFrom('document_submission as d')
+    .innerJoin('stored_file as f', 'f.id', 'd.file_id')
+    .innerJoin('guardian as g', 'g.family_id', 'd.family_id')
+    .select([
+      'd.id',
+      'd.pupil_id as pupilId',
+      'd.document_id as documentId',
+      'd.state',
+      'd.file_id as fileId',
+      'f.file_name as fileName',
+      'f.content_type as contentType',
+    ])
+    .where('d.id', '=', p.id)
+    .where('g.account_id', '=', p.accountId),
+)
+
+/** One of the signed-in family's uploads; another family's id is as unknown as a missing one. */
+export async function familySubmission(ctx: SignedInContext, id: number) {
+  const found = await familySubmissionRead.first(ctx.em, { id, accountId: ctx.account.id })
+  if (!found) throw new NotFound()
+  return found
 }
 
 /** A family withdraws a file not validated yet (pending, or refused); a validated one stays. */
-export async function deleteSubmission(em: Em, account: Account, family: Family, id: number, t: Translate) {
-  return em.transactional(async (tx) => {
-    const submission = await tx.findOne(
+export async function deleteSubmission(ctx: SignedInContext, id: number): Promise<FieldErrors | undefined> {
+  const { t } = ctx
+  return ctx.em.transactional(async (tx) => {
+    const found = await familySubmissionRead.first(tx, { id, accountId: ctx.account.id })
+    if (!found) throw new NotFound()
+    const locked = await tx.findOne(
       DocumentSubmission,
-      { id, family },
-      { populate: ['file', 'pupil'], lockMode: LockMode.PESSIMISTIC_WRITE },
+      { id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
     )
-    if (!submission) throw new NotFound()
-    if (submission.state === DocumentState.validated)
-      throw new ValidationFailed({ document: t('documents.error.deleteValidated') })
-    await discard(tx, account, submission, 'document.deleted')
-    return submission
+    if (!locked) throw new NotFound()
+    if (locked.state === DocumentState.validated) return { document: t('documents.error.deleteValidated') }
+    await discard(tx, ctx.account, found, 'document.deleted')
+    return undefined
   })
 }
 
+const contentRead = prepare((db: Kysely<TenantDb>, p: { fileId: number }) =>
+  db.selectFrom('stored_file').select('content').where('id', '=', p.fileId),
+)
+
 /** The bytes of a stored file, read only when someone downloads it. */
-export async function fileContent(em: Em, submission: DocumentSubmission): Promise<Buffer> {
-  const { content } = await em.findOneOrFail(StoredFile, submission.file.id, { populate: ['content'] })
+export async function fileContent(em: Em, fileId: number): Promise<Buffer> {
+  const found = await contentRead.first(em, { fileId })
+  if (!found) throw new NotFound()
+  const content = found.content as Uint8Array
   // PGlite gives a Uint8Array, node-postgres a Buffer: a view, not a copy
   return Buffer.from(content.buffer, content.byteOffset, content.byteLength)
 }
@@ -290,32 +345,31 @@ async function validUntil(em: Em, tenant: TenantConfig, document: RequiredDocume
  * The decision is audited and mailed to whoever uploaded the file, in the same transaction.
  */
 export async function decideDocument(
-  em: Em,
-  context: { tenant: TenantConfig; baseUrl: string; t: Translate },
-  staff: Account,
+  ctx: SignedInContext,
   id: number,
-  input: { decision?: string; reason?: string },
-): Promise<DocumentSubmission> {
-  const { tenant, t } = context
-  const { decision, reason } = checkDecision(input, { accept: 'validated', refuse: 'refused' }, t)
-  return em.transactional(async (tx) => {
+  input: DecisionInput,
+): Promise<FieldErrors | undefined> {
+  const { config: tenant, t } = ctx
+  const checked = checkDecision(input, { accept: 'validated', refuse: 'refused' }, t)
+  if (checked.errors) return checked.errors
+  const { decision, reason } = checked.values
+  return ctx.em.transactional(async (tx) => {
     const submission = await tx.findOne(
       DocumentSubmission,
       { id },
       { populate: ['file', 'pupil', 'uploadedBy'], lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
     )
     if (!submission) throw new NotFound()
-    if (submission.state !== DocumentState.pending)
-      throw new ValidationFailed({ decision: t('documents.review.alreadyDecided') })
+    if (submission.state !== DocumentState.pending) return { decision: t('documents.review.alreadyDecided') }
     const document = tenant.documents?.find((d) => d.id === submission.documentId)
     submission.state = decision
     submission.reason = reason
     submission.validUntil = decision === 'validated' ? await validUntil(tx, tenant, document) : null
-    submission.decidedBy = staff
+    submission.decidedBy = tx.getReference(Account, ctx.account.id)
     submission.decidedAt = new Date()
-    audit(tx, staff, {
+    audit(tx, ctx.account, {
       action: `document.${decision}`,
-      subject: subjectOf(submission),
+      subject: { type: 'document', id: submission.id },
       details: { submission: submission.id, document: submission.documentId, reason: submission.reason },
     })
     const family = submission.uploadedBy
@@ -333,55 +387,176 @@ export async function decideDocument(
           pupil: pupil ? fullName(pupil) : '',
           validated: decision === 'validated',
           reason: submission.reason,
-          link: `${context.baseUrl}${pupil ? `/eleves/${pupil.id}/pieces` : '/famille/pieces'}`,
+          link: `${ctx.baseUrl}${pupil ? `/eleves/${pupil.id}/pieces` : '/famille/pieces'}`,
           label: familyT('documents.title'),
         },
       })
     }
-    return submission
+    return undefined
   })
 }
 
 export interface QueueFilters {
-  document?: string
-  state?: DocumentState
-  pupil?: string
+  document: string | null
+  state: DocumentState | null
+  pupil: string | null
 }
 
-/** The staff queue: submissions, oldest first, filtered by document, state and pupil's name. */
-export async function documentQueue(em: Em, filters: QueueFilters) {
-  const name = filters.pupil?.trim()
-  const like = name ? `%${name.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
-  const submissions = await em.find(
-    DocumentSubmission,
-    {
-      ...(filters.state ? { state: filters.state } : {}),
-      ...(filters.document ? { documentId: filters.document } : {}),
-      ...(like ? { pupil: { $or: [{ lastName: { $ilike: like } }, { firstName: { $ilike: like } }] } } : {}),
-    },
-    { populate: ['file', 'pupil', 'uploadedBy'], orderBy: { createdAt: 'asc', id: 'asc' }, limit: 500 },
-  )
-  const families = [...new Set(submissions.map((s) => s.family.id))]
-  const guardians = families.length ? await em.find(Guardian, { family: { $in: families }, rank: 1 }) : []
-  const familyNames = new Map(guardians.map((g) => [g.family.id, fullName(g)]))
-  return submissions.map((submission) => ({
-    submission,
-    familyName: familyNames.get(submission.family.id) ?? '',
-  }))
+/** `%words%` for ILIKE, the wildcards typed by staff taken literally. */
+export function containing(text: string | null): string | null {
+  const words = text?.trim()
+  return words ? `%${words.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null
 }
+
+const queueRead = prepare(
+  (
+    db: Kysely<TenantDb>,
+    p: { state: string | null; document: string | null; pupil: string | null; offset: number },
+  ) => {
+    const matching = db
+      .selectFrom('document_submission as d')
+      .leftJoin('pupil as p', 'p.id', 'd.pupil_id')
+      .where((eb) =>
+        eb.and([
+          eb.or([
+            eb(eb.cast(eb.val(p.state), 'text'), 'is', null),
+            eb('d.state', '=', eb.cast(eb.val(p.state), 'text') as never),
+          ]),
+          eb.or([
+            eb(eb.cast(eb.val(p.document), 'text'), 'is', null),
+            eb('d.document_id', '=', eb.cast<string>(eb.val(p.document), 'text')),
+          ]),
+          eb.or([
+            eb(eb.cast(eb.val(p.pupil), 'text'), 'is', null),
+            eb('p.last_name', 'ilike', eb.cast<string>(eb.val(p.pupil), 'text')),
+            eb('p.first_name', 'ilike', eb.cast<string>(eb.val(p.pupil), 'text')),
+          ]),
+        ]),
+      )
+    return db.selectNoFrom((eb) => [
+      eb
+        .selectFrom(matching.select('d.id').as('q'))
+        .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
+        .as('total'),
+      jsonArrayFrom(
+        matching
+          .innerJoin('stored_file as f', 'f.id', 'd.file_id')
+          .leftJoin('guardian as g', (join) =>
+            join.onRef('g.family_id', '=', 'd.family_id').on('g.rank', '=', 1),
+          )
+          .select([
+            'd.id',
+            'd.document_id as documentId',
+            'd.state',
+            'd.reason',
+            'd.created_at as createdAt',
+            'p.first_name as pupilFirstName',
+            'p.last_name as pupilLastName',
+            'f.file_name as fileName',
+            'f.content_type as contentType',
+            'f.size',
+            'g.first_name as guardianFirstName',
+            'g.last_name as guardianLastName',
+          ])
+          .orderBy('d.created_at')
+          .orderBy('d.id')
+          .limit(pageSize)
+          .offset(p.offset),
+      ).as('rows'),
+    ])
+  },
+)
+
+export type QueueRow = NonNullable<Awaited<ReturnType<typeof queueRead.first>>>['rows'][number]
+
+/** A page of the staff queue: uploads, oldest first, filtered by document, state and pupil's name. */
+export async function documentQueue(em: Em, filters: QueueFilters, page: number) {
+  const found = await queueRead.first(em, {
+    state: filters.state,
+    document: filters.document,
+    pupil: containing(filters.pupil),
+    offset: offsetOf(page),
+  })
+  return { total: found?.total ?? 0, rows: found?.rows ?? [] }
+}
+
+const pendingCountRead = prepare((db: Kysely<TenantDb>) =>
+  db
+    .selectFrom('document_submission')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where('state', '=', DocumentState.pending),
+)
 
 export async function pendingDocumentCount(em: Em): Promise<number> {
-  return em.count(DocumentSubmission, { state: DocumentState.pending })
+  return (await pendingCountRead.first(em, {}))?.count ?? 0
 }
 
-/** A submission as staff review it, with the family's main guardian. */
-export async function submissionForReview(em: Em, id: number) {
-  const submission = await em.findOne(
-    DocumentSubmission,
-    { id },
-    { populate: ['file', 'pupil', 'uploadedBy', 'decidedBy'] },
-  )
-  if (!submission) throw new NotFound()
-  const guardian = await em.findOne(Guardian, { family: submission.family, rank: 1 })
-  return { submission, familyName: guardian ? fullName(guardian) : '' }
+const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
+  db
+    .selectFrom('document_submission as d')
+    .innerJoin('stored_file as f', 'f.id', 'd.file_id')
+    .leftJoin('pupil as p', 'p.id', 'd.pupil_id')
+    .leftJoin('account as u', 'u.id', 'd.decided_by_id')
+    .leftJoin('guardian as g', (join) => join.onRef('g.family_id', '=', 'd.family_id').on('g.rank', '=', 1))
+    .select([
+      'd.id',
+      'd.document_id as documentId',
+      'd.state',
+      'd.reason',
+      'd.created_at as createdAt',
+      'd.decided_at as decidedAt',
+      'd.family_id as familyId',
+      'd.pupil_id as pupilId',
+      'd.file_id as fileId',
+      'p.first_name as pupilFirstName',
+      'p.last_name as pupilLastName',
+      'f.file_name as fileName',
+      'f.content_type as contentType',
+      'f.size',
+      'u.display_name as decidedBy',
+      'g.first_name as guardianFirstName',
+      'g.last_name as guardianLastName',
+    ])
+    .where('d.id', '=', p.id),
+)
+
+export type ReviewedSubmission = NonNullable<Awaited<ReturnType<typeof reviewRead.first>>>
+
+/** An upload as staff review it, with the family's main guardian. */
+export async function submissionForReview(em: Em, id: number): Promise<ReviewedSubmission> {
+  const found = await reviewRead.first(em, { id })
+  if (!found) throw new NotFound()
+  return found
+}
+
+const documentsRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: number }) => {
+  const family = familyIdOf(p.accountId)
+  return db.selectNoFrom([
+    householdOf(p.accountId).as('household'),
+    enrolmentsOfFamily(family, p.yearId).as('enrolments'),
+    reenrolmentsOf(family).as('reenrolments'),
+    submissionsOf(family).as('submissions'),
+  ])
+})
+
+/**
+ * The "Pièces à fournir" of the signed-in family, or of one of its pupils (`pupilId`): each document
+ * asked, with its state. Another family's pupil is a 404.
+ */
+export async function documentsPage(ctx: SignedInContext, pupilId?: number) {
+  const year = await currentSchoolYear(ctx.em)
+  const found = await documentsRead.first(ctx.em, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
+  const household = householdOr404(found?.household)
+  const pupil = pupilId === undefined ? undefined : householdPupil(household, pupilId)
+  const facts = {
+    family: household,
+    enrolments: found!.enrolments,
+    reenrolments: inProgress(found!.reenrolments),
+  }
+  return {
+    household,
+    pupil,
+    target: { familyId: household.familyId, pupilId: pupil?.id ?? null },
+    requirements: requirementsOf(ctx.config, facts, found!.submissions, pupil),
+  }
 }

@@ -1,44 +1,52 @@
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { decisionView, type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
+import { signedInContext, type TenantContext } from '../../platform/auth/context.ts'
+import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import { fullName } from '../family/service.ts'
-import { DocumentState, type DocumentSubmission } from './entities.ts'
+import { decisionView, type RefusedDecision, reviewRoutes } from '../shared/decision.ts'
+import { stateLabels } from '../shared/document-table.ts'
+import { DocumentState } from './entities.ts'
+import { sendFile } from './routes.ts'
 import {
   decideDocument,
   documentQueue,
   fileContent,
+  type QueueRow,
   sizeInMb,
-  type QueueFilters,
   submissionForReview,
 } from './service.ts'
-import { sendFile } from './routes.ts'
-import { stateLabels } from './view.ts'
+
+/** "Camille Martin", or '' when the columns of an outer join are null. */
+function nameOf(firstName: string | null, lastName: string | null): string {
+  return firstName === null ? '' : fullName({ firstName, lastName: lastName ?? '' })
+}
+
+/** An upload as the staff queue and the review page show it. */
+function describe(ctx: Pick<TenantContext, 'config' | 't'>, row: QueueRow) {
+  const { config, t } = ctx
+  const timeZone = config.timezone
+  return {
+    id: row.id,
+    document: config.documents?.find((d) => d.id === row.documentId)?.label ?? row.documentId,
+    pupil: nameOf(row.pupilFirstName, row.pupilLastName),
+    familyName: nameOf(row.guardianFirstName, row.guardianLastName),
+    fileName: row.fileName,
+    contentType: row.contentType,
+    size: sizeInMb(row.size),
+    date: `${formatDate(row.createdAt, timeZone)} ${formatTime(row.createdAt, timeZone)}`,
+    state: row.state,
+    stateLabel: t(stateLabels[row.state]),
+    reason: row.reason,
+  }
+}
 
 /** Staff review of the pièces: a filtered queue, a safe preview, validate or refuse with a reason. */
 export default async function documentReview(app: FastifyInstance) {
   const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
 
-  const describe = (request: FastifyRequest, submission: DocumentSubmission) => {
-    const { tenant, t } = request
-    const timeZone = tenant!.config.timezone
-    return {
-      id: submission.id,
-      document:
-        tenant!.config.documents?.find((d) => d.id === submission.documentId)?.label ?? submission.documentId,
-      pupil: submission.pupil ? fullName(submission.pupil) : '',
-      fileName: submission.file.fileName,
-      contentType: submission.file.contentType,
-      size: sizeInMb(submission.file.size),
-      date: `${formatDate(submission.createdAt, timeZone)} ${formatTime(submission.createdAt, timeZone)}`,
-      state: submission.state,
-      stateLabel: t(stateLabels[submission.state as DocumentState]),
-      reason: submission.reason,
-    }
-  }
-
-  app.get<{ Querystring: { document?: string; etat?: string; eleve?: string } }>(
+  app.get<{ Querystring: { document?: string; etat?: string; eleve?: string; page?: number } }>(
     '/admin/pieces',
     {
       ...staffOnly,
@@ -49,23 +57,29 @@ export default async function documentReview(app: FastifyInstance) {
             document: { type: 'string', maxLength: 60 },
             etat: { type: 'string', enum: ['', 'tous', ...Object.values(DocumentState)] },
             eleve: { type: 'string', maxLength: 100 },
+            ...pageParam,
           },
         },
       },
     },
     async (request, reply) => {
-      const { document = '', etat = DocumentState.pending, eleve = '' } = request.query
-      const filters: QueueFilters = {
-        ...(document ? { document } : {}),
-        ...(etat && etat !== 'tous' ? { state: etat as DocumentState } : {}),
-        ...(eleve ? { pupil: eleve } : {}),
-      }
-      const items = await documentQueue(request.em, filters)
+      const ctx = signedInContext(request)
+      const { document = '', etat = DocumentState.pending, eleve = '', page = 1 } = request.query
+      const { total, rows } = await documentQueue(
+        ctx.em,
+        {
+          document: document || null,
+          state: etat && etat !== 'tous' ? (etat as DocumentState) : null,
+          pupil: eleve || null,
+        },
+        page,
+      )
       return reply.view('documents/queue', {
-        title: request.t('documents.queue.title'),
-        items: items.map(({ submission, familyName }) => ({ ...describe(request, submission), familyName })),
-        documents: request.tenant!.config.documents ?? [],
+        title: ctx.t('documents.queue.title'),
+        items: rows.map((row) => describe(ctx, row)),
+        documents: ctx.config.documents ?? [],
         filters: { document, etat, eleve },
+        page: pageOf(total, page, '/admin/pieces', { document, etat, eleve }),
       })
     },
   )
@@ -76,11 +90,12 @@ export default async function documentReview(app: FastifyInstance) {
     id: number,
     submitted?: RefusedDecision,
   ) => {
-    const { submission, familyName } = await submissionForReview(request.em, id)
+    const ctx = signedInContext(request)
+    const submission = await submissionForReview(ctx.em, id)
     return reply.view('documents/review', {
-      title: request.t('documents.review.title', { id }),
-      item: { ...describe(request, submission), familyName },
-      decidedBy: submission.decidedBy?.displayName,
+      title: ctx.t('documents.review.title', { id }),
+      item: describe(ctx, submission),
+      decidedBy: submission.decidedBy,
       decidedAt: submission.decidedAt,
       ...decisionView(request, submitted),
     })
@@ -96,8 +111,10 @@ export default async function documentReview(app: FastifyInstance) {
   app.get<{ Params: { id: number } }>(
     '/admin/pieces/:id/fichier',
     { ...staffOnly, schema: { params: idParams } },
-    async (request, reply) =>
-      sendFile(request, reply, (await submissionForReview(request.em, request.params.id)).submission),
+    async (request, reply) => {
+      const ctx = signedInContext(request)
+      return sendFile(ctx, reply, await submissionForReview(ctx.em, request.params.id))
+    },
   )
 
   /**
@@ -108,11 +125,12 @@ export default async function documentReview(app: FastifyInstance) {
     '/admin/pieces/:id/apercu',
     { ...staffOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { submission } = await submissionForReview(request.em, request.params.id)
-      const content = await fileContent(request.em, submission)
+      const { em } = signedInContext(request)
+      const submission = await submissionForReview(em, request.params.id)
+      const content = await fileContent(em, submission.fileId)
       return reply
-        .header('content-type', submission.file.contentType)
-        .header('content-disposition', contentDisposition(submission.file.fileName, { type: 'inline' }))
+        .header('content-type', submission.contentType)
+        .header('content-disposition', contentDisposition(submission.fileName, { type: 'inline' }))
         .header('x-content-type-options', 'nosniff')
         .header(
           'content-security-policy',

@@ -1,3 +1,4 @@
+import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import type { MessageKey, Translate } from '../../platform/views/i18n.ts'
 import type { Guardian } from './entities.ts'
 
@@ -100,8 +101,15 @@ export function mandatoryFields(configured: readonly string[] | undefined): Set<
 
 const extraPhone = /^extraPhone([1-3])$/
 
+/** A guardian's record as read for a page, or the entity: the fields of the form, by their names. */
+export type GuardianRecord = Pick<
+  Guardian,
+  'id' | 'rank' | 'civility' | 'lastName' | 'firstName' | 'extraPhones'
+> &
+  Partial<Record<string, unknown>>
+
 /** The guardian's validated values, one string (or null) per field of the form. */
-export function guardianValues(guardian: Guardian): Record<string, string | null> {
+export function guardianValues(guardian: GuardianRecord): Record<string, string | null> {
   const values: Record<string, string | null> = {}
   for (const field of guardianFields) {
     const extra = extraPhone.exec(field.name)
@@ -154,11 +162,6 @@ function normalizeDate(input: string): string | undefined {
   return date.toISOString().slice(0, 10)
 }
 
-export interface CheckedForm {
-  values: Record<string, string | null>
-  errors: Record<string, string>
-}
-
 /**
  * Checks and normalizes an identity form: every field of `fields` gets a value (null when blank),
  * every problem a French message keyed by the field's name. `today` is the tenant's date, YYYY-MM-DD.
@@ -168,10 +171,10 @@ export function checkIdentity(
   fields: readonly IdentityField[],
   input: Record<string, string | undefined>,
   context: { mandatory: Set<string>; current: Record<string, string | null>; today: string; t: Translate },
-): CheckedForm {
+): Checked<Record<string, string | null>> {
   const { mandatory, current, today, t } = context
   const values: Record<string, string | null> = {}
-  const errors: Record<string, string> = {}
+  const errors: FieldErrors = {}
   for (const field of fields) {
     const raw = (input[field.name] ?? '').trim().replace(/\s+/g, ' ')
     values[field.name] = null
@@ -227,7 +230,7 @@ export function checkIdentity(
         values[field.name] = raw
     }
   }
-  return { values, errors }
+  return { values, errors: refusals(errors) }
 }
 
 /** A field as the identity forms show it: its label, the value shown, and whether a change awaits. */

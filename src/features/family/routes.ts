@@ -1,25 +1,19 @@
-import { requestOrigin } from '../../platform/http/origin.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { type SignedInContext, signedInContext } from '../../platform/auth/context.ts'
+import type { FieldErrors } from '../../platform/forms.ts'
 import { idParams } from '../../platform/http/schemas.ts'
-import { ValidationFailed } from '../../platform/http/errors.ts'
-import { noticeQuery, proposalNotice } from '../sas/notices.ts'
-import { displayValue, pendingChange, pendingForFamily, proposeChange } from '../sas/service.ts'
-import { requirementsOf } from '../documents/service.ts'
-import { campaignOf, reenrolmentsOf } from '../reenrolment/service.ts'
-import { coursesOfPupil, currentSchoolYear } from '../teaching/service.ts'
-import type { Guardian } from './entities.ts'
+import { displayValue } from '../sas/service.ts'
+import { noticeQuery, proposalNotice } from '../shared/proposal-notices.ts'
+import { homeView } from './home.ts'
 import {
-  checkGuardianForm,
-  familyGuardian,
-  familyOf,
   formFields,
   fullName,
+  type GuardianPage,
   guardianFields,
-  guardianOf,
-  guardiansOf,
+  guardianPage,
   guardianValues,
   mandatoryFields,
-  pupilsOf,
+  saveGuardian,
 } from './service.ts'
 
 type FormBody = Record<string, string | undefined>
@@ -28,110 +22,57 @@ const fieldSchema = Object.fromEntries(
   guardianFields.map((f) => [f.name, { type: 'string', maxLength: 1000 }]),
 )
 
+/** Accueil and the Famille page: the family's home, and its guardians' records through the sas. */
 export default async function family(app: FastifyInstance) {
   const familyOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('family') }
 
-  app.get('/accueil', familyOnly, async (request, reply) => {
-    const guardian = await guardianOf(request.em, request.account!)
-    const year = await currentSchoolYear(request.em)
-    const pupils = await Promise.all(
-      (guardian ? await pupilsOf(request.em, guardian.family) : []).map(async (pupil) => ({
-        pupil,
-        courses: year ? (await coursesOfPupil(request.em, pupil, year)).map((c) => c.course.name) : [],
-      })),
-    )
-    const pending = guardian ? await pendingForFamily(request.em, guardian.family, request.t) : []
-    const name = guardian
-      ? [guardian.civility, guardian.firstName, guardian.lastName].filter(Boolean).join(' ')
-      : request.account!.displayName
-    const config = request.tenant!.config
-    // what is still to provide or to send again, for the family and for each pupil
-    const holders = guardian
-      ? [
-          { label: request.t('famille.title'), href: '/famille/pieces', holder: { family: guardian.family } },
-          ...pupils.map(({ pupil }) => ({
-            label: `${pupil.firstName} ${pupil.lastName}`,
-            href: `/eleves/${pupil.id}/pieces`,
-            holder: { family: guardian.family, pupil },
-          })),
-        ]
-      : []
-    const documents = []
-    for (const { label, href, holder } of holders) {
-      const requirements = await requirementsOf(request.em, config, holder)
-      if (requirements.length === 0) continue
-      const toDo = requirements.filter((r) => r.state === 'missing' || r.state === 'refused').length
-      documents.push({ label, href, toDo })
-    }
-    // the re-enrolment box, only while the period is open
-    const campaign = campaignOf(config)
-    const reenrolments =
-      guardian && campaign?.open
-        ? await reenrolmentsOf(request.em, guardian.family, campaign.schoolYear)
-        : undefined
-    const reenrolment = reenrolments && {
-      schoolYear: campaign!.schoolYear,
-      closes: campaign!.closes,
-      pupils: pupils.map(({ pupil }) => ({ pupil, status: reenrolments.get(pupil.id)?.status ?? 'none' })),
-    }
-    return reply.view('family/home', {
-      reenrolment,
-      title: request.t('nav.home'),
-      name,
-      pupils,
-      pending,
-      documents,
-    })
-  })
+  app.get('/accueil', familyOnly, async (request, reply) =>
+    reply.view('family/home', await homeView(signedInContext(request))),
+  )
 
   /**
    * The Famille page for one guardian: the validated values with the pending proposal laid over
    * them (✓ on each proposed field), or, after a refused submission, exactly what was typed.
    */
-  const render = async (
+  const render = (
     request: FastifyRequest,
     reply: FastifyReply,
-    guardian: Guardian,
-    submitted?: { input: FormBody; errors: Record<string, string> },
+    ctx: SignedInContext,
+    page: GuardianPage,
+    submitted?: { input: FormBody; errors: FieldErrors },
   ) => {
-    const { em, t } = request
-    const family = guardian.family
-    const validated = guardianValues(guardian)
-    const pending = await pendingChange(em, { type: 'guardian', id: guardian.id })
+    const { t, config } = ctx
     const fields = formFields(guardianFields, {
-      validated,
-      pending: pending?.changes,
+      validated: guardianValues(page.guardian),
+      pending: page.pending?.changes,
       input: submitted?.input,
-      mandatory: mandatoryFields(request.tenant!.config.fields?.guardian),
+      mandatory: mandatoryFields(config.fields?.guardian),
       t,
       display: (name, value) => displayValue(name, value, t),
     })
     return reply.view('family/famille', {
       title: t('famille.title'),
-      guardian,
-      guardians: (await guardiansOf(em, family)).map((g) => ({ id: g.id, rank: g.rank, name: fullName(g) })),
-      pupils: await pupilsOf(em, family),
+      guardian: page.guardian,
+      guardians: page.guardians.map((g) => ({ id: g.id, rank: g.rank, name: fullName(g) })),
+      pupils: page.household.pupils,
       fields,
-      pending: Boolean(pending),
+      pending: Boolean(page.pending),
       notice: proposalNotice(request.query, t),
       errors: submitted?.errors,
     })
   }
 
   app.get('/famille', { ...familyOnly, schema: { querystring: noticeQuery } }, async (request, reply) => {
-    const [first] = await guardiansOf(request.em, await familyOf(request.em, request.account!))
-    return render(request, reply, first!)
+    const ctx = signedInContext(request)
+    return render(request, reply, ctx, await guardianPage(ctx))
   })
 
   app.get<{ Params: { id: number } }>(
     '/famille/responsables/:id',
-    {
-      ...familyOnly,
-      schema: { querystring: noticeQuery, params: idParams },
-    },
+    { ...familyOnly, schema: { querystring: noticeQuery, params: idParams } },
     async (request, reply) => {
-      const family = await familyOf(request.em, request.account!)
-      return render(request, reply, await familyGuardian(request.em, family, request.params.id))
+      const ctx = signedInContext(request)
+      return render(request, reply, ctx, await guardianPage(ctx, request.params.id))
     },
   )
 
@@ -145,24 +86,12 @@ export default async function family(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { em, tenant, t } = request
-      const family = await familyOf(em, request.account!)
-      const guardian = await familyGuardian(em, family, request.params.id)
-      try {
-        const values = checkGuardianForm(guardian, request.body, tenant!.config, t)
-        const { outcome } = await proposeChange(
-          em,
-          { tenant: tenant!.config, locale: request.locale, baseUrl: requestOrigin(request) },
-          request.account!,
-          { type: 'guardian', id: guardian.id },
-          values,
-        )
-        if (outcome === 'proposed' || outcome === 'replaced') app.mail.kick(tenant!.slug)
-        return reply.redirect(`/famille/responsables/${guardian.id}?enregistre=${outcome}`, 303)
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return render(request, reply.code(400), guardian, { input: request.body, errors: error.fields })
-      }
+      const ctx = signedInContext(request)
+      const page = await guardianPage(ctx, request.params.id)
+      const saved = await saveGuardian(ctx, page, request.body)
+      if (saved.errors)
+        return render(request, reply.code(400), ctx, page, { input: request.body, errors: saved.errors })
+      return reply.redirect(`/famille/responsables/${page.guardian.id}?enregistre=${saved.values}`, 303)
     },
   )
 }

@@ -1,3 +1,4 @@
+import { type Checked, refusals } from '../../platform/forms.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { fold } from '../../platform/text.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
@@ -214,11 +215,11 @@ export interface CheckedDossier {
 export function checkForm(
   form: FormState,
   context: { tenant: TenantConfig; today: string; t: Translate },
-): { dossier: CheckedDossier; errors: Record<string, string> } {
+): Checked<CheckedDossier> {
   const { tenant, today, t } = context
   const errors: Record<string, string> = {}
-  const collect = (prefix: string, found: Record<string, string>) => {
-    for (const [name, message] of Object.entries(found)) errors[`${prefix}${name}`] = message
+  const collect = (prefix: string, found: Record<string, string> | undefined) => {
+    for (const [name, message] of Object.entries(found ?? {})) errors[`${prefix}${name}`] = message
   }
 
   const guardians = form.guardians.map((input, i) => {
@@ -252,7 +253,7 @@ export function checkForm(
       if (input.useGuardianAddress === 'true') {
         for (const name of guardianAddressFields) {
           checked.values[name] = null
-          delete checked.errors[name]
+          delete checked.errors?.[name]
         }
       }
       collect(prefix, checked.errors)
@@ -292,5 +293,5 @@ export function checkForm(
   }
   if (form.honeypot) errors[honeypotName] = t('prereg.error.honeypot')
 
-  return { dossier: { guardians, applicants, email: email.toLowerCase() }, errors }
+  return { values: { guardians, applicants, email: email.toLowerCase() }, errors: refusals(errors) }
 }

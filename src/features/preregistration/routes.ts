@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { tenantContext } from '../../platform/auth/context.ts'
+import type { FieldErrors } from '../../platform/forms.ts'
 import { attemptLimits } from '../../platform/http/attempt-limits.ts'
-import { ValidationFailed } from '../../platform/http/errors.ts'
-import { requestOrigin } from '../../platform/http/origin.ts'
 import type { Period } from '../../platform/tenancy/periods.ts'
 import { formFields } from '../family/identity.ts'
 import { tenantToday } from '../family/service.ts'
@@ -12,6 +12,7 @@ import {
   applicantGuardianFields,
   applicantMandatory,
   applyAction,
+  type CheckedDossier,
   checkForm,
   choiceCount,
   emptyForm,
@@ -62,7 +63,7 @@ export default async function preregistration(app: FastifyInstance) {
 
   const closedPage = (request: FastifyRequest, reply: FastifyReply, period: Period) =>
     reply.view('preregistration/closed', {
-      title: request.t('prereg.closed.title'),
+      title: tenantContext(request).t('prereg.closed.title'),
       window: period,
       upcoming: period.opens > new Date(),
     })
@@ -76,10 +77,9 @@ export default async function preregistration(app: FastifyInstance) {
     request: FastifyRequest,
     reply: FastifyReply,
     form: FormState,
-    context: { action: string; errors?: Record<string, string>; row?: Preregistration; notice?: string },
+    context: { action: string; errors?: FieldErrors; row?: Preregistration; notice?: string },
   ) => {
-    const { t, tenant } = request
-    const config = tenant!.config
+    const { t, config } = tenantContext(request)
     const display = (name: string, value: string | null) => displayValue(name, value, t)
     const disciplines = offeredDisciplines(config)
     const fields = applicantFields(config)
@@ -140,40 +140,26 @@ export default async function preregistration(app: FastifyInstance) {
     request: FastifyRequest<{ Body: Body }>,
     reply: FastifyReply,
     action: string,
-    save: (dossier: ReturnType<typeof checkForm>['dossier']) => Promise<string>,
+    save: (dossier: CheckedDossier) => Promise<{ redirect: string } | { errors: FieldErrors }>,
     row?: Preregistration,
   ) => {
+    const { config, t } = tenantContext(request)
     const form = readForm(request.body)
     const parsed = parseAction(request.body.action)
     if (parsed && parsed !== 'save' && parsed !== 'confirm') {
       return render(request, reply, applyAction(form, parsed), { action, row })
     }
-    const { dossier, errors } = checkForm(form, {
-      tenant: request.tenant!.config,
-      today: tenantToday(request.tenant!.config),
-      t: request.t,
-    })
-    if (Object.keys(errors).length > 0) return render(request, reply.code(400), form, { action, errors, row })
-    try {
-      const target = await save(dossier)
-      app.mail.kick(request.tenant!.slug)
-      return reply.redirect(target, 303)
-    } catch (error) {
-      if (!(error instanceof ValidationFailed)) throw error
-      return render(request, reply.code(409), form, { action, errors: error.fields, row })
-    }
+    const checked = checkForm(form, { tenant: config, today: tenantToday(config), t })
+    if (checked.errors) return render(request, reply.code(400), form, { action, errors: checked.errors, row })
+    const saved = await save(checked.values)
+    if ('errors' in saved)
+      return render(request, reply.code(409), form, { action, errors: saved.errors, row })
+    return reply.redirect(saved.redirect, 303)
   }
-
-  const mailContext = (request: FastifyRequest) => ({
-    tenant: request.tenant!.config,
-    locale: request.locale,
-    baseUrl: requestOrigin(request),
-    t: request.t,
-  })
 
   app.get('/preinscription', publicPage, async (request, reply) => {
     try {
-      openPeriod(request.tenant!.config)
+      openPeriod(tenantContext(request).config)
     } catch (error) {
       if (!(error instanceof PreregistrationClosed)) throw error
       return closedPage(request, reply, error.period)
@@ -185,17 +171,18 @@ export default async function preregistration(app: FastifyInstance) {
     '/preinscription',
     { ...publicPage, schema: { body: formBody }, preHandler: posting },
     async (request, reply) => {
-      openPeriod(request.tenant!.config)
+      const ctx = tenantContext(request)
+      openPeriod(ctx.config)
       return handle(request, reply, '/preinscription', async (dossier) => {
         await creating.call(app, request, reply)
-        await createDossier(request.em, mailContext(request), dossier)
-        return '/preinscription/enregistree'
+        await createDossier(ctx.em, ctx, dossier)
+        return { redirect: '/preinscription/enregistree' }
       })
     },
   )
 
   app.get('/preinscription/enregistree', publicPage, async (request, reply) =>
-    reply.view('preregistration/saved', { title: request.t('prereg.saved.title') }),
+    reply.view('preregistration/saved', { title: tenantContext(request).t('prereg.saved.title') }),
   )
 
   /**
@@ -209,21 +196,21 @@ export default async function preregistration(app: FastifyInstance) {
     token: string,
     refused = false,
   ) => {
+    const { config, t } = tenantContext(request)
     const query = request.query as { enregistre?: string; confirme?: string }
-    const editable =
-      row.status === PreregistrationStatus.draft && preregistrationPeriod(request.tenant!.config)?.open
+    const editable = row.status === PreregistrationStatus.draft && preregistrationPeriod(config)?.open
     reply.header('cache-control', 'private, no-store')
     if (editable) {
       return render(request, reply, formOf(row), {
         action: `/preinscription/dossier/${token}`,
         row,
-        notice: query.enregistre ? request.t('prereg.notice.saved') : undefined,
+        notice: query.enregistre ? t('prereg.notice.saved') : undefined,
       })
     }
     return reply.view('preregistration/dossier', {
-      title: request.t('prereg.dossier.title', { number: row.id }),
+      title: t('prereg.dossier.title', { number: row.id }),
       row,
-      ...dossierView(request.tenant!.config, row, request.t),
+      ...dossierView(config, row, t),
       confirmed: query.confirme === '1',
       refused,
     })
@@ -245,7 +232,7 @@ export default async function preregistration(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const row = await dossierByToken(request.em, request.params.token)
+      const row = await dossierByToken(tenantContext(request).em, request.params.token)
       return showDossier(request, reply, row, request.params.token)
     },
   )
@@ -255,8 +242,9 @@ export default async function preregistration(app: FastifyInstance) {
     { ...publicPage, schema: { params: tokenParams, body: formBody }, preHandler: posting },
     async (request, reply) => {
       const { token } = request.params
-      const row = await dossierByToken(request.em, token)
-      openPeriod(request.tenant!.config)
+      const ctx = tenantContext(request)
+      const row = await dossierByToken(ctx.em, token)
+      openPeriod(ctx.config)
       if (row.status !== PreregistrationStatus.draft)
         return showDossier(request, reply.code(409), row, token, true)
       const action = `/preinscription/dossier/${token}`
@@ -265,11 +253,10 @@ export default async function preregistration(app: FastifyInstance) {
           return render(request, reply.code(400), formOf(row), {
             action,
             row,
-            errors: { confirmed: request.t('prereg.error.confirm') },
+            errors: { confirmed: ctx.t('prereg.error.confirm') },
           })
         }
-        await confirmDossier(request.em, mailContext(request), token)
-        app.mail.kick(request.tenant!.slug)
+        await confirmDossier(ctx.em, ctx, token)
         return reply.redirect(`${action}?confirme=1`, 303)
       }
       return handle(
@@ -277,8 +264,8 @@ export default async function preregistration(app: FastifyInstance) {
         reply,
         action,
         async (dossier) => {
-          await updateDossier(request.em, mailContext(request), token, dossier)
-          return `${action}?enregistre=1`
+          const errors = await updateDossier(ctx.em, ctx, token, dossier)
+          return errors ? { errors } : { redirect: `${action}?enregistre=1` }
         },
         row,
       )

@@ -1,17 +1,24 @@
 import { LockMode } from '@mikro-orm/core'
+import { type Kysely, sql } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import type { TenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
+import type { SignedInContext } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
 import { randomToken, sha256 } from '../../platform/auth/sessions.ts'
 import { spreadsheetCsv } from '../../platform/csv.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
+import { prepare } from '../../platform/db/reads.ts'
+import type { FieldErrors } from '../../platform/forms.ts'
+import { NotFound } from '../../platform/http/errors.ts'
+import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import { type Period, resolvePeriod } from '../../platform/tenancy/periods.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { fold } from '../../platform/text.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
-import type { Locale, Translate } from '../../platform/views/i18n.ts'
-import { invite, until } from '../accounts/service.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
+import { invite, type MailContext, until } from '../accounts/service.ts'
 import { Family, Guardian } from '../family/entities.ts'
 import { setGuardianValue } from '../family/identity.ts'
 import { fullName } from '../family/service.ts'
@@ -19,13 +26,6 @@ import { Pupil } from '../pupils/entities.ts'
 import { setPupilValue } from '../pupils/service.ts'
 import { type Applicant, type PersonValues, Preregistration, PreregistrationStatus } from './entities.ts'
 import { type CheckedDossier, choiceCount, offeredDisciplines } from './form.ts'
-
-interface MailContext {
-  tenant: TenantConfig
-  locale: Locale
-  /** Origin of the tenant's portal, for the dossier's link. */
-  baseUrl: string
-}
 
 /** The tenant's pré-inscription window; undefined when the tenant has none (no public form at all). */
 export function preregistrationPeriod(tenant: TenantConfig, now = new Date()): Period | undefined {
@@ -69,8 +69,8 @@ function mailAcknowledgement(
   template: 'preregistration-saved' | 'preregistration-confirmed',
 ) {
   const guardian = row.guardians[0]!
-  const period = preregistrationPeriod(context.tenant)
-  queueMail(em, context.tenant, context.locale, {
+  const period = preregistrationPeriod(context.config)
+  queueMail(em, context.config, context.locale, {
     to: row.email,
     template,
     data: {
@@ -78,8 +78,8 @@ function mailAcknowledgement(
       number: row.id,
       created: row.revision === 1,
       link: `${context.baseUrl}${dossierPath(token)}`,
-      applicants: applicantLines(context.tenant, row.applicants),
-      closes: period ? until(period.closes, context.tenant, context.locale) : '',
+      applicants: applicantLines(context.config, row.applicants),
+      closes: period ? until(period.closes, context.config, context.locale) : '',
     },
   })
 }
@@ -89,7 +89,7 @@ function mailAcknowledgement(
  * link's token (256 random bits) is only in the mail; the table keeps its SHA-256.
  */
 export async function createDossier(em: Em, context: MailContext, dossier: CheckedDossier) {
-  openPeriod(context.tenant)
+  openPeriod(context.config)
   const token = randomToken()
   return em.transactional(async (tx) => {
     const row = tx.create(Preregistration, {
@@ -115,24 +115,26 @@ export async function dossierByToken(em: Em, token: string): Promise<Preregistra
   return row
 }
 
-/** Saves a modification made through the link, while the period is open and the dossier a draft. */
+/**
+ * Saves a modification made through the link, while the period is open and the dossier a draft;
+ * a dossier confirmed meanwhile refuses it.
+ */
 export async function updateDossier(
   em: Em,
   context: MailContext & { t: Translate },
   token: string,
   dossier: CheckedDossier,
-) {
-  openPeriod(context.tenant)
+): Promise<FieldErrors | undefined> {
+  openPeriod(context.config)
   return em.transactional(async (tx) => {
     const row = await lockedDossier(tx, token)
-    if (row.status !== PreregistrationStatus.draft)
-      throw new ValidationFailed({ dossier: context.t('prereg.error.locked') })
+    if (row.status !== PreregistrationStatus.draft) return { dossier: context.t('prereg.error.locked') }
     row.guardians = dossier.guardians
     row.applicants = dossier.applicants
     row.email = dossier.email
     row.revision += 1
     mailAcknowledgement(tx, context, row, token, 'preregistration-saved')
-    return row
+    return undefined
   })
 }
 
@@ -149,7 +151,7 @@ async function lockedDossier(tx: Em, token: string) {
 
 /** "Confirmer": locks the dossier for good; confirming twice changes nothing and mails once. */
 export async function confirmDossier(em: Em, context: MailContext, token: string) {
-  openPeriod(context.tenant)
+  openPeriod(context.config)
   return em.transactional(async (tx) => {
     const row = await lockedDossier(tx, token)
     if (row.status !== PreregistrationStatus.draft) return row
@@ -161,7 +163,7 @@ export async function confirmDossier(em: Em, context: MailContext, token: string
 }
 
 /** What staff can still decide: a confirmed or waitlisted dossier, or a draft once the period is over. */
-export function isDecidable(row: Preregistration, tenant: TenantConfig, now = new Date()): boolean {
+export function isDecidable(row: { status: string }, tenant: TenantConfig, now = new Date()): boolean {
   if (row.status === PreregistrationStatus.confirmed || row.status === PreregistrationStatus.waitlisted)
     return true
   return row.status === PreregistrationStatus.draft && !preregistrationPeriod(tenant, now)?.open
@@ -212,12 +214,14 @@ async function createFamily(tx: Em, context: MailContext, row: Preregistration):
     for (const [name, value] of Object.entries(applicant.values)) setPupilValue(pupil, name, value)
   }
   const first = guardians[0]!
-  first.account = await invite(tx, context, {
+  const invited = await invite(tx, context, {
     identifiant: await freeIdentifiant(tx, row.guardians[0]!),
     email: row.email,
     displayName: fullName(first),
     role: 'family',
   })
+  // the identifiant was chosen free a moment ago, inside this transaction
+  first.account = invited.values!
   return family
 }
 
@@ -226,39 +230,36 @@ async function createFamily(tx: Em, context: MailContext, row: Preregistration):
  * Refuser (with its reason) are mailed. Each decision is audited.
  */
 export async function decideDossier(
-  em: Em,
-  context: MailContext & { t: Translate },
-  staff: Account,
+  ctx: SignedInContext,
   id: number,
   input: { decision?: string; reason?: string },
-) {
-  const { t } = context
+): Promise<FieldErrors | undefined> {
+  const { t } = ctx
   const decision = decisions.find((d) => d === input.decision)
   const reason = input.reason?.trim() || null
-  if (!decision) throw new ValidationFailed({ decision: t('prereg.review.decisionRequired') })
-  if (decision === 'refused' && !reason)
-    throw new ValidationFailed({ reason: t('documents.review.reasonRequired') })
-  return em.transactional(async (tx) => {
+  if (!decision) return { decision: t('prereg.review.decisionRequired') }
+  if (decision === 'refused' && !reason) return { reason: t('documents.review.reasonRequired') }
+  return ctx.em.transactional(async (tx) => {
     const row = await tx.findOne(
       Preregistration,
       { id },
       { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
     )
     if (!row) throw new NotFound()
-    if (!isDecidable(row, context.tenant) || row.status === decision)
-      throw new ValidationFailed({ decision: t('prereg.review.notDecidable') })
+    if (!isDecidable(row, ctx.config) || row.status === decision)
+      return { decision: t('prereg.review.notDecidable') }
     row.status = decision
     row.reason = decision === 'accepted' ? null : reason
-    row.decidedBy = staff
+    row.decidedBy = tx.getReference(Account, ctx.account.id)
     row.decidedAt = new Date()
-    if (decision === 'accepted') row.family = await createFamily(tx, context, row)
-    audit(tx, staff, {
+    if (decision === 'accepted') row.family = await createFamily(tx, ctx, row)
+    audit(tx, ctx.account, {
       action: `preregistration.${decision}`,
       subject: { type: 'preregistration', id: row.id },
       details: { reason: row.reason, family: row.family?.id ?? null },
     })
     const guardian = row.guardians[0]!
-    queueMail(tx, context.tenant, context.locale, {
+    queueMail(tx, ctx.config, ctx.locale, {
       to: row.email,
       template: 'preregistration-decided',
       data: {
@@ -266,25 +267,77 @@ export async function decideDossier(
         number: row.id,
         decision,
         reason: row.reason,
-        applicants: applicantLines(context.tenant, row.applicants),
+        applicants: applicantLines(ctx.config, row.applicants),
       },
     })
-    return row
+    return undefined
   })
 }
 
-/** Why a dossier may duplicate another dossier or a family already known, in staff's words. */
+/** A dossier as the duplicate check compares it. */
+export interface DossierKeys {
+  id: number
+  email: string
+  applicants: Applicant[]
+  familyId: number | null
+}
+
+const personKey = (v: { lastName?: string | null; firstName?: string | null; birthDate?: string | null }) =>
+  v.birthDate && v.lastName && v.firstName
+    ? `${fold(v.lastName)}|${fold(v.firstName)}|${v.birthDate}`
+    : undefined
+
+// what may match the dossiers shown: other dossiers, guardians and pupils sharing an e-mail or a birth date
+const candidatesRead = prepare((db: Kysely<TenantDb>, p: { emails: string[]; birthDates: string[] }) =>
+  db.selectNoFrom([
+    jsonArrayFrom(
+      db
+        .selectFrom('preregistration as d')
+        .select(['d.id', 'd.email', 'd.applicants'])
+        .where((eb) =>
+          eb.or([
+            eb('d.email', '=', sql<string>`any(${p.emails}::text[])`),
+            eb.exists(
+              sql`(select 1 from jsonb_array_elements(d.applicants) a where a->'values'->>'birthDate' = any(${p.birthDates}::text[]))`,
+            ),
+          ]),
+        ),
+    ).as('dossiers'),
+    jsonArrayFrom(
+      db
+        .selectFrom('guardian as g')
+        .select(['g.email', 'g.family_id as familyId'])
+        .where(sql<boolean>`lower(g.email) = any(${p.emails}::text[])`),
+    ).as('guardians'),
+    jsonArrayFrom(
+      db
+        .selectFrom('pupil as p')
+        .select([
+          'p.last_name as lastName',
+          'p.first_name as firstName',
+          'p.birth_date as birthDate',
+          'p.family_id as familyId',
+        ])
+        .where(sql<boolean>`p.birth_date = any(${p.birthDates}::date[])`),
+    ).as('pupils'),
+  ]),
+)
+
+/**
+ * Why each dossier shown may duplicate another dossier or a family already known, in staff's
+ * words: the same e-mail or the same pupil (name and birth date) as another dossier, an existing
+ * family's e-mail, an existing pupil. An accepted dossier is no duplicate of the family it created.
+ */
 export async function duplicatesOf(
   em: Em,
-  rows: Preregistration[],
+  rows: DossierKeys[],
   t: Translate,
-  /** Every dossier, when the caller has read them already. */
-  everyDossier?: Preregistration[],
 ): Promise<Map<number, string[]>> {
-  const personKey = (v: PersonValues) =>
-    v.birthDate && v.lastName && v.firstName
-      ? `${fold(v.lastName)}|${fold(v.firstName)}|${v.birthDate}`
-      : undefined
+  const emails = [...new Set(rows.map((r) => r.email))]
+  const birthDates = [
+    ...new Set(rows.flatMap((r) => r.applicants.map((a) => a.values.birthDate)).filter((d) => d != null)),
+  ] as string[]
+  const found = rows.length ? await candidatesRead.first(em, { emails, birthDates }) : undefined
   const byEmail = new Map<string, number[]>()
   const byPupil = new Map<string, number[]>()
   const push = (map: Map<string, number[]>, key: string, id: number) => {
@@ -292,40 +345,13 @@ export async function duplicatesOf(
     if (!ids.includes(id)) ids.push(id)
     map.set(key, ids)
   }
-  const all = everyDossier ?? (await em.find(Preregistration, {}, { fields: ['email', 'applicants'] }))
-  for (const other of all) {
+  for (const other of found?.dossiers ?? []) {
     push(byEmail, other.email, other.id)
     for (const a of other.applicants) {
       const key = personKey(a.values)
       if (key) push(byPupil, key, other.id)
     }
   }
-  const emails = [...new Set(rows.map((r) => r.email))]
-  const birthDates = [
-    ...new Set(
-      rows
-        .flatMap((r) => r.applicants.map((a) => a.values.birthDate))
-        .filter((d) => d !== null && d !== undefined),
-    ),
-  ] as string[]
-  // a LIKE without wildcards is a case-insensitive equality; "_" in an address is a literal
-  const literal = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`)
-  const [knownGuardians, knownPupils] = await Promise.all([
-    emails.length
-      ? em.find(
-          Guardian,
-          { $or: emails.map((email) => ({ email: { $ilike: literal(email) } })) },
-          { fields: ['email', 'family'] },
-        )
-      : Promise.resolve([]),
-    birthDates.length
-      ? em.find(
-          Pupil,
-          { birthDate: { $in: birthDates } },
-          { fields: ['lastName', 'firstName', 'birthDate', 'family'] },
-        )
-      : Promise.resolve([]),
-  ])
   // the families holding each e-mail and each pupil: an accepted dossier's own family is no duplicate
   const familiesBy = (map: Map<string, Set<number>>, key: string | undefined, family: number) => {
     if (!key) return
@@ -334,19 +360,10 @@ export async function duplicatesOf(
     map.set(key, ids)
   }
   const knownEmails = new Map<string, Set<number>>()
-  for (const g of knownGuardians) familiesBy(knownEmails, (g.email ?? '').toLowerCase(), g.family.id)
+  for (const g of found?.guardians ?? []) familiesBy(knownEmails, (g.email ?? '').toLowerCase(), g.familyId)
   const knownPupilKeys = new Map<string, Set<number>>()
-  for (const p of knownPupils)
-    familiesBy(
-      knownPupilKeys,
-      personKey({
-        lastName: p.lastName,
-        firstName: p.firstName,
-        birthDate: p.birthDate ? String(p.birthDate).slice(0, 10) : null,
-      }),
-      p.family.id,
-    )
-  const elsewhere = (families: Set<number> | undefined, own: number | undefined) =>
+  for (const p of found?.pupils ?? []) familiesBy(knownPupilKeys, personKey(p), p.familyId)
+  const elsewhere = (families: Set<number> | undefined, own: number | null) =>
     [...(families ?? [])].some((id) => id !== own)
   const result = new Map<number, string[]>()
   for (const row of rows) {
@@ -364,28 +381,81 @@ export async function duplicatesOf(
         reasons.push(
           t('prereg.duplicate.pupil', { name, numbers: samePupil.map((n) => `n° ${n}`).join(', ') }),
         )
-      if (elsewhere(knownPupilKeys.get(key), row.family?.id))
+      if (elsewhere(knownPupilKeys.get(key), row.familyId))
         reasons.push(t('prereg.duplicate.knownPupil', { name }))
     }
-    if (elsewhere(knownEmails.get(row.email), row.family?.id))
+    if (elsewhere(knownEmails.get(row.email), row.familyId))
       reasons.push(t('prereg.duplicate.knownFamily', { email: row.email }))
     if (reasons.length) result.set(row.id, reasons)
   }
   return result
 }
 
-/** Every dossier, oldest first: a tenant receives hundreds a year, so the queue filters them in memory. */
-export async function dossierQueue(em: Em) {
-  return em.find(Preregistration, {}, { orderBy: { id: 'asc' } })
+const dossierColumns = [
+  'd.id',
+  'd.status',
+  'd.email',
+  'd.guardians',
+  'd.applicants',
+  'd.updated_at as updatedAt',
+  'd.confirmed_at as confirmedAt',
+  'd.family_id as familyId',
+] as const
+
+const queueRead = prepare(
+  (db: Kysely<TenantDb>, p: { status: string | null; offset: number; limit: number }) =>
+    db.selectNoFrom([
+      jsonArrayFrom(
+        db
+          .selectFrom('preregistration')
+          .select(['status', (inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('count')])
+          .groupBy('status'),
+      ).as('counts'),
+      jsonArrayFrom(
+        db
+          .selectFrom('preregistration as d')
+          .select(dossierColumns)
+          .where((inner) =>
+            inner.or([
+              inner(inner.cast(inner.val(p.status), 'text'), 'is', null),
+              inner(sql<string>`d.status`, '=', inner.cast<string>(inner.val(p.status), 'text')),
+            ]),
+          )
+          .orderBy('d.id')
+          .limit(p.limit)
+          .offset(p.offset),
+      ).as('rows'),
+    ]),
+)
+
+export type QueuedDossier = NonNullable<Awaited<ReturnType<typeof queueRead.first>>>['rows'][number]
+
+/**
+ * A page of the dossiers in a state (all of them when `status` is null), oldest first, with each
+ * state's count; `page` undefined reads them all (the export).
+ */
+export async function dossierQueue(em: Em, status: PreregistrationStatus | null, page?: number) {
+  const found = await queueRead.first(em, {
+    status,
+    offset: page ? offsetOf(page) : 0,
+    limit: page ? pageSize : 1_000_000,
+  })
+  const counts = Object.fromEntries(Object.values(PreregistrationStatus).map((s) => [s, 0])) as Record<
+    PreregistrationStatus,
+    number
+  >
+  for (const { status: state, count } of found?.counts ?? []) counts[state] = count
+  const total = status ? counts[status] : Object.values(counts).reduce((a, b) => a + b, 0)
+  return { rows: found?.rows ?? [], counts, total }
 }
 
 /** The CSV of every dossier for a French spreadsheet: one line per applicant. */
 export async function exportCsv(em: Em, tenant: TenantConfig, t: Translate): Promise<string> {
-  const rows = await dossierQueue(em)
-  const duplicates = await duplicatesOf(em, rows, t, rows)
+  const { rows } = await dossierQueue(em, null)
+  const duplicates = await duplicatesOf(em, rows, t)
   const n = choiceCount(tenant)
   const names = new Map((tenant.disciplines ?? []).map((d) => [d.code, d.name]))
-  const at = (date: Date | null | undefined) =>
+  const at = (date: string | null | undefined) =>
     date ? `${formatDate(date, tenant.timezone)} ${formatTime(date, tenant.timezone)}` : ''
   const day = (value: string | null | undefined) => (value ? formatDate(value, 'UTC') : '')
   const header = [
@@ -440,4 +510,30 @@ export async function exportCsv(em: Em, tenant: TenantConfig, t: Translate): Pro
     ])
   })
   return spreadsheetCsv([header, ...lines])
+}
+
+const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
+  db
+    .selectFrom('preregistration as d')
+    .leftJoin('account as u', 'u.id', 'd.decided_by_id')
+    // the invited account hangs on the created family's responsable 1
+    .leftJoin('guardian as g', (join) => join.onRef('g.family_id', '=', 'd.family_id').on('g.rank', '=', 1))
+    .leftJoin('account as a', 'a.id', 'g.account_id')
+    .select([
+      ...dossierColumns,
+      'd.revision',
+      'd.reason',
+      'd.decided_at as decidedAt',
+      'u.display_name as decidedBy',
+      'a.identifiant as invitedIdentifiant',
+      'a.email as invitedEmail',
+    ])
+    .where('d.id', '=', p.id),
+)
+
+/** A dossier as staff review it, with who decided it and the account its acceptance created. */
+export async function dossierForReview(em: Em, id: number) {
+  const row = await reviewRead.first(em, { id })
+  if (!row) throw new NotFound()
+  return row
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { signedInContext } from '../../platform/auth/context.ts'
 import { NotFound } from '../../platform/http/errors.ts'
-import { Guardian } from '../family/entities.ts'
-import { decisionView, type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
-import { Preregistration, PreregistrationStatus } from './entities.ts'
+import { pageOf, pageParam } from '../../platform/http/pagination.ts'
+import { decisionView, type RefusedDecision, reviewRoutes } from '../shared/decision.ts'
+import { PreregistrationStatus } from './entities.ts'
 import {
   applicantLines,
   decideDossier,
+  dossierForReview,
   dossierQueue,
   duplicatesOf,
   exportCsv,
@@ -26,55 +28,61 @@ export default async function preregistrationReview(app: FastifyInstance) {
       app.requireRole('staff', 'admin'),
       // a tenant without a pré-inscription period has no such pages
       async (request: FastifyRequest) => {
-        if (!request.tenant!.config.periods?.preregistration) throw new NotFound()
+        if (!signedInContext(request).config.periods?.preregistration) throw new NotFound()
       },
     ],
   }
 
-  app.get<{ Querystring: { etat?: string } }>(
+  app.get<{ Querystring: { etat?: string; page?: number } }>(
     '/admin/preinscriptions',
     {
       ...staffOnly,
       schema: {
-        querystring: { type: 'object', properties: { etat: { type: 'string', enum: ['tous', ...states] } } },
+        querystring: {
+          type: 'object',
+          properties: { etat: { type: 'string', enum: ['tous', ...states] }, ...pageParam },
+        },
       },
     },
     async (request, reply) => {
-      const { em, t, tenant } = request
-      const etat = request.query.etat ?? PreregistrationStatus.confirmed
-      const all = await dossierQueue(em)
-      const rows = etat === 'tous' ? all : all.filter((row) => row.status === etat)
-      const duplicates = await duplicatesOf(em, rows, t, all)
+      const { em, t, config } = signedInContext(request)
+      const { etat = PreregistrationStatus.confirmed, page = 1 } = request.query
+      const { rows, counts, total } = await dossierQueue(
+        em,
+        etat === 'tous' ? null : (etat as PreregistrationStatus),
+        page,
+      )
+      const duplicates = await duplicatesOf(em, rows, t)
       return reply.view('preregistration/queue', {
         title: t('prereg.queue.title'),
         etat,
         states,
-        counts: Object.fromEntries(
-          states.map((state) => [state, all.filter((r) => r.status === state).length]),
-        ),
+        counts,
         items: rows.map((row) => {
           const guardian = row.guardians[0]!
           return {
             id: row.id,
             guardian: [guardian.firstName, guardian.lastName].filter(Boolean).join(' '),
             email: row.email,
-            applicants: applicantLines(tenant!.config, row.applicants),
+            applicants: applicantLines(config, row.applicants),
             status: row.status,
             date: row.updatedAt,
             duplicates: duplicates.get(row.id) ?? [],
           }
         }),
+        page: pageOf(total, page, '/admin/preinscriptions', { etat }),
       })
     },
   )
 
-  app.get('/admin/preinscriptions/export.csv', staffOnly, async (request, reply) =>
-    reply
+  app.get('/admin/preinscriptions/export.csv', staffOnly, async (request, reply) => {
+    const { em, config, t } = signedInContext(request)
+    return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="preinscriptions.csv"')
       .header('cache-control', 'private, no-store')
-      .send(await exportCsv(request.em, request.tenant!.config, request.t)),
-  )
+      .send(await exportCsv(em, config, t))
+  })
 
   const render = async (
     request: FastifyRequest,
@@ -82,21 +90,17 @@ export default async function preregistrationReview(app: FastifyInstance) {
     id: number,
     submitted?: RefusedDecision,
   ) => {
-    const { em, t, tenant } = request
-    const config = tenant!.config
-    const row = await em.findOne(Preregistration, { id }, { populate: ['decidedBy', 'family'] })
-    if (!row) throw new NotFound()
-    const invited = row.family
-      ? // the invited account hangs on the family's responsable 1
-        await em.findOne(Guardian, { family: row.family, rank: 1 }, { populate: ['account'] })
-      : null
+    const { em, t, config } = signedInContext(request)
+    const row = await dossierForReview(em, id)
     return reply.view('preregistration/review', {
       title: t('prereg.dossier.title', { number: row.id }),
       row,
       ...dossierView(config, row, t),
       duplicates: (await duplicatesOf(em, [row], t)).get(row.id) ?? [],
       decidable: isDecidable(row, config),
-      invitedAccount: invited?.account ?? null,
+      invitedAccount: row.invitedIdentifiant
+        ? { identifiant: row.invitedIdentifiant, email: row.invitedEmail }
+        : null,
       ...decisionView(request, submitted),
     })
   }

@@ -1,3 +1,4 @@
+import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import {
@@ -103,13 +104,15 @@ export function checkPupil(
     /** Fields the form does not show (asked elsewhere): they keep their current value, unchecked. */
     omitted?: readonly string[]
   },
-): { values: Record<string, string | null>; errors: Record<string, string> } {
+): Checked<Record<string, string | null>> {
   const { tenant, current, today, t, omitted = [] } = context
   const sharesAddress = input.useGuardianAddress === 'true'
   const mandatory = mandatoryFields(tenant.fields?.pupil)
   if (sharesAddress) for (const name of guardianAddressFields) mandatory.delete(name)
   const shown = pupilFields(tenant).filter((f) => !omitted.includes(f.name))
-  const { values, errors } = checkIdentity(shown, input, { mandatory, current, today, t })
+  const checked = checkIdentity(shown, input, { mandatory, current, today, t })
+  const values = checked.values
+  const errors: FieldErrors = { ...checked.errors }
   for (const name of omitted) values[name] = current[name] ?? null
   if (sharesAddress) {
     for (const name of guardianAddressFields) {
@@ -128,5 +131,5 @@ export function checkPupil(
   ) {
     errors.exitAuthorization = t('identity.error.exitAuthorizationMinor')
   }
-  return { values, errors }
+  return { values, errors: refusals(errors) }
 }

@@ -1,7 +1,8 @@
-import type { Em } from '../../platform/db/orm.ts'
-import { NotFound } from '../../platform/http/errors.ts'
-import type { Family } from '../family/entities.ts'
-import { Pupil } from './entities.ts'
+import { jsonObjectFrom } from 'kysely/helpers/postgres'
+import { tenantDb } from '../../entities.ts'
+import type { JsonOf } from '../../platform/db/reads.ts'
+import type { FamilyRef } from '../family/service.ts'
+import type { Pupil } from './entities.ts'
 import { pupilFieldNames } from './identity.ts'
 
 export {
@@ -13,10 +14,44 @@ export {
   schoolSpecials,
 } from './identity.ts'
 
+/** One of the family's pupils, their whole record; null for another family's pupil. */
+export function pupilRecordOf(pupilId: number, familyId: FamilyRef) {
+  return jsonObjectFrom(
+    tenantDb
+      .selectFrom('pupil as p')
+      .select([
+        'p.id',
+        'p.civility',
+        'p.last_name as lastName',
+        'p.first_name as firstName',
+        'p.birth_date as birthDate',
+        'p.birth_place as birthPlace',
+        'p.birth_department as birthDepartment',
+        'p.use_guardian_address as useGuardianAddress',
+        'p.address',
+        'p.postal_code as postalCode',
+        'p.city',
+        'p.phone_home as phoneHome',
+        'p.phone_mobile as phoneMobile',
+        'p.email',
+        'p.school_level as schoolLevel',
+        'p.school',
+        'p.image_rights as imageRights',
+        'p.exit_authorization as exitAuthorization',
+        'p.emergency_contact as emergencyContact',
+        'p.emergency_phone as emergencyPhone',
+      ])
+      .where('p.id', '=', pupilId)
+      .where('p.family_id', '=', familyId),
+  )
+}
+
+export type PupilRecord = JsonOf<typeof pupilRecordOf>
+
 const yesNo = new Set(['useGuardianAddress', 'imageRights', 'exitAuthorization'])
 
 /** The pupil's validated values, one string (or null) per field; yes/no answers are 'true' or 'false'. */
-export function pupilValues(pupil: Pupil): Record<string, string | null> {
+export function pupilValues(pupil: PupilRecord | Pupil): Record<string, string | null> {
   const record = pupil as unknown as Record<string, string | boolean | null | undefined>
   const values: Record<string, string | null> = {}
   for (const name of pupilFieldNames) {
@@ -30,11 +65,4 @@ export function setPupilValue(pupil: Pupil, name: string, value: string | null):
   if (!pupilFieldNames.includes(name)) throw new Error(`unknown pupil field ${name}`)
   const record = pupil as unknown as Record<string, string | boolean | null>
   record[name] = yesNo.has(name) ? (value === null ? null : value === 'true') : value
-}
-
-/** One of the family's pupils; another family's id is as unknown as a missing one. */
-export async function familyPupil(em: Em, family: Family, id: number): Promise<Pupil> {
-  const pupil = await em.findOne(Pupil, { id, family })
-  if (!pupil) throw new NotFound()
-  return pupil
 }

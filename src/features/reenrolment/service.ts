@@ -1,24 +1,43 @@
 import { LockMode } from '@mikro-orm/core'
+import { type Expression, type Kysely, sql } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { type TenantDb, tenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
-import type { Account } from '../../platform/auth/entities.ts'
-import type { Em } from '../../platform/db/orm.ts'
+import type { SignedInContext, TenantContext } from '../../platform/auth/context.ts'
+import { Account } from '../../platform/auth/entities.ts'
 import { spreadsheetCsv } from '../../platform/csv.ts'
-import { selectEntities } from '../../platform/db/rows.ts'
-import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
+import type { Em } from '../../platform/db/orm.ts'
+import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
+import { NotFound } from '../../platform/http/errors.ts'
+import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import { resolvePeriod } from '../../platform/tenancy/periods.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { Step } from '../../platform/tenancy/tenant-config-types.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
-import { type Locale, type Translate, translator } from '../../platform/views/i18n.ts'
-import type { Family } from '../family/entities.ts'
-import { Guardian } from '../family/entities.ts'
-import { fullName, tenantToday } from '../family/service.ts'
-import type { Pupil } from '../pupils/entities.ts'
-import { isMinor } from '../pupils/service.ts'
-import { checkDecision } from '../staff/decision.ts'
-import { type Course, Enrolment } from '../teaching/entities.ts'
-import { currentEnrolments, currentSchoolYear } from '../teaching/service.ts'
+import { type MessageKey, type Translate, translator } from '../../platform/views/i18n.ts'
+import { requirementsOf, submissionsOf } from '../documents/service.ts'
+import {
+  checkGuardianForm,
+  type FamilyRef,
+  familyIdOf,
+  formFields,
+  fullName,
+  guardianFields,
+  guardiansOf,
+  guardianValues,
+  householdOf,
+  householdOr404,
+  mandatoryFields,
+  tenantToday,
+} from '../family/service.ts'
+import { checkPupil, isMinor, pupilFields, pupilRecordOf, pupilValues } from '../pupils/service.ts'
+import { displayValue, pendingChangesOf, pendingOf, proposeChanges } from '../sas/service.ts'
+import { checkDecision, type DecisionInput } from '../shared/decision.ts'
+import { documentRows, stateLabels, uploadable } from '../shared/document-table.ts'
+import { pupilFrame } from '../shared/pupil-frame.ts'
+import { currentSchoolYear, enrolmentsOfFamily, teacherName } from '../teaching/service.ts'
 import { Reenrolment, type ReenrolmentAnswers, ReenrolmentStatus } from './entities.ts'
 
 /** The tenant's re-enrolment window for the coming school year, and whether it is open now. */
@@ -54,47 +73,109 @@ export function openCampaign(tenant: TenantConfig, now = new Date()): Campaign {
   return campaign
 }
 
-export async function reenrolmentsOf(em: Em, family: Family, schoolYear: string) {
-  const rows = await em.find(Reenrolment, { family, schoolYear })
-  return new Map(rows.map((r) => [r.pupil.id, r]))
+/** "Jusqu'au 11/06/2025 à 23:59", and the opening, in the tenant's timezone. */
+export function campaignDates(campaign: Campaign, tenant: TenantConfig) {
+  const tz = tenant.timezone
+  return {
+    opensDate: formatDate(campaign.opens, tz),
+    opensTime: formatTime(campaign.opens, tz),
+    closesDate: formatDate(campaign.closes, tz),
+    closesTime: formatTime(campaign.closes, tz),
+  }
 }
 
-export async function reenrolmentOf(em: Em, pupil: Pupil, schoolYear: string) {
-  // every page of the re-enrolment reads it: plain SQL, see db/rows.ts
-  const [row] = await selectEntities(
-    em,
-    Reenrolment,
-    'r',
-    'where r.pupil_id = $1 and r.school_year = $2 limit 1',
-    [pupil.id, schoolYear],
+/** The family's re-enrolments, every year and state: a fragment of the family's pages. */
+export function reenrolmentsOf(familyId: FamilyRef) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('reenrolment as r')
+      .select([
+        'r.id',
+        'r.pupil_id as pupilId',
+        'r.school_year as schoolYear',
+        'r.status',
+        'r.step',
+        'r.answers',
+        'r.reason',
+        'r.updated_at as updatedAt',
+      ])
+      .where('r.family_id', '=', familyId),
   )
-  return row
+}
+
+export type FamilyReenrolment = JsonOf<typeof reenrolmentsOf>
+
+/** A re-enrolment the documents' conditions read: being prepared, or submitted and not decided yet. */
+export type ReenrolmentInProgress = Pick<
+  FamilyReenrolment,
+  'pupilId' | 'schoolYear' | 'answers' | 'updatedAt'
+>
+
+export function inProgress(rows: readonly FamilyReenrolment[]): FamilyReenrolment[] {
+  return rows.filter((r) => r.status === ReenrolmentStatus.draft || r.status === ReenrolmentStatus.submitted)
+}
+
+/** A draft or a refusal can still change; a submitted request waits for staff. */
+export function isEditable(row: { status: string }): boolean {
+  return row.status === ReenrolmentStatus.draft || row.status === ReenrolmentStatus.declined
+}
+
+// everything a pupil's re-enrolment pages show or check, in one statement
+const fileRead = prepare(
+  (db: Kysely<TenantDb>, p: { accountId: number; pupilId: number; yearId: number }) => {
+    const family = familyIdOf(p.accountId)
+    return db.selectNoFrom([
+      householdOf(p.accountId).as('household'),
+      pupilRecordOf(p.pupilId, family).as('pupil'),
+      guardiansOf(family).as('guardians'),
+      pendingChangesOf(family).as('changes'),
+      enrolmentsOfFamily(family, p.yearId).as('enrolments'),
+      reenrolmentsOf(family).as('reenrolments'),
+      submissionsOf(family).as('submissions'),
+    ])
+  },
+)
+
+/** One pupil's re-enrolment as the family's pages work on it. */
+export type ReenrolmentFile = Awaited<ReturnType<typeof loadFile>>
+
+/** The pupil's re-enrolment file for the campaign's year; another family's pupil is a 404. */
+export async function loadFile(ctx: SignedInContext, pupilId: number, campaign: Campaign) {
+  const year = await currentSchoolYear(ctx.em)
+  const found = await fileRead.first(ctx.em, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
+  const household = householdOr404(found?.household)
+  const pupil = found?.pupil
+  if (!found || !pupil) throw new NotFound()
+  const guardian = found.guardians[0]
+  if (!guardian) throw new NotFound()
+  const row = found.reenrolments.find((r) => r.pupilId === pupilId && r.schoolYear === campaign.schoolYear)
+  return { ...found, household, pupil, guardian, row }
 }
 
 /** "Je souhaite réinscrire": opens (or reopens, after a change of mind) the pupil's draft. */
-export async function startReenrolment(em: Em, account: Account, pupil: Pupil, campaign: Campaign) {
-  return em.transactional(async (tx) => {
+export async function startReenrolment(ctx: SignedInContext, file: ReenrolmentFile, campaign: Campaign) {
+  return ctx.em.transactional(async (tx) => {
     let row = await tx.findOne(
       Reenrolment,
-      { pupil, schoolYear: campaign.schoolYear },
+      { pupil: file.pupil.id, schoolYear: campaign.schoolYear },
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     )
     if (row && !isEditable(row)) return row
     if (!row) {
       row = tx.create(Reenrolment, {
-        family: pupil.family,
-        pupil,
+        family: file.household.familyId,
+        pupil: file.pupil.id,
         schoolYear: campaign.schoolYear,
-        updatedBy: account,
+        updatedBy: tx.getReference(Account, ctx.account.id),
       })
     }
     row.status = ReenrolmentStatus.draft
     row.declinedAt = null
     row.step = row.step ?? campaign.steps[0]!
     await tx.flush()
-    audit(tx, account, {
+    audit(tx, ctx.account, {
       action: 'reenrolment.started',
-      subject: { type: 'pupil', id: pupil.id },
+      subject: { type: 'pupil', id: file.pupil.id },
       details: { schoolYear: campaign.schoolYear },
     })
     return row
@@ -102,62 +183,78 @@ export async function startReenrolment(em: Em, account: Account, pupil: Pupil, c
 }
 
 /** "Je ne souhaite pas réinscrire", once confirmed: recorded, and reversible while the period lasts. */
-export async function declineReenrolment(em: Em, account: Account, pupil: Pupil, campaign: Campaign) {
-  return em.transactional(async (tx) => {
+export async function declineReenrolment(ctx: SignedInContext, file: ReenrolmentFile, campaign: Campaign) {
+  await ctx.em.transactional(async (tx) => {
     let row = await tx.findOne(
       Reenrolment,
-      { pupil, schoolYear: campaign.schoolYear },
+      { pupil: file.pupil.id, schoolYear: campaign.schoolYear },
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     )
-    if (row && !isEditable(row)) return row
-    row ??= tx.create(Reenrolment, { family: pupil.family, pupil, schoolYear: campaign.schoolYear })
+    if (row && !isEditable(row)) return
+    row ??= tx.create(Reenrolment, {
+      family: file.household.familyId,
+      pupil: file.pupil.id,
+      schoolYear: campaign.schoolYear,
+    })
     row.status = ReenrolmentStatus.declined
     row.declinedAt = new Date()
-    row.updatedBy = account
+    row.updatedBy = tx.getReference(Account, ctx.account.id)
     await tx.flush()
-    audit(tx, account, {
+    audit(tx, ctx.account, {
       action: 'reenrolment.declined',
-      subject: { type: 'pupil', id: pupil.id },
+      subject: { type: 'pupil', id: file.pupil.id },
       details: { schoolYear: campaign.schoolYear },
     })
-    return row
   })
-}
-
-/** A draft or a refusal can still change; a submitted request waits for staff. */
-export function isEditable(row: Reenrolment): boolean {
-  return row.status === ReenrolmentStatus.draft || row.status === ReenrolmentStatus.declined
 }
 
 /** A course of this year in the courses step, with whether it may be dropped. */
 export interface CurrentCourse {
-  course: Course
+  id: number
+  name: string
+  discipline: string
+  teacher: string
   mandatory: boolean
 }
 
-export async function currentCourses(em: Em, tenant: TenantConfig, pupil: Pupil): Promise<CurrentCourse[]> {
-  const enrolments = await currentEnrolments(em, pupil)
+/** The pupil's active courses of this year, by name; those of a mandatory discipline cannot be dropped. */
+export function currentCourses(
+  tenant: TenantConfig,
+  enrolments: ReenrolmentFile['enrolments'],
+  pupilId: number,
+): CurrentCourse[] {
   const mandatory = new Set(tenant.reenrolment?.mandatoryDisciplines ?? [])
   return enrolments
-    .map((e) => ({ course: e.course, mandatory: mandatory.has(e.course.discipline) }))
-    .sort((a, b) => a.course.name.localeCompare(b.course.name, 'fr'))
+    .filter((e) => e.pupilId === pupilId && e.active)
+    .map((e) => ({
+      id: e.courseId,
+      name: e.name,
+      discipline: e.discipline,
+      teacher: teacherName(e),
+      mandatory: mandatory.has(e.discipline),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'fr'))
+}
+
+function minorNow(tenant: TenantConfig, birthDate: string | null): boolean {
+  return Boolean(birthDate && isMinor(birthDate, tenantToday(tenant)))
 }
 
 /** The answers of one step, checked; a message per field when something is missing or wrong. */
 export function checkStep(
   step: Step,
   input: Record<string, string | undefined>,
-  context: { tenant: TenantConfig; pupil: Pupil; courses: CurrentCourse[]; t: Translate },
-): { answers: Partial<ReenrolmentAnswers>; errors: Record<string, string> } {
-  const { tenant, pupil, courses, t } = context
-  const errors: Record<string, string> = {}
+  context: { tenant: TenantConfig; birthDate: string | null; courses: CurrentCourse[]; t: Translate },
+): Checked<Partial<ReenrolmentAnswers>> {
+  const { tenant, courses, t } = context
+  const errors: FieldErrors = {}
   const answers: Partial<ReenrolmentAnswers> = {}
   const yesNo = (name: 'imageRights' | 'exitAuthorization') => {
     const value = input[name]
     if (value === 'true' || value === 'false') answers[name] = value === 'true'
     else
       errors[name] = t(
-        name === 'exitAuthorization' && minorNow(tenant, pupil)
+        name === 'exitAuthorization' && minorNow(tenant, context.birthDate)
           ? 'identity.error.exitAuthorizationMinor'
           : 'reenrolment.error.answer',
       )
@@ -177,10 +274,7 @@ export function checkStep(
       break
     case 'courses': {
       answers.keep = Object.fromEntries(
-        courses.map(({ course, mandatory }) => [
-          String(course.id),
-          mandatory || input[`keep-${course.id}`] === 'true',
-        ]),
+        courses.map(({ id, mandatory }) => [String(id), mandatory || input[`keep-${id}`] === 'true']),
       )
       answers.newDisciplines = (input.newDisciplines ?? '').trim().slice(0, 1000)
       answers.notes = (input.notes ?? '').trim().slice(0, 4000)
@@ -196,35 +290,7 @@ export function checkStep(
     default:
       break
   }
-  return { answers, errors }
-}
-
-function minorNow(tenant: TenantConfig, pupil: Pupil): boolean {
-  return Boolean(pupil.birthDate && isMinor(pupil.birthDate, tenantToday(tenant)))
-}
-
-/** Saves a step's answers into the draft and remembers where the family is. */
-export async function saveDraft(
-  em: Em,
-  account: Account,
-  row: Reenrolment,
-  answers: Partial<ReenrolmentAnswers>,
-  step: Step,
-) {
-  if (!isEditable(row)) throw new ValidationFailed({ step: 'submitted' })
-  const changes = {
-    answers: { ...row.answers, ...answers },
-    step,
-    status: ReenrolmentStatus.draft,
-    updatedBy: account,
-    updatedAt: new Date(),
-  }
-  // one UPDATE on its own, as a flush would write it but without the begin and commit around it
-  // (a copy: nativeUpdate replaces the account by its id in the data it is given)
-  await em.nativeUpdate(Reenrolment, { id: row.id }, { ...changes })
-  Object.assign(row, changes)
-  // what was written becomes the row's persisted state, so that no later flush writes it again
-  em.getUnitOfWork().merge(row)
+  return { values: answers, errors: refusals(errors) }
 }
 
 /** What a submission still lacks, by step, in the order of the steps. */
@@ -233,8 +299,8 @@ export function missingAnswers(
   tenant: TenantConfig,
   answers: ReenrolmentAnswers,
   t: Translate,
-) {
-  const missing: Record<string, string> = {}
+): FieldErrors | undefined {
+  const missing: FieldErrors = {}
   if (
     campaign.steps.includes('coordinates') &&
     (tenant.paymentModes ?? []).length > 0 &&
@@ -246,76 +312,13 @@ export function missingAnswers(
     if (answers.exitAuthorization === undefined) missing.exitAuthorization = t('reenrolment.error.answer')
   }
   if (!answers.accepted) missing.accepted = t('reenrolment.error.accept')
-  return missing
-}
-
-export interface SubmitContext {
-  tenant: TenantConfig
-  campaign: Campaign
-  locale: Locale
-  baseUrl: string
-  t: Translate
-}
-
-/**
- * Valider: the draft becomes a request "en attente de validation" and a summary is mailed. The row
- * is locked, so a double submit (two tabs, a double click) finds it submitted and sends nothing twice.
- */
-export async function submitReenrolment(
-  em: Em,
-  context: SubmitContext,
-  account: Account,
-  pupil: Pupil,
-  answers: Partial<ReenrolmentAnswers>,
-): Promise<{ row: Reenrolment; already: boolean }> {
-  const { tenant, campaign, t } = context
-  return em.transactional(async (tx) => {
-    const row = await tx.findOne(
-      Reenrolment,
-      { pupil, schoolYear: campaign.schoolYear },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-    )
-    if (!row) throw new NotFound()
-    if (!isEditable(row)) return { row, already: true }
-    const merged = { ...row.answers, ...answers }
-    const missing = missingAnswers(campaign, tenant, merged, t)
-    if (Object.keys(missing).length > 0) {
-      row.answers = merged
-      await tx.flush()
-      throw new ValidationFailed(missing)
-    }
-    row.answers = merged
-    row.status = ReenrolmentStatus.submitted
-    row.submittedAt = new Date()
-    row.updatedBy = account
-    row.step = 'finalize'
-    await tx.flush()
-    audit(tx, account, {
-      action: 'reenrolment.submitted',
-      subject: { type: 'pupil', id: pupil.id },
-      details: { reenrolment: row.id, answers: merged },
-    })
-    const familyT = translator(context.locale)
-    queueMail(tx, tenant, context.locale, {
-      to: account.email,
-      template: 'reenrolment-submitted',
-      data: {
-        displayName: account.displayName,
-        pupil: fullName(pupil),
-        schoolYear: campaign.schoolYear,
-        lines: await summaryLines(tx, tenant, pupil, merged, familyT),
-        link: `${context.baseUrl}/eleves/${pupil.id}/reinscription`,
-      },
-    })
-    return { row, already: false }
-  })
+  return refusals(missing)
 }
 
 /** The answers in words, as the Récapitulatif, the mails and staff show them. */
-export async function summaryLines(
-  em: Em,
+export function summaryLines(
   tenant: TenantConfig,
-  pupil: Pupil,
+  courses: readonly { id: number; name: string }[],
   answers: ReenrolmentAnswers,
   t: Translate,
 ) {
@@ -327,8 +330,7 @@ export async function summaryLines(
     lines.push({ label: t('identity.imageRights'), value: yes(answers.imageRights) })
   if (answers.exitAuthorization !== undefined)
     lines.push({ label: t('identity.exitAuthorization'), value: yes(answers.exitAuthorization) })
-  const courses = await currentCourses(em, tenant, pupil)
-  for (const { course } of courses) {
+  for (const course of courses) {
     const kept = answers.keep?.[String(course.id)]
     if (kept !== undefined)
       lines.push({ label: course.name, value: t(kept ? 'reenrolment.kept' : 'reenrolment.dropped') })
@@ -346,70 +348,597 @@ export async function summaryLines(
   return lines
 }
 
-/** "Jusqu'au 11/06/2025 à 23:59", and the opening, in the tenant's timezone. */
-export function campaignDates(campaign: Campaign, tenant: TenantConfig) {
-  const tz = tenant.timezone
+/**
+ * Saves a step's answers into the draft and remembers where the family is, in one UPDATE that
+ * applies only while the row is still a draft or a refusal: a page open in another tab cannot turn
+ * a submitted request back into a draft. Returns false when the row had been submitted meanwhile.
+ */
+async function saveDraft(
+  ctx: SignedInContext,
+  row: FamilyReenrolment,
+  answers: Partial<ReenrolmentAnswers>,
+  step: Step,
+): Promise<boolean> {
+  const merged = { ...row.answers, ...answers }
+  const saved = await ctx.em.nativeUpdate(
+    Reenrolment,
+    { id: row.id, status: { $in: [ReenrolmentStatus.draft, ReenrolmentStatus.declined] } },
+    {
+      answers: merged,
+      step,
+      status: ReenrolmentStatus.draft,
+      updatedBy: ctx.account.id,
+      updatedAt: new Date(),
+    },
+  )
+  Object.assign(row, { answers: merged, step, status: ReenrolmentStatus.draft })
+  return saved > 0
+}
+
+/**
+ * Valider: the draft becomes a request "en attente de validation" and a summary is mailed. The row
+ * is locked, so a double submit (two tabs, a double click) finds it submitted and sends nothing
+ * twice. What is still missing is saved with the draft and named, step by step.
+ */
+async function submitReenrolment(
+  ctx: SignedInContext,
+  file: ReenrolmentFile,
+  campaign: Campaign,
+  answers: Partial<ReenrolmentAnswers>,
+  step: Step,
+): Promise<FieldErrors | undefined> {
+  const { config: tenant, t } = ctx
+  const courses = currentCourses(tenant, file.enrolments, file.pupil.id)
+  return ctx.em.transactional(async (tx) => {
+    const row = await tx.findOne(
+      Reenrolment,
+      { pupil: file.pupil.id, schoolYear: campaign.schoolYear },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    )
+    if (!row) throw new NotFound()
+    if (!isEditable(row)) return undefined
+    const merged = { ...row.answers, ...answers }
+    row.answers = merged
+    row.updatedBy = tx.getReference(Account, ctx.account.id)
+    const missing = missingAnswers(campaign, tenant, merged, t)
+    if (missing) {
+      row.status = ReenrolmentStatus.draft
+      row.step = step
+      return missing
+    }
+    row.status = ReenrolmentStatus.submitted
+    row.submittedAt = new Date()
+    row.step = 'finalize'
+    await tx.flush()
+    audit(tx, ctx.account, {
+      action: 'reenrolment.submitted',
+      subject: { type: 'pupil', id: file.pupil.id },
+      details: { reenrolment: row.id, answers: merged },
+    })
+    queueMail(tx, tenant, ctx.locale, {
+      to: ctx.account.email,
+      template: 'reenrolment-submitted',
+      data: {
+        displayName: ctx.account.displayName,
+        pupil: fullName(file.pupil),
+        schoolYear: campaign.schoolYear,
+        lines: summaryLines(tenant, courses, merged, translator(ctx.locale)),
+        link: `${ctx.baseUrl}/eleves/${file.pupil.id}/reinscription`,
+      },
+    })
+    return undefined
+  })
+}
+
+export const stepLabels: Record<Step, MessageKey> = {
+  coordinates: 'reenrolment.step.coordinates',
+  authorizations: 'reenrolment.step.authorizations',
+  documents: 'reenrolment.step.documents',
+  courses: 'reenrolment.step.courses',
+  summary: 'reenrolment.step.summary',
+  finalize: 'reenrolment.step.finalize',
+}
+
+/** Step ids as they appear in URLs, in French like the rest of the portal's paths. */
+export const stepPaths: Record<Step, string> = {
+  coordinates: 'coordonnees',
+  authorizations: 'autorisations',
+  documents: 'documents',
+  courses: 'cours',
+  summary: 'recapitulatif',
+  finalize: 'finalisation',
+}
+const stepOfPath = new Map(Object.entries(stepPaths).map(([step, path]) => [path, step as Step]))
+
+/** A page of the form: one step of the wizard, or the whole form on one page. */
+export type Page = Step | 'onePage'
+
+/** The page a URL segment names, if the tenant's campaign has it. */
+export function pageOfPath(campaign: Campaign, path: string): Page | undefined {
+  if (path === 'formulaire') return campaign.layout === 'onePage' ? 'onePage' : undefined
+  const step = stepOfPath.get(path)
+  return step && campaign.steps.includes(step) ? step : undefined
+}
+
+export function pathOf(pupilId: number, page: Page | 'choice'): string {
+  const base = `/eleves/${pupilId}/reinscription`
+  if (page === 'choice') return base
+  return `${base}/${page === 'onePage' ? 'formulaire' : stepPaths[page]}`
+}
+
+/** Where the family resumes: the step reached, or the form when it has one page. */
+export function resumePath(file: ReenrolmentFile, campaign: Campaign): string | undefined {
+  const row = file.row
+  if (row?.status !== ReenrolmentStatus.draft || !row.step) return undefined
+  return pathOf(file.pupil.id, campaign.layout === 'onePage' ? 'onePage' : (row.step as Step))
+}
+
+/** The first page of the form, once the draft is opened. */
+export function firstPath(pupilId: number, campaign: Campaign): string {
+  return pathOf(pupilId, campaign.layout === 'onePage' ? 'onePage' : campaign.steps[0]!)
+}
+
+const authorizationFields = ['imageRights', 'exitAuthorization'] as const
+
+type Body = Record<string, string | undefined>
+
+/** The fields of one of the two forms of the coordinates step, without their prefix. */
+function prefixed(body: Body, prefix: string): Body {
+  return Object.fromEntries(
+    Object.entries(body)
+      .filter(([name]) => name.startsWith(prefix))
+      .map(([name, value]) => [name.slice(prefix.length), value]),
+  )
+}
+
+function withoutErrors<T extends object>(answers: T, errors: FieldErrors | undefined): Partial<T> {
+  if (!errors) return answers
+  return Object.fromEntries(Object.entries(answers).filter(([name]) => !(name in errors))) as Partial<T>
+}
+
+/** The guardian's and the pupil's forms of the coordinates step, prefixed g- and p- in the page. */
+function checkCoordinates(ctx: SignedInContext, file: ReenrolmentFile, body: Body) {
+  const errors: FieldErrors = {}
+  const guardian = checkGuardianForm(file.guardian, prefixed(body, 'g-'), ctx)
+  for (const [name, message] of Object.entries(guardian.errors ?? {})) errors[`g-${name}`] = message
+  const omitted = ctx.config.reenrolment?.steps.includes('authorizations') ? authorizationFields : []
+  const pupil = checkPupil(prefixed(body, 'p-'), {
+    tenant: ctx.config,
+    current: pupilValues(file.pupil),
+    today: tenantToday(ctx.config),
+    t: ctx.t,
+    omitted,
+  })
+  for (const [name, message] of Object.entries(pupil.errors ?? {})) errors[`p-${name}`] = message
   return {
-    opensDate: formatDate(campaign.opens, tz),
-    opensTime: formatTime(campaign.opens, tz),
-    closesDate: formatDate(campaign.closes, tz),
-    closesTime: formatTime(campaign.closes, tz),
+    errors,
+    proposals:
+      guardian.errors || pupil.errors
+        ? []
+        : [
+            {
+              ref: { type: 'guardian' as const, id: file.guardian.id },
+              values: guardian.values,
+              seen: {
+                values: guardianValues(file.guardian),
+                pending: pendingOf(file.changes, { type: 'guardian', id: file.guardian.id })?.changes,
+              },
+            },
+            {
+              ref: { type: 'pupil' as const, id: file.pupil.id },
+              values: pupil.values,
+              seen: {
+                values: pupilValues(file.pupil),
+                pending: pendingOf(file.changes, { type: 'pupil', id: file.pupil.id })?.changes,
+              },
+            },
+          ],
+  }
+}
+
+/** What the family posted from a page: where to go next, or the page again with its messages. */
+export type StepOutcome = { redirect: string } | { errors: FieldErrors }
+
+/**
+ * Saves a page of the form and moves on. The coordinates go through the sas like the Famille and
+ * Identité pages; "previous" keeps what is valid and never blocks; the last step submits, the
+ * deadline checked again at that moment.
+ */
+export async function saveStep(
+  ctx: SignedInContext,
+  file: ReenrolmentFile,
+  campaign: Campaign,
+  page: Page,
+  body: Body,
+): Promise<StepOutcome> {
+  const row = file.row
+  if (!row || row.status !== ReenrolmentStatus.draft) return { redirect: pathOf(file.pupil.id, 'choice') }
+  const { config, t } = ctx
+  const steps = page === 'onePage' ? campaign.steps : [page]
+  const backwards = body.action === 'previous'
+  const courses = currentCourses(config, file.enrolments, file.pupil.id)
+  const errors: FieldErrors = {}
+  let answers: Partial<ReenrolmentAnswers> = {}
+  for (const s of steps) {
+    const checked = checkStep(s, body, { tenant: config, birthDate: file.pupil.birthDate, courses, t })
+    answers = { ...answers, ...checked.values }
+    if (s !== 'finalize' || !backwards) Object.assign(errors, checked.errors)
+  }
+  const coordinates = steps.includes('coordinates') ? checkCoordinates(ctx, file, body) : undefined
+  Object.assign(errors, coordinates?.errors)
+  const refused = refusals(errors)
+  const index = page === 'onePage' ? campaign.steps.length - 1 : campaign.steps.indexOf(page)
+  const here = page === 'onePage' ? ((row.step as Step | null) ?? campaign.steps[0]!) : page
+  if (backwards) {
+    const previous = campaign.steps[index - 1] ?? here
+    await saveDraft(ctx, row, withoutErrors(answers, refused), here)
+    return { redirect: pathOf(file.pupil.id, previous) }
+  }
+  if (refused) {
+    await saveDraft(ctx, row, withoutErrors(answers, refused), here)
+    return { errors: refused }
+  }
+  if (coordinates?.proposals.length) await proposeChanges(ctx, file.household.familyId, coordinates.proposals)
+  const next = campaign.steps[index + 1]
+  if (page !== 'onePage' && next) {
+    if (!(await saveDraft(ctx, row, answers, next))) return { redirect: pathOf(file.pupil.id, 'choice') }
+    return { redirect: pathOf(file.pupil.id, next) }
+  }
+  // the deadline is checked again at the very moment of submitting
+  const open = openCampaign(config)
+  const missing = await submitReenrolment(ctx, file, open, answers, page === 'onePage' ? 'finalize' : page)
+  if (missing) {
+    Object.assign(row, { answers: { ...row.answers, ...answers } })
+    return { errors: missing }
+  }
+  return { redirect: `${pathOf(file.pupil.id, 'choice')}?envoye=1` }
+}
+
+/** Everything a page of the form shows; `submitted` carries what was typed after a refusal. */
+export function pageView(
+  ctx: SignedInContext,
+  file: ReenrolmentFile,
+  campaign: Campaign,
+  page: Page,
+  submitted?: { input: Body; errors: FieldErrors },
+) {
+  const { config, t } = ctx
+  const { pupil } = file
+  const row = file.row!
+  const steps = page === 'onePage' ? campaign.steps : [page]
+  const index = page === 'onePage' ? campaign.steps.length - 1 : campaign.steps.indexOf(page)
+  const input = submitted?.input
+  const answers = row.answers
+  const view: Record<string, unknown> = {}
+  if (steps.includes('coordinates')) {
+    const guardianPending = pendingOf(file.changes, { type: 'guardian', id: file.guardian.id })
+    const pupilPending = pendingOf(file.changes, { type: 'pupil', id: pupil.id })
+    const display = (name: string, value: string | null) => displayValue(name, value, t)
+    view.guardian = file.guardian
+    view.guardianFields = formFields(guardianFields, {
+      validated: guardianValues(file.guardian),
+      pending: guardianPending?.changes,
+      input: input && prefixed(input, 'g-'),
+      mandatory: mandatoryFields(config.fields?.guardian),
+      t,
+      display,
+    })
+    const pupilForm = formFields(pupilFields(config), {
+      validated: pupilValues(pupil),
+      pending: pupilPending?.changes,
+      input: input && prefixed(input, 'p-'),
+      mandatory: mandatoryFields(config.fields?.pupil),
+      t,
+      display,
+    })
+    // the authorisations have their own step when the tenant has one
+    if (config.reenrolment?.steps.includes('authorizations')) {
+      for (const name of authorizationFields) delete pupilForm[name]
+    }
+    view.pupilFields = pupilForm
+    view.paymentModes = config.paymentModes ?? []
+    view.paymentMode = input ? input.paymentMode : (answers.paymentMode ?? file.household.paymentMode)
+  }
+  if (steps.includes('authorizations')) {
+    const shown = (name: 'imageRights' | 'exitAuthorization') =>
+      input
+        ? input[name]
+        : answers[name] === undefined
+          ? pupil[name] === null
+            ? ''
+            : String(pupil[name])
+          : String(answers[name])
+    view.minor = minorNow(config, pupil.birthDate)
+    view.imageRights = shown('imageRights')
+    view.exitAuthorization = shown('exitAuthorization')
+  }
+  const facts = {
+    family: file.household,
+    enrolments: file.enrolments,
+    reenrolments: inProgress(file.reenrolments),
+  }
+  if (steps.includes('documents')) {
+    const familyRequirements = requirementsOf(config, facts, file.submissions)
+    const pupilRequirements = requirementsOf(config, facts, file.submissions, pupil)
+    view.familyDocuments = documentRows(ctx, familyRequirements, '')
+    view.pupilDocuments = documentRows(ctx, pupilRequirements, '')
+    view.familyUploadable = uploadable(familyRequirements)
+    view.pupilUploadable = uploadable(pupilRequirements)
+    view.documentsBack = pathOf(pupil.id, campaign.layout === 'onePage' ? 'onePage' : 'documents')
+  }
+  if (steps.includes('courses')) {
+    view.courses = currentCourses(config, file.enrolments, pupil.id).map((course) => ({
+      ...course,
+      kept:
+        course.mandatory ||
+        (input ? input[`keep-${course.id}`] === 'true' : (answers.keep?.[String(course.id)] ?? true)),
+    }))
+    view.newDisciplines = input ? input.newDisciplines : answers.newDisciplines
+    view.notes = input ? input.notes : answers.notes
+    view.questions = (config.reenrolment?.questions ?? []).map((q) => ({
+      ...q,
+      checked: input ? input[`question-${q.id}`] === 'true' : Boolean(answers.questions?.[q.id]),
+    }))
+  }
+  if (steps.includes('summary')) {
+    view.lines = summaryLines(config, currentCourses(config, file.enrolments, pupil.id), answers, t)
+    view.missingDocuments = [
+      ...requirementsOf(config, facts, file.submissions),
+      ...requirementsOf(config, facts, file.submissions, pupil),
+    ]
+      .filter((r) => r.state === 'missing' || r.state === 'refused')
+      .map((r) => r.document.label)
+  }
+  if (steps.includes('finalize'))
+    view.accepted = input ? input.accepted === 'true' : Boolean(answers.accepted)
+  return {
+    ...pupilFrame(ctx, file.household, pupil, 'reinscription'),
+    campaign,
+    dates: campaignDates(campaign, config),
+    onePage: page === 'onePage',
+    step: page,
+    steps,
+    progress:
+      page === 'onePage'
+        ? []
+        : campaign.steps.map((step, i) => ({
+            step,
+            number: i + 1,
+            label: t(stepLabels[step]),
+            href: pathOf(pupil.id, step),
+            current: step === page,
+          })),
+    number: index + 1,
+    previous: index > 0 && page !== 'onePage',
+    last: index === campaign.steps.length - 1,
+    action: pathOf(pupil.id, page),
+    ...view,
+    errors: submitted?.errors,
+    texts: config.texts ?? {},
+    reenrolmentTexts: config.reenrolment?.texts ?? {},
+    config: config.reenrolment,
+  }
+}
+
+/** The choice page: re-enrol or not, or where the request stands with its answers. */
+export function choiceView(ctx: SignedInContext, file: ReenrolmentFile, campaign: Campaign) {
+  const { config, t } = ctx
+  const row = file.row
+  return {
+    ...pupilFrame(ctx, file.household, file.pupil, 'reinscription'),
+    campaign,
+    dates: campaignDates(campaign, config),
+    row,
+    lines:
+      row && !isEditable(row)
+        ? summaryLines(config, currentCourses(config, file.enrolments, file.pupil.id), row.answers, t)
+        : [],
   }
 }
 
 export interface StaffFilters {
-  status?: ReenrolmentStatus
-  course?: string
-  establishment?: string
+  status: ReenrolmentStatus | null
+  course: string | null
+  establishment: string | null
 }
 
-/** The staff queue for a school year: submitted requests by default, oldest first. */
-export async function reenrolmentQueue(em: Em, schoolYear: string, filters: StaffFilters) {
-  const rows = await em.find(
-    Reenrolment,
-    { schoolYear, ...(filters.status ? { status: filters.status } : {}) },
-    { populate: ['pupil'], orderBy: { submittedAt: 'asc', updatedAt: 'asc', id: 'asc' } },
-  )
+/** This year's course names and sites of a pupil, for the staff queue's filters. */
+function currentCoursesOfPupil(pupilId: Expression<number>, yearId: number) {
+  return tenantDb
+    .selectFrom('enrolment as e')
+    .innerJoin('course as c', 'c.id', 'e.course_id')
+    .where('e.pupil_id', '=', pupilId)
+    .where('e.active', '=', true)
+    .where('c.school_year_id', '=', yearId)
+}
+
+const queueRead = prepare(
+  (
+    db: Kysely<TenantDb>,
+    p: {
+      schoolYear: string
+      yearId: number
+      status: string | null
+      course: string | null
+      establishment: string | null
+      offset: number
+      limit: number
+    },
+  ) => {
+    const matching = db
+      .selectFrom('reenrolment as r')
+      .where('r.school_year', '=', p.schoolYear)
+      .where((eb) =>
+        eb.and([
+          eb.or([
+            eb(eb.cast(eb.val(p.status), 'text'), 'is', null),
+            eb(sql<string>`r.status`, '=', eb.cast<string>(eb.val(p.status), 'text')),
+          ]),
+          eb.or([
+            eb(eb.cast(eb.val(p.course), 'text'), 'is', null),
+            eb.exists(
+              currentCoursesOfPupil(eb.ref('r.pupil_id'), p.yearId)
+                .select('c.id')
+                .where('c.name', '=', eb.cast<string>(eb.val(p.course), 'text')),
+            ),
+          ]),
+          eb.or([
+            eb(eb.cast(eb.val(p.establishment), 'text'), 'is', null),
+            eb.exists(
+              currentCoursesOfPupil(eb.ref('r.pupil_id'), p.yearId)
+                .select('c.id')
+                .where('c.establishment', '=', eb.cast<string>(eb.val(p.establishment), 'text')),
+            ),
+          ]),
+        ]),
+      )
+    return db.selectNoFrom((eb) => [
+      eb
+        .selectFrom(matching.select('r.id').as('q'))
+        .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
+        .as('total'),
+      jsonArrayFrom(
+        matching
+          .innerJoin('pupil as p', 'p.id', 'r.pupil_id')
+          .leftJoin('guardian as g', (join) =>
+            join.onRef('g.family_id', '=', 'r.family_id').on('g.rank', '=', 1),
+          )
+          .select([
+            'r.id',
+            'r.status',
+            'r.answers',
+            'r.submitted_at as submittedAt',
+            'r.declined_at as declinedAt',
+            'r.updated_at as updatedAt',
+            'p.first_name as firstName',
+            'p.last_name as lastName',
+            'p.birth_date as birthDate',
+            'g.first_name as guardianFirstName',
+            'g.last_name as guardianLastName',
+          ])
+          .select((inner) =>
+            jsonArrayFrom(
+              currentCoursesOfPupil(inner.ref('r.pupil_id'), p.yearId)
+                .select(['c.id', 'c.name', 'c.discipline', 'c.establishment'])
+                .orderBy('c.name'),
+            ).as('courses'),
+          )
+          .orderBy('r.submitted_at')
+          .orderBy('r.updated_at')
+          .orderBy('r.id')
+          .limit(p.limit)
+          .offset(p.offset),
+      ).as('rows'),
+      jsonArrayFrom(
+        tenantDb
+          .selectFrom('reenrolment as r')
+          .innerJoin('enrolment as e', 'e.pupil_id', 'r.pupil_id')
+          .innerJoin('course as c', 'c.id', 'e.course_id')
+          .select('c.name')
+          .distinct()
+          .where('r.school_year', '=', p.schoolYear)
+          .where('e.active', '=', true)
+          .where('c.school_year_id', '=', p.yearId),
+      ).as('courseNames'),
+    ])
+  },
+)
+
+export type QueueRow = NonNullable<Awaited<ReturnType<typeof queueRead.first>>>['rows'][number]
+
+/**
+ * The staff queue for a school year (submitted requests by default, oldest first), filtered in SQL,
+ * one page at a time; `page` undefined reads every row (the export).
+ */
+export async function reenrolmentQueue(em: Em, schoolYear: string, filters: StaffFilters, page?: number) {
   const year = await currentSchoolYear(em)
-  const enrolments =
-    year && rows.length
-      ? await em.find(
-          Enrolment,
-          { pupil: { $in: rows.map((r) => r.pupil) }, active: true, course: { schoolYear: year } },
-          { populate: ['course'] },
-        )
-      : []
-  const coursesOf = new Map<number, Course[]>()
-  for (const e of enrolments) coursesOf.set(e.pupil.id, [...(coursesOf.get(e.pupil.id) ?? []), e.course])
-  for (const list of coursesOf.values()) list.sort((a, b) => a.name.localeCompare(b.name, 'fr'))
-  const guardians = rows.length
-    ? await em.find(Guardian, { family: { $in: rows.map((r) => r.family) }, rank: 1 })
-    : []
-  const familyNames = new Map(guardians.map((g) => [g.family.id, fullName(g)]))
-  return rows
-    .map((row) => ({
-      row,
-      courses: coursesOf.get(row.pupil.id) ?? [],
-      familyName: familyNames.get(row.family.id) ?? '',
-    }))
-    .filter(
-      ({ courses }) =>
-        (!filters.course || courses.some((c) => c.name === filters.course)) &&
-        (!filters.establishment || courses.some((c) => c.establishment === filters.establishment)),
-    )
+  const found = await queueRead.first(em, {
+    schoolYear,
+    yearId: year?.id ?? 0,
+    ...filters,
+    offset: page ? offsetOf(page) : 0,
+    limit: page ? pageSize : 1_000_000,
+  })
+  const rows = (found?.rows ?? []).map((row) => ({
+    ...row,
+    courses: [...row.courses].sort((a, b) => a.name.localeCompare(b.name, 'fr')),
+    familyName:
+      row.guardianFirstName === null
+        ? ''
+        : fullName({ firstName: row.guardianFirstName, lastName: row.guardianLastName ?? '' }),
+  }))
+  return {
+    total: found?.total ?? 0,
+    rows,
+    courseNames: (found?.courseNames ?? []).map((c) => c.name).sort((a, b) => a.localeCompare(b, 'fr')),
+  }
+}
+
+const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number; yearId: number }) =>
+  db
+    .selectFrom('reenrolment as r')
+    .innerJoin('pupil as p', 'p.id', 'r.pupil_id')
+    .innerJoin('family as f', 'f.id', 'r.family_id')
+    .leftJoin('account as u', 'u.id', 'r.updated_by_id')
+    .select([
+      'r.id',
+      'r.school_year as schoolYear',
+      'r.status',
+      'r.answers',
+      'r.reason',
+      'r.submitted_at as submittedAt',
+      'r.pupil_id as pupilId',
+      'p.first_name as firstName',
+      'p.last_name as lastName',
+      'p.birth_date as birthDate',
+      'f.resident',
+      'f.payment_mode as paymentMode',
+      'u.display_name as updatedBy',
+    ])
+    .select((eb) => [
+      enrolmentsOfFamily(eb.ref('r.family_id'), p.yearId).as('enrolments'),
+      reenrolmentsOf(eb.ref('r.family_id')).as('reenrolments'),
+      submissionsOf(eb.ref('r.family_id')).as('submissions'),
+    ])
+    .where('r.id', '=', p.id),
+)
+
+/** A re-enrolment as staff review it: the answers in words, and the state of each document asked. */
+export async function reenrolmentForReview(ctx: TenantContext, id: number) {
+  const { em, config, t } = ctx
+  const year = await currentSchoolYear(em)
+  const row = await reviewRead.first(em, { id, yearId: year?.id ?? 0 })
+  if (!row) throw new NotFound()
+  const pupil = { id: row.pupilId, birthDate: row.birthDate }
+  const facts = { family: row, enrolments: row.enrolments, reenrolments: inProgress(row.reenrolments) }
+  const documents = [
+    ...requirementsOf(config, facts, row.submissions),
+    ...requirementsOf(config, facts, row.submissions, pupil),
+  ]
+  return {
+    row,
+    name: fullName(row),
+    lines: summaryLines(config, currentCourses(config, row.enrolments, row.pupilId), row.answers, t),
+    documents: documents.map((r) => ({
+      label: r.document.label,
+      state: r.state,
+      stateLabel: t(stateLabels[r.state]),
+      id: r.submission?.id,
+    })),
+  }
 }
 
 /** Staff validate or reject a submitted re-enrolment; a rejection needs its reason. Mailed and audited. */
 export async function decideReenrolment(
-  em: Em,
-  context: { tenant: TenantConfig; baseUrl: string; t: Translate },
-  staff: Account,
+  ctx: SignedInContext,
   id: number,
-  input: { decision?: string; reason?: string },
-) {
-  const { tenant, t } = context
-  const { decision, reason } = checkDecision(input, { accept: 'validated', refuse: 'rejected' }, t)
-  return em.transactional(async (tx) => {
+  input: DecisionInput,
+): Promise<FieldErrors | undefined> {
+  const { config: tenant, t } = ctx
+  const checked = checkDecision(input, { accept: 'validated', refuse: 'rejected' }, t)
+  if (checked.errors) return checked.errors
+  const { decision, reason } = checked.values
+  return ctx.em.transactional(async (tx) => {
     const row = await tx.findOne(
       Reenrolment,
       { id },
@@ -417,10 +946,10 @@ export async function decideReenrolment(
     )
     if (!row) throw new NotFound()
     if (row.status !== ReenrolmentStatus.submitted)
-      throw new ValidationFailed({ decision: t('reenrolment.review.alreadyDecided') })
+      return { decision: t('reenrolment.review.alreadyDecided') }
     row.status = decision
     row.reason = reason
-    row.decidedBy = staff
+    row.decidedBy = tx.getReference(Account, ctx.account.id)
     row.decidedAt = new Date()
     if (decision === 'validated') {
       // the answers become the records: next year's payment mode and the pupil's authorisations
@@ -429,7 +958,7 @@ export async function decideReenrolment(
       if (row.answers.exitAuthorization !== undefined)
         row.pupil.exitAuthorization = row.answers.exitAuthorization
     }
-    audit(tx, staff, {
+    audit(tx, ctx.account, {
       action: `reenrolment.${decision}`,
       subject: { type: 'pupil', id: row.pupil.id },
       details: { reenrolment: row.id, reason: row.reason },
@@ -446,22 +975,18 @@ export async function decideReenrolment(
           schoolYear: row.schoolYear,
           validated: decision === 'validated',
           reason: row.reason,
-          link: `${context.baseUrl}/eleves/${row.pupil.id}/reinscription`,
+          link: `${ctx.baseUrl}/eleves/${row.pupil.id}/reinscription`,
         },
       })
     }
-    return row
+    return undefined
   })
 }
 
 /** The CSV of the year's re-enrolments for a French spreadsheet: one line per pupil and course. */
-export async function exportCsv(
-  em: Em,
-  tenant: TenantConfig,
-  schoolYear: string,
-  t: Translate,
-): Promise<string> {
-  const items = await reenrolmentQueue(em, schoolYear, {})
+export async function exportCsv(ctx: TenantContext, schoolYear: string): Promise<string> {
+  const { em, config: tenant, t } = ctx
+  const { rows } = await reenrolmentQueue(em, schoolYear, { status: null, course: null, establishment: null })
   const header = [
     t('reenrolment.csv.family'),
     t('reenrolment.csv.lastName'),
@@ -481,13 +1006,13 @@ export async function exportCsv(
   const disciplines = new Map((tenant.disciplines ?? []).map((d) => [d.code, d.name]))
   const yes = (v: boolean | undefined) => (v === undefined ? '' : t(v ? 'sas.yes' : 'sas.no'))
   const lines: string[][] = []
-  for (const { row, courses, familyName } of items) {
+  for (const row of rows) {
     const a = row.answers
     const common = [
-      familyName,
-      row.pupil.lastName,
-      row.pupil.firstName,
-      row.pupil.birthDate ? formatDate(row.pupil.birthDate, tenant.timezone) : '',
+      row.familyName,
+      row.lastName,
+      row.firstName,
+      row.birthDate ? formatDate(row.birthDate, tenant.timezone) : '',
       t(`reenrolment.status.${row.status as ReenrolmentStatus}`),
       row.submittedAt
         ? `${formatDate(row.submittedAt, tenant.timezone)} ${formatTime(row.submittedAt, tenant.timezone)}`
@@ -500,8 +1025,8 @@ export async function exportCsv(
       a.newDisciplines ?? '',
       a.notes ?? '',
     ]
-    if (courses.length === 0) lines.push([...common, '', '', '', ...extra])
-    for (const course of courses) {
+    if (row.courses.length === 0) lines.push([...common, '', '', '', ...extra])
+    for (const course of row.courses) {
       const kept = row.status === ReenrolmentStatus.declined ? false : a.keep?.[String(course.id)]
       lines.push([
         ...common,

@@ -1,12 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { decisionView, type RefusedDecision, reviewRoutes } from '../staff/decision.ts'
+import { signedInContext, type TenantContext } from '../../platform/auth/context.ts'
 import { NotFound } from '../../platform/http/errors.ts'
+import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
-import { requirementsOf } from '../documents/service.ts'
-import { stateLabels } from '../documents/view.ts'
 import { fullName } from '../family/service.ts'
-import { Reenrolment, ReenrolmentStatus } from './entities.ts'
-import { campaignOf, decideReenrolment, exportCsv, reenrolmentQueue, summaryLines } from './service.ts'
+import { decisionView, type RefusedDecision, reviewRoutes } from '../shared/decision.ts'
+import { ReenrolmentStatus } from './entities.ts'
+import {
+  campaignOf,
+  decideReenrolment,
+  exportCsv,
+  reenrolmentForReview,
+  reenrolmentQueue,
+} from './service.ts'
+
+/** The school year being re-enrolled for, whether or not the period is open now. */
+function schoolYearOf(ctx: TenantContext): string {
+  const campaign = campaignOf(ctx.config)
+  if (!campaign) throw new NotFound()
+  return campaign.schoolYear
+}
 
 /**
  * Staff's side of the re-enrolment: the queue (submitted by default; declined, validated… by the
@@ -16,14 +29,7 @@ import { campaignOf, decideReenrolment, exportCsv, reenrolmentQueue, summaryLine
 export default async function reenrolmentReview(app: FastifyInstance) {
   const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
 
-  /** The school year being re-enrolled for, whether or not the period is open now. */
-  const schoolYearOf = (request: FastifyRequest) => {
-    const campaign = campaignOf(request.tenant!.config)
-    if (!campaign) throw new NotFound()
-    return campaign.schoolYear
-  }
-
-  app.get<{ Querystring: { etat?: string; cours?: string; site?: string } }>(
+  app.get<{ Querystring: { etat?: string; cours?: string; site?: string; page?: number } }>(
     '/admin/reinscriptions',
     {
       ...staffOnly,
@@ -34,50 +40,52 @@ export default async function reenrolmentReview(app: FastifyInstance) {
             etat: { type: 'string', enum: ['tous', ...Object.values(ReenrolmentStatus)] },
             cours: { type: 'string', maxLength: 200 },
             site: { type: 'string', maxLength: 60 },
+            ...pageParam,
           },
         },
       },
     },
     async (request, reply) => {
-      const { t, tenant, em } = request
-      const config = tenant!.config
-      const schoolYear = schoolYearOf(request)
-      const { etat = ReenrolmentStatus.submitted, cours = '', site = '' } = request.query
-      const items = await reenrolmentQueue(em, schoolYear, {
-        ...(etat !== 'tous' ? { status: etat as ReenrolmentStatus } : {}),
-        ...(cours ? { course: cours } : {}),
-        ...(site ? { establishment: site } : {}),
-      })
-      const all = await reenrolmentQueue(em, schoolYear, {})
-      const courseNames = [...new Set(all.flatMap((i) => i.courses.map((c) => c.name)))].sort((a, b) =>
-        a.localeCompare(b, 'fr'),
+      const ctx = signedInContext(request)
+      const schoolYear = schoolYearOf(ctx)
+      const { etat = ReenrolmentStatus.submitted, cours = '', site = '', page = 1 } = request.query
+      const { total, rows, courseNames } = await reenrolmentQueue(
+        ctx.em,
+        schoolYear,
+        {
+          status: etat !== 'tous' ? (etat as ReenrolmentStatus) : null,
+          course: cours || null,
+          establishment: site || null,
+        },
+        page,
       )
       return reply.view('reenrolment/queue', {
-        title: t('reenrolment.queue.title', { year: schoolYear }),
-        items: items.map(({ row, courses, familyName }) => ({
+        title: ctx.t('reenrolment.queue.title', { year: schoolYear }),
+        items: rows.map((row) => ({
           id: row.id,
-          pupil: fullName(row.pupil),
-          familyName,
-          courses: courses.map((c) => c.name).join(', '),
+          pupil: fullName(row),
+          familyName: row.familyName,
+          courses: row.courses.map((c) => c.name).join(', '),
           status: row.status,
           date: row.submittedAt ?? row.declinedAt ?? row.updatedAt,
         })),
         filters: { etat, cours, site },
         courseNames,
-        establishments: config.establishments,
+        establishments: ctx.config.establishments,
         schoolYear,
+        page: pageOf(total, page, '/admin/reinscriptions', { etat, cours, site }),
       })
     },
   )
 
   app.get('/admin/reinscriptions/export.csv', staffOnly, async (request, reply) => {
-    const schoolYear = schoolYearOf(request)
-    const csv = await exportCsv(request.em, request.tenant!.config, schoolYear, request.t)
+    const ctx = signedInContext(request)
+    const schoolYear = schoolYearOf(ctx)
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="reinscriptions-${schoolYear}.csv"`)
       .header('cache-control', 'private, no-store')
-      .send(csv)
+      .send(await exportCsv(ctx, schoolYear))
   })
 
   const render = async (
@@ -86,32 +94,17 @@ export default async function reenrolmentReview(app: FastifyInstance) {
     id: number,
     submitted?: RefusedDecision,
   ) => {
-    const { em, t, tenant } = request
-    const config = tenant!.config
-    const row = await em.findOne(
-      Reenrolment,
-      { id },
-      { populate: ['pupil', 'family', 'updatedBy', 'decidedBy'] },
-    )
-    if (!row) throw new NotFound()
-    const timeZone = config.timezone
-    const documents = [
-      ...(await requirementsOf(em, config, { family: row.family })),
-      ...(await requirementsOf(em, config, { family: row.family, pupil: row.pupil })),
-    ]
+    const ctx = signedInContext(request)
+    const { row, name, lines, documents } = await reenrolmentForReview(ctx, id)
+    const timeZone = ctx.config.timezone
     return reply.view('reenrolment/review', {
-      title: t('reenrolment.review.title', { name: fullName(row.pupil) }),
+      title: ctx.t('reenrolment.review.title', { name }),
       row,
       submittedAt: row.submittedAt
         ? `${formatDate(row.submittedAt, timeZone)} ${formatTime(row.submittedAt, timeZone)}`
         : '',
-      lines: await summaryLines(em, config, row.pupil, row.answers, t),
-      documents: documents.map((r) => ({
-        label: r.document.label,
-        state: r.state,
-        stateLabel: t(stateLabels[r.state]),
-        id: r.submission?.id,
-      })),
+      lines,
+      documents,
       ...decisionView(request, submitted),
     })
   }

@@ -1,24 +1,41 @@
-import type { Em } from '../../platform/db/orm.ts'
-import type { Pupil } from '../pupils/entities.ts'
-import { RepertoireEntry, type SchoolEvent } from './entities.ts'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { tenantDb } from '../../entities.ts'
+import type { JsonOf } from '../../platform/db/reads.ts'
 
-export interface RepertoireEvent {
-  event: SchoolEvent
-  entries: RepertoireEntry[]
+/** What the pupil performed, newest event first: a fragment of the Répertoire tab's read. */
+export function repertoireOf(pupilId: number) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('repertoire_entry as r')
+      .innerJoin('school_event as e', 'e.id', 'r.event_id')
+      .select([
+        'e.id as eventId',
+        'e.title',
+        'e.held_on as heldOn',
+        'e.place',
+        'r.piece',
+        'r.author',
+        'r.part',
+      ])
+      .where('r.pupil_id', '=', pupilId)
+      .orderBy('e.held_on', 'desc')
+      .orderBy('e.id')
+      .orderBy('r.id'),
+  )
 }
 
-/** The events the pupil took part in, newest first, each with what they performed there. */
-export async function repertoireOf(em: Em, pupil: Pupil): Promise<RepertoireEvent[]> {
-  const entries = await em.find(
-    RepertoireEntry,
-    { pupil },
-    { populate: ['event'], orderBy: { event: { heldOn: 'desc', id: 'asc' }, id: 'asc' } },
-  )
-  const byEvent = new Map<number, RepertoireEvent>()
-  for (const entry of entries) {
-    const found = byEvent.get(entry.event.id) ?? { event: entry.event, entries: [] }
-    found.entries.push(entry)
-    byEvent.set(entry.event.id, found)
+type Performance = JsonOf<typeof repertoireOf>
+
+/** The events the pupil took part in, each with what they performed there. */
+export function byEvent(performances: readonly Performance[]) {
+  const events = new Map<
+    number,
+    { event: Pick<Performance, 'title' | 'heldOn' | 'place'>; entries: Performance[] }
+  >()
+  for (const performance of performances) {
+    const found = events.get(performance.eventId) ?? { event: performance, entries: [] }
+    found.entries.push(performance)
+    events.set(performance.eventId, found)
   }
-  return [...byEvent.values()]
+  return [...events.values()]
 }

@@ -1,11 +1,11 @@
-import { requestOrigin } from '../../platform/http/origin.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ValidationFailed } from '../../platform/http/errors.ts'
+import { signedInContext } from '../../platform/auth/context.ts'
+import type { FieldErrors } from '../../platform/forms.ts'
+import { pageOf, pageParam } from '../../platform/http/pagination.ts'
+import { idParams } from '../../platform/http/schemas.ts'
 import { type DecisionInput, decide, pendingQueue, reviewOf } from './service.ts'
 
 type ReviewBody = Record<string, string | undefined>
-
-const idParams = { type: 'object', properties: { id: { type: 'integer' } } } as const
 
 /** The form's fields `decision-<field>` and `reason-<field>` as the service takes them. */
 function decisionInput(body: ReviewBody): DecisionInput {
@@ -23,22 +23,31 @@ function decisionInput(body: ReviewBody): DecisionInput {
 export default async function sas(app: FastifyInstance) {
   const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
 
-  app.get('/admin/changements', staffOnly, async (request, reply) =>
-    reply.view('sas/queue', {
-      title: request.t('sas.queue.title'),
-      items: await pendingQueue(request.em, request.t),
-    }),
+  app.get<{ Querystring: { page?: number } }>(
+    '/admin/changements',
+    { ...staffOnly, schema: { querystring: { type: 'object', properties: pageParam } } },
+    async (request, reply) => {
+      const { em, t } = signedInContext(request)
+      const number = request.query.page ?? 1
+      const { total, items } = await pendingQueue(em, number, t)
+      return reply.view('sas/queue', {
+        title: t('sas.queue.title'),
+        items,
+        page: pageOf(total, number, '/admin/changements'),
+      })
+    },
   )
 
   const render = async (
     request: FastifyRequest,
     reply: FastifyReply,
     id: number,
-    submitted?: { input: ReviewBody; errors: Record<string, string> },
+    submitted?: { input: ReviewBody; errors: FieldErrors },
   ) => {
-    const review = await reviewOf(request.em, id, request.t)
+    const { em, t } = signedInContext(request)
+    const review = await reviewOf(em, id, t)
     return reply.view('sas/review', {
-      title: request.t('sas.review.title', { id }),
+      title: t('sas.review.title', { id }),
       ...review,
       input: submitted?.input ?? {},
       errors: submitted?.errors,
@@ -73,20 +82,9 @@ export default async function sas(app: FastifyInstance) {
     },
     async (request, reply) => {
       const { id } = request.params
-      try {
-        await decide(
-          request.em,
-          { tenant: request.tenant!.config, baseUrl: requestOrigin(request), t: request.t },
-          request.account!,
-          id,
-          decisionInput(request.body),
-        )
-        app.mail.kick(request.tenant!.slug)
-        return reply.redirect(`/admin/changements/${id}?fait=1`, 303)
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
-      }
+      const errors = await decide(signedInContext(request), id, decisionInput(request.body))
+      if (errors) return render(request, reply.code(400), id, { input: request.body, errors })
+      return reply.redirect(`/admin/changements/${id}?fait=1`, 303)
     },
   )
 }

@@ -1,17 +1,22 @@
 import { LockMode } from '@mikro-orm/core'
+import { type Kysely, sql } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { type TenantDb, tenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
-import type { Account } from '../../platform/auth/entities.ts'
+import type { SignedInContext } from '../../platform/auth/context.ts'
+import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import { NotFound } from '../../platform/http/errors.ts'
+import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
-import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { formatDate } from '../../platform/views/dates.ts'
-import { type Locale, type MessageKey, type Translate, translator } from '../../platform/views/i18n.ts'
-import { ValidationFailed } from '../../platform/http/errors.ts'
-import { type Family, Guardian } from '../family/entities.ts'
+import { type MessageKey, type Translate, translator } from '../../platform/views/i18n.ts'
+import { Guardian } from '../family/entities.ts'
 import {
   civilities,
-  familyOf,
+  type FamilyRef,
   familySituations,
   fullName,
   guardianFields,
@@ -27,7 +32,7 @@ import {
   schoolSpecials,
   setPupilValue,
 } from '../pupils/service.ts'
-import { ChangeRequest, ChangeStatus, FieldDecision, type FieldChange, SubjectType } from './entities.ts'
+import { ChangeRequest, ChangeStatus, type FieldChange, FieldDecision, SubjectType } from './entities.ts'
 
 /** A record a family may propose to change: one of its guardians or pupils. */
 export interface SubjectRef {
@@ -35,25 +40,7 @@ export interface SubjectRef {
   id: number
 }
 
-export interface MailContext {
-  tenant: TenantConfig
-  /** Origin of the tenant's portal, for the link in the mails. */
-  baseUrl: string
-}
-
 type Values = Record<string, string | null>
-
-async function lockSubject(em: Em, ref: SubjectRef, family?: Family): Promise<Guardian | Pupil> {
-  const where = family ? { id: ref.id, family } : { id: ref.id }
-  // the lock orders a proposal and a decision on the same record; refresh reads the committed value
-  const options = { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } as const
-  const subject =
-    ref.type === SubjectType.guardian
-      ? await em.findOne(Guardian, where, options)
-      : await em.findOne(Pupil, where, options)
-  if (!subject) throw new NotFound()
-  return subject
-}
 
 // a guardian's validated record lives in the family feature, a pupil's in the pupils feature
 function read(ref: SubjectRef, subject: Guardian | Pupil): Values {
@@ -109,18 +96,45 @@ export function describeChanges(changes: Record<string, FieldChange>, t: Transla
   }))
 }
 
-async function subjectName(em: Em, ref: SubjectRef, t: Translate): Promise<string> {
-  const person =
-    ref.type === SubjectType.guardian
-      ? await em.findOne(Guardian, { id: ref.id })
-      : await em.findOne(Pupil, { id: ref.id })
-  const name = person ? fullName(person) : `#${ref.id}`
-  return t(ref.type === SubjectType.guardian ? 'sas.subject.guardian' : 'sas.subject.pupil', { name })
+/** "Responsable : Camille Martin", "Élève : Hugo Martin". */
+export function subjectName(
+  type: SubjectType,
+  person: { firstName: string; lastName: string } | undefined,
+  id: number,
+  t: Translate,
+): string {
+  const name = person ? fullName(person) : `#${id}`
+  return t(type === SubjectType.guardian ? 'sas.subject.guardian' : 'sas.subject.pupil', { name })
 }
 
 /** Where the family sees the record: its guardian's tab of the Famille page, or the pupil's Identité tab. */
 export function subjectPath(ref: SubjectRef): string {
   return ref.type === SubjectType.guardian ? `/famille/responsables/${ref.id}` : `/eleves/${ref.id}`
+}
+
+/** The family's requests awaiting review, newest first: a fragment of the family's pages. */
+export function pendingChangesOf(familyId: FamilyRef) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('change_request as r')
+      .select([
+        'r.id',
+        'r.subject_type as subjectType',
+        'r.subject_id as subjectId',
+        'r.changes',
+        'r.updated_at as updatedAt',
+      ])
+      .where('r.family_id', '=', familyId)
+      .where('r.status', '=', ChangeStatus.pending)
+      .orderBy('r.updated_at', 'desc'),
+  )
+}
+
+export type PendingChange = JsonOf<typeof pendingChangesOf>
+
+/** The pending request of one record among the family's, if any. */
+export function pendingOf(changes: PendingChange[], ref: SubjectRef): PendingChange | undefined {
+  return changes.find((c) => c.subjectType === ref.type && c.subjectId === ref.id)
 }
 
 function sameChanges(a: Record<string, FieldChange>, b: Record<string, FieldChange>): boolean {
@@ -131,135 +145,237 @@ function sameChanges(a: Record<string, FieldChange>, b: Record<string, FieldChan
   )
 }
 
+function differences(current: Values, proposed: Values): Record<string, FieldChange> {
+  const changes: Record<string, FieldChange> = {}
+  for (const [name, after] of Object.entries(proposed)) {
+    if (!(name in current)) throw new Error(`unknown field ${name}`)
+    if (current[name] !== after) changes[name] = { before: current[name] ?? null, after }
+  }
+  return changes
+}
+
 export type ProposalOutcome = 'proposed' | 'replaced' | 'unchanged' | 'withdrawn'
 
+/** A family's edit of one of its records, with what the page it was made on showed of that record. */
+export interface Proposal {
+  ref: SubjectRef
+  values: Values
+  /** The validated values and the pending request the family's page was built from. */
+  seen: { values: Values; pending: Record<string, FieldChange> | undefined }
+}
+
 /**
- * A family's edit of one of its guardians or pupils. The validated record is never touched: the
- * field-by-field difference becomes the subject's pending change request, replacing any earlier
- * one not yet reviewed, and an acknowledgement is mailed with it. Values equal to the validated
- * ones make no request; going back to them all withdraws the pending one.
+ * A family's edits of its guardians or pupils. The validated records are never touched: each
+ * record's field-by-field difference becomes its pending change request, replacing any earlier one
+ * not yet reviewed, and an acknowledgement is mailed with it. Values equal to the validated ones
+ * make no request; going back to them all withdraws the pending one. An edit that changes nothing
+ * the page showed needs no transaction; the others lock their records, so that a proposal and a
+ * staff decision on the same record never interleave. Another family's record is a 404.
  */
-export async function proposeChange(
-  em: Em,
-  context: MailContext & { locale: Locale },
-  account: Account,
-  ref: SubjectRef,
-  proposed: Values,
-): Promise<{ outcome: ProposalOutcome; request?: ChangeRequest }> {
-  const family = await familyOf(em, account)
-  const t = translator(context.locale)
-  return em.transactional(async (tx) => {
-    const subject = await lockSubject(tx, ref, family)
-    const current = read(ref, subject)
-    const changes: Record<string, FieldChange> = {}
-    for (const [name, after] of Object.entries(proposed)) {
-      if (!(name in current)) throw new Error(`unknown ${ref.type} field ${name}`)
-      if (current[name] !== after) changes[name] = { before: current[name] ?? null, after }
-    }
-    const pending = await tx.findOne(ChangeRequest, {
-      subjectType: ref.type,
-      subjectId: ref.id,
-      status: ChangeStatus.pending,
-    })
-    if (pending && sameChanges(pending.changes, changes)) return { outcome: 'unchanged', request: pending }
-    const subjectRef = { type: ref.type, id: ref.id }
-    if (Object.keys(changes).length === 0) {
-      if (!pending) return { outcome: 'unchanged' }
-      audit(tx, account, {
-        action: 'change.withdrawn',
-        subject: subjectRef,
-        details: { request: pending.id, changes: pending.changes },
-      })
-      tx.remove(pending)
-      return { outcome: 'withdrawn' }
-    }
-    const request =
-      pending ??
-      tx.create(ChangeRequest, {
-        family,
+export async function proposeChanges(
+  ctx: SignedInContext,
+  familyId: number,
+  proposals: Proposal[],
+): Promise<ProposalOutcome[]> {
+  const outcomes: (ProposalOutcome | undefined)[] = proposals.map(({ values, seen }) => {
+    const changes = differences(seen.values, values)
+    if (!seen.pending && Object.keys(changes).length === 0) return 'unchanged'
+    if (seen.pending && sameChanges(seen.pending, changes)) return 'unchanged'
+    return undefined
+  })
+  const toWrite = proposals.filter((_, i) => outcomes[i] === undefined)
+  if (toWrite.length === 0) return outcomes as ProposalOutcome[]
+  const t = translator(ctx.locale)
+  const written = await ctx.em.transactional(async (tx) => {
+    const results: ProposalOutcome[] = []
+    for (const { ref, values } of toWrite) {
+      const where = { id: ref.id, family: familyId }
+      // the lock orders a proposal and a decision on the same record; refresh reads the committed value
+      const options = { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } as const
+      const subject =
+        ref.type === SubjectType.guardian
+          ? await tx.findOne(Guardian, where, options)
+          : await tx.findOne(Pupil, where, options)
+      if (!subject) throw new NotFound()
+      const changes = differences(read(ref, subject), values)
+      const pending = await tx.findOne(ChangeRequest, {
         subjectType: ref.type,
         subjectId: ref.id,
-        proposedBy: account,
-        changes,
+        status: ChangeStatus.pending,
       })
-    request.changes = changes
-    request.proposedBy = account
-    // a replacement is a new proposal: it takes the date of the latest edit
-    request.updatedAt = new Date()
-    await tx.flush()
-    audit(tx, account, {
-      action: pending ? 'change.replaced' : 'change.proposed',
-      subject: subjectRef,
-      details: { request: request.id, changes },
-    })
-    queueMail(tx, context.tenant, context.locale, {
-      to: account.email,
-      template: 'change-received',
-      data: {
-        displayName: account.displayName,
-        subject: await subjectName(tx, ref, t),
-        changes: describeChanges(changes, t),
-        link: `${context.baseUrl}${subjectPath(ref)}`,
-      },
-    })
-    return { outcome: pending ? 'replaced' : 'proposed', request }
+      if (pending && sameChanges(pending.changes, changes)) {
+        results.push('unchanged')
+        continue
+      }
+      const subjectRef = { type: ref.type, id: ref.id }
+      if (Object.keys(changes).length === 0) {
+        if (!pending) {
+          results.push('unchanged')
+          continue
+        }
+        audit(tx, ctx.account, {
+          action: 'change.withdrawn',
+          subject: subjectRef,
+          details: { request: pending.id, changes: pending.changes },
+        })
+        tx.remove(pending)
+        results.push('withdrawn')
+        continue
+      }
+      const request =
+        pending ??
+        tx.create(ChangeRequest, {
+          family: familyId,
+          subjectType: ref.type,
+          subjectId: ref.id,
+          proposedBy: tx.getReference(Account, ctx.account.id),
+          changes,
+        })
+      request.changes = changes
+      request.proposedBy = tx.getReference(Account, ctx.account.id)
+      // a replacement is a new proposal: it takes the date of the latest edit
+      request.updatedAt = new Date()
+      await tx.flush()
+      audit(tx, ctx.account, {
+        action: pending ? 'change.replaced' : 'change.proposed',
+        subject: subjectRef,
+        details: { request: request.id, changes },
+      })
+      queueMail(tx, ctx.config, ctx.locale, {
+        to: ctx.account.email,
+        template: 'change-received',
+        data: {
+          displayName: ctx.account.displayName,
+          subject: subjectName(ref.type, subject, ref.id, t),
+          changes: describeChanges(changes, t),
+          link: `${ctx.baseUrl}${subjectPath(ref)}`,
+        },
+      })
+      results.push(pending ? 'replaced' : 'proposed')
+    }
+    return results
   })
+  return outcomes.map((outcome) => outcome ?? (written.shift() as ProposalOutcome))
 }
 
-/** The subject's pending change request, if any, for the pages that show the proposed values. */
-export async function pendingChange(em: Em, ref: SubjectRef): Promise<ChangeRequest | undefined> {
-  return (
-    (await em.findOne(ChangeRequest, {
-      subjectType: ref.type,
-      subjectId: ref.id,
-      status: ChangeStatus.pending,
-    })) ?? undefined
-  )
-}
-
-/** pendingChange of several records, in one query. */
-export async function pendingChanges(em: Em, refs: SubjectRef[]): Promise<(ChangeRequest | undefined)[]> {
-  const found = await em.find(ChangeRequest, {
-    $or: refs.map((ref) => ({ subjectType: ref.type, subjectId: ref.id })),
-    status: ChangeStatus.pending,
-  })
-  return refs.map((ref) => found.find((c) => c.subjectType === ref.type && c.subjectId === ref.id))
-}
-
-/** The family's requests awaiting review, newest first, with whom each is about. */
-export async function pendingForFamily(em: Em, family: Family, t: Translate) {
-  const requests = await em.find(
-    ChangeRequest,
-    { family, status: ChangeStatus.pending },
-    { orderBy: { updatedAt: 'desc' } },
-  )
-  return Promise.all(
-    requests.map(async (r) => ({
-      request: r,
-      subject: await subjectName(em, { type: r.subjectType, id: r.subjectId }, t),
-      path: subjectPath({ type: r.subjectType, id: r.subjectId }),
-      fields: describeChanges(r.changes, t).map((c) => c.label),
-    })),
-  )
-}
+const pendingCountRead = prepare((db: Kysely<TenantDb>) =>
+  db
+    .selectFrom('change_request')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where('status', '=', ChangeStatus.pending),
+)
 
 export async function pendingCount(em: Em): Promise<number> {
-  return em.count(ChangeRequest, { status: ChangeStatus.pending })
+  return (await pendingCountRead.first(em, {}))?.count ?? 0
 }
 
-/** The staff queue: pending requests, oldest first, each with its subject and who proposed it. */
-export async function pendingQueue(em: Em, t: Translate) {
-  const requests = await em.find(
-    ChangeRequest,
-    { status: ChangeStatus.pending },
-    { orderBy: { updatedAt: 'asc', id: 'asc' }, populate: ['proposedBy'] },
-  )
-  return Promise.all(
-    requests.map(async (r) => ({
-      request: r,
-      subject: await subjectName(em, { type: r.subjectType, id: r.subjectId }, t),
-      count: Object.keys(r.changes).length,
+const queueRead = prepare((db: Kysely<TenantDb>, p: { offset: number }) => {
+  const pending = db
+    .selectFrom('change_request as r')
+    .leftJoin('guardian as g', (join) =>
+      join.onRef('g.id', '=', 'r.subject_id').on('r.subject_type', '=', SubjectType.guardian),
+    )
+    .leftJoin('pupil as p', (join) =>
+      join.onRef('p.id', '=', 'r.subject_id').on('r.subject_type', '=', SubjectType.pupil),
+    )
+    .leftJoin('account as a', 'a.id', 'r.proposed_by_id')
+    .where('r.status', '=', ChangeStatus.pending)
+  return db.selectNoFrom((eb) => [
+    eb
+      .selectFrom(pending.select('r.id').as('q'))
+      .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
+      .as('total'),
+    jsonArrayFrom(
+      pending
+        .select([
+          'r.id',
+          'r.subject_type as subjectType',
+          'r.subject_id as subjectId',
+          'r.updated_at as updatedAt',
+          'a.display_name as proposedBy',
+          sql<number>`(select count(*) from jsonb_object_keys(r.changes))::int`.as('fields'),
+          'g.first_name as guardianFirstName',
+          'g.last_name as guardianLastName',
+          'p.first_name as pupilFirstName',
+          'p.last_name as pupilLastName',
+        ])
+        .orderBy('r.updated_at')
+        .orderBy('r.id')
+        .limit(pageSize)
+        .offset(p.offset),
+    ).as('rows'),
+  ])
+})
+
+function personOf(row: {
+  guardianFirstName: string | null
+  guardianLastName: string | null
+  pupilFirstName: string | null
+  pupilLastName: string | null
+}) {
+  if (row.guardianFirstName !== null)
+    return { firstName: row.guardianFirstName, lastName: row.guardianLastName ?? '' }
+  if (row.pupilFirstName !== null) return { firstName: row.pupilFirstName, lastName: row.pupilLastName ?? '' }
+  return undefined
+}
+
+/** A page of the staff queue: pending requests, oldest first, each with its record's name and its proposer. */
+export async function pendingQueue(em: Em, page: number, t: Translate) {
+  const found = await queueRead.first(em, { offset: offsetOf(page) })
+  return {
+    total: found?.total ?? 0,
+    items: (found?.rows ?? []).map((row) => ({
+      id: row.id,
+      subject: subjectName(row.subjectType, personOf(row), row.subjectId, t),
+      updatedAt: row.updatedAt,
+      proposedBy: row.proposedBy,
+      count: row.fields,
     })),
+  }
+}
+
+const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
+  db
+    .selectFrom('change_request as r')
+    .leftJoin('account as a', 'a.id', 'r.proposed_by_id')
+    .leftJoin('account as d', 'd.id', 'r.decided_by_id')
+    .select([
+      'r.id',
+      'r.subject_type as subjectType',
+      'r.subject_id as subjectId',
+      'r.status',
+      'r.changes',
+      'r.updated_at as updatedAt',
+      'r.decided_at as decidedAt',
+      'a.display_name as proposedBy',
+      'd.display_name as decidedBy',
+    ])
+    .select((eb) => [
+      jsonArrayFrom(
+        eb
+          .selectFrom('guardian as g')
+          .selectAll('g')
+          .whereRef('g.id', '=', 'r.subject_id')
+          .where('r.subject_type', '=', SubjectType.guardian),
+      ).as('guardian'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('pupil as p')
+          .selectAll('p')
+          .whereRef('p.id', '=', 'r.subject_id')
+          .where('r.subject_type', '=', SubjectType.pupil),
+      ).as('pupil'),
+    ])
+    .where('r.id', '=', p.id),
+)
+
+/** snake_case columns of a record read with selectAll, under the entity's property names. */
+function camelCased(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row).map(([name, value]) => [
+      name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+      value,
+    ]),
   )
 }
 
@@ -268,14 +384,16 @@ export async function pendingQueue(em: Em, t: Translate) {
  * is now: a field whose validated value moved since the proposal is a conflict, shown before deciding.
  */
 export async function reviewOf(em: Em, id: number, t: Translate) {
-  const request = await em.findOne(ChangeRequest, { id }, { populate: ['proposedBy', 'decidedBy'] })
+  const request = await reviewRead.first(em, { id })
   if (!request) throw new NotFound()
-  const ref = { type: request.subjectType, id: request.subjectId }
-  const person =
-    ref.type === SubjectType.guardian
-      ? await em.findOne(Guardian, { id: ref.id })
-      : await em.findOne(Pupil, { id: ref.id })
-  const current = person ? read(ref, person) : {}
+  const [guardian] = request.guardian
+  const [pupil] = request.pupil
+  const person = guardian ?? pupil
+  const current: Values = guardian
+    ? guardianValues(camelCased(guardian) as unknown as Guardian)
+    : pupil
+      ? pupilValues(camelCased(pupil) as unknown as Pupil)
+      : {}
   const rows = describeChanges(request.changes, t).map((row) => {
     const now = current[row.name] ?? null
     const change = request.changes[row.name]!
@@ -285,7 +403,8 @@ export async function reviewOf(em: Em, id: number, t: Translate) {
         : change.decision === FieldDecision.conflict
     return { ...row, current: displayValue(row.name, now, t), conflict }
   })
-  return { request, subject: await subjectName(em, ref, t), rows }
+  const name = person ? { firstName: person.first_name, lastName: person.last_name } : undefined
+  return { request, subject: subjectName(request.subjectType, name, request.subjectId, t), rows }
 }
 
 export type DecisionInput =
@@ -300,17 +419,15 @@ export type DecisionInput =
  * The decision is audited and the family mailed the outcome, with the reasons.
  */
 export async function decide(
-  em: Em,
-  context: MailContext & { t: Translate },
-  staff: Account,
+  ctx: SignedInContext,
   id: number,
   input: DecisionInput,
-): Promise<ChangeRequest> {
-  const { t } = context
+): Promise<FieldErrors | undefined> {
+  const { t, em } = ctx
   const found = await em.findOne(ChangeRequest, { id })
   if (!found) throw new NotFound()
   const decisions: Record<string, { decision: 'approved' | 'rejected'; reason?: string }> = {}
-  const errors: Record<string, string> = {}
+  const errors: FieldErrors = {}
   for (const name of Object.keys(found.changes)) {
     if ('all' in input) {
       decisions[name] =
@@ -330,21 +447,25 @@ export async function decide(
   if ('all' in input && input.all === 'rejected' && !input.reason.trim()) {
     errors.reason = t('sas.reasonRequired')
   }
-  if (Object.keys(errors).length > 0) throw new ValidationFailed(errors)
+  if (refusals(errors)) return errors
 
-  const locale = context.tenant.locale ?? 'fr'
+  const locale = ctx.config.locale ?? 'fr'
   const familyT = translator(locale)
-  const request = await em.transactional(async (tx) => {
+  return em.transactional(async (tx) => {
     const request = await tx.findOne(
       ChangeRequest,
       { id },
       { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['proposedBy'] },
     )
     if (!request) throw new NotFound()
-    if (request.status !== ChangeStatus.pending)
-      throw new ValidationFailed({ decision: t('sas.alreadyDecided') })
+    if (request.status !== ChangeStatus.pending) return { decision: t('sas.alreadyDecided') }
     const ref = { type: request.subjectType, id: request.subjectId }
-    const subject = await lockSubject(tx, ref)
+    const options = { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } as const
+    const subject =
+      ref.type === SubjectType.guardian
+        ? await tx.findOne(Guardian, { id: ref.id }, options)
+        : await tx.findOne(Pupil, { id: ref.id }, options)
+    if (!subject) throw new NotFound()
     const current = read(ref, subject)
     const changes: Record<string, FieldChange> = {}
     for (const [name, change] of Object.entries(request.changes)) {
@@ -360,9 +481,9 @@ export async function decide(
     }
     request.changes = changes
     request.status = ChangeStatus.decided
-    request.decidedBy = staff
+    request.decidedBy = tx.getReference(Account, ctx.account.id)
     request.decidedAt = new Date()
-    audit(tx, staff, {
+    audit(tx, ctx.account, {
       action: 'change.decided',
       subject: ref,
       details: { request: request.id, changes },
@@ -370,20 +491,19 @@ export async function decide(
     const family = request.proposedBy
     if (family && !family.disabled) {
       const described = describeChanges(changes, familyT)
-      queueMail(tx, context.tenant, locale, {
+      queueMail(tx, ctx.config, locale, {
         to: family.email,
         template: 'change-decided',
         data: {
           displayName: family.displayName,
-          subject: await subjectName(tx, ref, familyT),
+          subject: subjectName(ref.type, subject, ref.id, familyT),
           approved: described.filter((c) => c.decision === FieldDecision.approved),
           rejected: described.filter((c) => c.decision === FieldDecision.rejected),
           conflicts: described.filter((c) => c.decision === FieldDecision.conflict),
-          link: `${context.baseUrl}${subjectPath(ref)}`,
+          link: `${ctx.baseUrl}${subjectPath(ref)}`,
         },
       })
     }
-    return request
+    return undefined
   })
-  return request
 }

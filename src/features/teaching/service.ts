@@ -1,131 +1,168 @@
-import type { Account } from '../../platform/auth/entities.ts'
-import { oncePerEm } from '../../platform/db/memo.ts'
+import type { Kysely } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { type TenantDb, tenantDb } from '../../entities.ts'
+import type { Actor } from '../../platform/auth/context.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { selectEntities, tableOf } from '../../platform/db/rows.ts'
-import { NotFound } from '../../platform/http/errors.ts'
-import type { Pupil } from '../pupils/entities.ts'
-import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './entities.ts'
+import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { TenantCache } from '../../platform/db/tenant-cache.ts'
+import type { FamilyRef } from '../family/service.ts'
 
-export function currentSchoolYear(em: Em): Promise<SchoolYear | undefined> {
-  return oncePerEm(
-    em,
-    'currentSchoolYear',
-    async () => (await em.findOne(SchoolYear, { current: true })) ?? undefined,
+const currentYearRead = prepare((db: Kysely<TenantDb>) =>
+  db
+    .selectFrom('school_year')
+    .select(['id', 'label', 'starts_on as startsOn', 'ends_on as endsOn'])
+    .where('current', '=', true)
+    .limit(1),
+)
+
+export type SchoolYearRow = NonNullable<Awaited<ReturnType<typeof currentYearRead.first>>>
+
+/** The tenant's current school year, kept per tenant: every page of a family or a teacher needs it. */
+export const schoolYears = new TenantCache((em) => currentYearRead.first(em, {}))
+
+export function currentSchoolYear(em: Em): Promise<SchoolYearRow | undefined> {
+  return schoolYears.get(em)
+}
+
+/** "Hélène Rivière", the teacher of a course as families see it; '' when none is set yet. */
+export function teacherName(row: {
+  teacherFirstName: string | null
+  teacherLastName: string | null
+}): string {
+  return [row.teacherFirstName, row.teacherLastName].filter(Boolean).join(' ')
+}
+
+/** The enrolments of a family's pupils in one school year, with their course and its teacher. */
+export function enrolmentsOfFamily(familyId: FamilyRef, yearId: number) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('enrolment as e')
+      .innerJoin('pupil as p', 'p.id', 'e.pupil_id')
+      .innerJoin('course as c', 'c.id', 'e.course_id')
+      .leftJoin('teacher as t', 't.id', 'c.teacher_id')
+      .select([
+        'e.id',
+        'e.pupil_id as pupilId',
+        'e.active',
+        'c.id as courseId',
+        'c.name',
+        'c.discipline',
+        'c.establishment',
+        'c.cycle',
+        'c.slot',
+        't.first_name as teacherFirstName',
+        't.last_name as teacherLastName',
+      ])
+      .where('p.family_id', '=', familyId)
+      .where('c.school_year_id', '=', yearId),
   )
 }
+
+export type FamilyEnrolment = JsonOf<typeof enrolmentsOfFamily>
+
+/** A course as the Cours and Historique tabs list it: the course, its teacher, evaluations and absences. */
+export function followedCourses(where: { pupilId: number; yearId?: number; enrolmentId?: number }) {
+  let query = tenantDb
+    .selectFrom('enrolment as e')
+    .innerJoin('course as c', 'c.id', 'e.course_id')
+    .innerJoin('school_year as y', 'y.id', 'c.school_year_id')
+    .leftJoin('teacher as t', 't.id', 'c.teacher_id')
+    .select([
+      'e.id',
+      'c.name',
+      'c.discipline',
+      'c.establishment',
+      'c.cycle',
+      'c.slot',
+      'y.id as yearId',
+      'y.label as yearLabel',
+      'y.current as currentYear',
+      't.first_name as teacherFirstName',
+      't.last_name as teacherLastName',
+    ])
+    .select((inner) => [
+      jsonArrayFrom(
+        inner
+          .selectFrom('evaluation as v')
+          .select(['v.term', 'v.given_on as givenOn', 'v.appreciation', 'v.grade'])
+          .whereRef('v.enrolment_id', '=', 'e.id')
+          .orderBy('v.given_on')
+          .orderBy('v.id'),
+      ).as('evaluations'),
+      jsonArrayFrom(
+        inner
+          .selectFrom('absence as a')
+          .select(['a.occurred_on as occurredOn', 'a.excused', 'a.reason'])
+          .whereRef('a.enrolment_id', '=', 'e.id')
+          .orderBy('a.occurred_on')
+          .orderBy('a.id'),
+      ).as('absences'),
+    ])
+    .where('e.pupil_id', '=', where.pupilId)
+  if (where.yearId !== undefined) query = query.where('c.school_year_id', '=', where.yearId)
+  if (where.enrolmentId !== undefined) query = query.where('e.id', '=', where.enrolmentId)
+  return jsonArrayFrom(query)
+}
+
+export type FollowedCourse = JsonOf<typeof followedCourses>
 
 /**
- * The pupil's active enrolments of the current school year with their course and its teacher, read
- * once per request: the courses step, the summary and the documents' conditions all ask for them.
+ * The pupil's courses of the school years before the current one (all of them when there is no
+ * current year), newest year first: the Historique tab.
  */
-export function currentEnrolments(em: Em, pupil: Pupil): Promise<Enrolment[]> {
-  // plain SQL, see db/rows.ts; the year is the one currentSchoolYear reads
-  return oncePerEm(em, `currentEnrolments:${pupil.id}`, () =>
-    selectEntities(
-      em,
-      Enrolment,
-      'e',
-      `join ${tableOf(em, Course)} c on c.id = e.course_id
-       left join ${tableOf(em, Teacher)} t on t.id = c.teacher_id
-       where e.pupil_id = $1 and e.active
-         and c.school_year_id = (select id from ${tableOf(em, SchoolYear)} where current = true limit 1)`,
-      [pupil.id],
-      [
-        { entity: Teacher, alias: 't' },
-        { entity: Course, alias: 'c' },
-      ],
-    ),
+export function pastCoursesOf(pupilId: number, currentYearId: number) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('enrolment as e')
+      .innerJoin('course as c', 'c.id', 'e.course_id')
+      .innerJoin('school_year as y', 'y.id', 'c.school_year_id')
+      .select(['y.id as yearId', 'y.label as yearLabel', 'c.name', 'c.discipline'])
+      .where('e.pupil_id', '=', pupilId)
+      .where('y.current', '=', false)
+      .where((inner) =>
+        inner.or([
+          inner(
+            'y.starts_on',
+            '<',
+            inner.selectFrom('school_year').select('starts_on').where('id', '=', currentYearId),
+          ),
+          inner.not(
+            inner.exists(inner.selectFrom('school_year').select('id').where('id', '=', currentYearId)),
+          ),
+        ]),
+      )
+      .orderBy('y.starts_on', 'desc'),
   )
 }
 
-export interface TeacherCourse {
-  course: Course
-  pupils: number
-}
+export type PastCourse = JsonOf<typeof pastCoursesOf>
+
+const teacherCoursesRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: number }) =>
+  db
+    .selectFrom('course as c')
+    .innerJoin('teacher as t', 't.id', 'c.teacher_id')
+    .select(['c.id', 'c.name', 'c.cycle', 'c.establishment', 'c.slot'])
+    .select((eb) =>
+      eb
+        .selectFrom('enrolment as e')
+        .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
+        .whereRef('e.course_id', '=', 'c.id')
+        .where('e.active', '=', true)
+        .as('pupils'),
+    )
+    .where('t.account_id', '=', p.accountId)
+    .where('c.school_year_id', '=', p.yearId),
+)
 
 /** The courses of the current year taught by the teacher behind an account, with their headcount. */
-export async function coursesOfTeacher(
-  em: Em,
-  account: Account,
-): Promise<{ year?: SchoolYear; courses: TeacherCourse[] }> {
-  const [teacher, year] = await Promise.all([em.findOne(Teacher, { account }), currentSchoolYear(em)])
-  if (!teacher || !year) return { year, courses: [] }
-  const courses = (await em.find(Course, { teacher, schoolYear: year })).sort((a, b) =>
-    a.name.localeCompare(b.name, 'fr'),
-  )
-  const enrolments = await em.find(
-    Enrolment,
-    { course: { $in: courses }, active: true },
-    { fields: ['course'] },
-  )
-  const byCourse = new Map<number, number>()
-  for (const e of enrolments) byCourse.set(e.course.id, (byCourse.get(e.course.id) ?? 0) + 1)
-  return { year, courses: courses.map((course) => ({ course, pupils: byCourse.get(course.id) ?? 0 })) }
-}
-
-/** A pupil's course of some year as the Cours and Historique tabs list it, with its follow-up. */
-export interface PupilCourse {
-  enrolment: Enrolment
-  course: Course
-  evaluations: Evaluation[]
-  absences: Absence[]
-}
-
-async function withFollowUp(em: Em, enrolments: Enrolment[]): Promise<PupilCourse[]> {
-  const [evaluations, absences] = await Promise.all([
-    em.find(Evaluation, { enrolment: { $in: enrolments } }, { orderBy: { givenOn: 'asc', id: 'asc' } }),
-    em.find(Absence, { enrolment: { $in: enrolments } }, { orderBy: { occurredOn: 'asc', id: 'asc' } }),
-  ])
-  return enrolments
-    .map((enrolment) => ({
-      enrolment,
-      course: enrolment.course,
-      evaluations: evaluations.filter((e) => e.enrolment.id === enrolment.id),
-      absences: absences.filter((a) => a.enrolment.id === enrolment.id),
-    }))
-    .sort((a, b) => a.course.name.localeCompare(b.course.name, 'fr'))
-}
-
-/** The pupil's courses of one school year, with their teacher, evaluations and absences. */
-export async function coursesOfPupil(em: Em, pupil: Pupil, year: SchoolYear): Promise<PupilCourse[]> {
-  const enrolments = await em.find(
-    Enrolment,
-    { pupil, course: { schoolYear: year } },
-    { populate: ['course', 'course.teacher'] },
-  )
-  return withFollowUp(em, enrolments)
-}
-
-/** One of the pupil's enrolments, of any year; another pupil's id is as unknown as a missing one. */
-export async function enrolmentOfPupil(em: Em, pupil: Pupil, id: number): Promise<PupilCourse> {
-  const enrolment = await em.findOne(
-    Enrolment,
-    { id, pupil },
-    { populate: ['course', 'course.teacher', 'course.schoolYear'] },
-  )
-  if (!enrolment) throw new NotFound()
-  const [found] = await withFollowUp(em, [enrolment])
-  return found!
-}
-
-/** The school years before the current one in which the pupil had courses, newest first. */
-export async function pastYearsOf(em: Em, pupil: Pupil): Promise<{ year: SchoolYear; courses: Course[] }[]> {
-  const current = await currentSchoolYear(em)
-  const enrolments = await em.find(
-    Enrolment,
-    {
-      pupil,
-      course: { schoolYear: { current: false, ...(current ? { startsOn: { $lt: current.startsOn } } : {}) } },
-    },
-    { populate: ['course', 'course.schoolYear', 'course.teacher'] },
-  )
-  const byYear = new Map<number, { year: SchoolYear; courses: Course[] }>()
-  for (const { course } of enrolments) {
-    const entry = byYear.get(course.schoolYear.id) ?? { year: course.schoolYear, courses: [] }
-    entry.courses.push(course)
-    byYear.set(course.schoolYear.id, entry)
+export async function coursesOfTeacher(em: Em, account: Actor) {
+  const year = await currentSchoolYear(em)
+  if (!year) return { year, courses: [] }
+  const courses = await teacherCoursesRead.all(em, { accountId: account.id, yearId: year.id })
+  return {
+    year,
+    courses: courses
+      .map((c) => ({ ...c, pupils: c.pupils ?? 0 }))
+      .sort((a, b) => a.name.localeCompare(b.name, 'fr')),
   }
-  return [...byYear.values()]
-    .sort((a, b) => b.year.startsOn.localeCompare(a.year.startsOn))
-    .map((entry) => ({ ...entry, courses: entry.courses.sort((a, b) => a.name.localeCompare(b.name, 'fr')) }))
 }

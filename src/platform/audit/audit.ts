@@ -1,4 +1,5 @@
-import type { Account } from '../auth/entities.ts'
+import type { Actor } from '../auth/context.ts'
+import { Account } from '../auth/entities.ts'
 import type { Em } from '../db/orm.ts'
 import { AuditEvent } from './entities.ts'
 
@@ -9,9 +10,9 @@ export interface Audited {
 }
 
 /** Persists (no flush) an audit event in the caller's unit of work, so it commits with the action. */
-export function audit(em: Em, actor: Account, event: Audited): AuditEvent {
+export function audit(em: Em, actor: Actor, event: Audited): AuditEvent {
   const row = em.create(AuditEvent, {
-    actor,
+    actor: em.getReference(Account, actor.id),
     actorName: `${actor.displayName} (${actor.identifiant})`,
     action: event.action,
     subjectType: event.subject.type,

@@ -2,13 +2,15 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { Forbidden } from '../http/errors.ts'
+import { requestOrigin } from '../http/origin.ts'
+import { type Actor, tenantContext } from './context.ts'
 import type { Account, Role } from './entities.ts'
-import { closeSession, openSession, resumeSession } from './sessions.ts'
+import { actorOf, closeSession, openSession, resumeSession } from './sessions.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in account, on a tenant host; undefined for visitors. */
-    account: Account | undefined
+    account: Actor | undefined
   }
   interface FastifyInstance {
     signIn(request: FastifyRequest, reply: FastifyReply, account: Account): Promise<void>
@@ -52,6 +54,7 @@ export default fp(
     })
 
     app.decorateRequest('account', undefined)
+    app.decorateRequest('ctx', undefined)
 
     app.addHook('onRequest', async (request) => {
       const id = request.cookies[cookieName]
@@ -59,9 +62,21 @@ export default fp(
       request.account = await resumeSession(request.em, request.tenant.config, id)
     })
 
-    // what every page needs to show the signed-in header and to post forms
+    // what every page needs to show the signed-in header and to post forms, and what every handler
+    // of a tenant's host works with
     app.addHook('preHandler', async (request, reply) => {
       reply.locals = { ...reply.locals, account: request.account, csrf: () => reply.generateCsrf() }
+      const tenant = request.tenant
+      if (!tenant) return
+      request.ctx = {
+        tenant,
+        config: tenant.config,
+        em: request.em,
+        locale: request.locale,
+        t: request.t,
+        baseUrl: requestOrigin(request),
+        account: request.account,
+      }
     })
 
     // on refusal the plugin sends its error, which the error handler turns into a French page
@@ -75,9 +90,10 @@ export default fp(
       const previous = request.cookies[cookieName]
       // a new id at every sign-in: an id planted before sign-in is worth nothing after it
       if (previous) await closeSession(request.em, previous)
-      const id = await openSession(request.em, request.tenant!.config, account, request.headers['user-agent'])
+      const { config } = tenantContext(request)
+      const id = await openSession(request.em, config, account, request.headers['user-agent'])
       reply.setCookie(cookieName, id, cookieOptions)
-      request.account = account
+      request.account = actorOf(account)
     })
 
     app.decorate('signOut', async (request: FastifyRequest, reply: FastifyReply) => {

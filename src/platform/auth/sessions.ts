@@ -1,13 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto'
+import type { InferKyselyDB } from '@mikro-orm/sql'
+import type { Kysely } from 'kysely'
 import type { Em } from '../db/orm.ts'
-import { selectEntities, tableOf } from '../db/rows.ts'
+import { prepare, type ReadDb } from '../db/reads.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
-import { Account, Session } from './entities.ts'
+import type { Actor } from './context.ts'
+import { type Account, Session } from './entities.ts'
 
 export const sessionDefaults = { idleMinutes: 60, absoluteHours: 12 } as const
 
 /** How often a session's last activity is written back: not on every request. */
 const touchEveryMs = 60_000
+
+type AuthDb = ReadDb<InferKyselyDB<typeof Session | typeof Account>>
 
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex')
@@ -22,6 +27,12 @@ function lifetimes(config: TenantConfig) {
     idleMs: (config.sessions?.idleMinutes ?? sessionDefaults.idleMinutes) * 60_000,
     absoluteMs: (config.sessions?.absoluteHours ?? sessionDefaults.absoluteHours) * 3_600_000,
   }
+}
+
+/** The account as a request carries it. */
+export function actorOf(account: Account): Actor {
+  const { id, role, identifiant, email, displayName } = account
+  return { id, role, identifiant, email, displayName }
 }
 
 /** Starts a session; returns the id for the cookie (only its hash is stored). */
@@ -45,29 +56,41 @@ export async function openSession(
   return id
 }
 
+// every request of a signed-in person starts with this one statement
+const sessionRead = prepare((db: Kysely<AuthDb>, p: { idHash: string }) =>
+  db
+    .selectFrom('session as s')
+    .innerJoin('account as a', 'a.id', 's.account_id')
+    .select([
+      's.last_seen_at as lastSeenAt',
+      's.expires_at as expiresAt',
+      'a.id',
+      'a.role',
+      'a.identifiant',
+      'a.email',
+      'a.display_name as displayName',
+      'a.disabled',
+    ])
+    .where('s.id_hash', '=', p.idHash),
+)
+
 /** The account of a live session, or undefined when the id is unknown, idle too long or expired. */
-export async function resumeSession(em: Em, config: TenantConfig, id: string): Promise<Account | undefined> {
-  // every request of a signed-in person comes through here: plain SQL, see db/rows.ts
-  const [session] = await selectEntities(
-    em,
-    Session,
-    's',
-    `join ${tableOf(em, Account)} a on a.id = s.account_id where s.id_hash = $1`,
-    [sha256(id)],
-    [{ entity: Account, alias: 'a' }],
-  )
-  if (!session) return undefined
+export async function resumeSession(em: Em, config: TenantConfig, id: string): Promise<Actor | undefined> {
+  const idHash = sha256(id)
+  const found = await sessionRead.first(em, { idHash })
+  if (!found) return undefined
   const now = Date.now()
-  const expired =
-    session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + lifetimes(config).idleMs <= now
-  if (expired || session.account.disabled) {
-    await em.nativeDelete(Session, { idHash: session.idHash })
+  const lastSeen = Date.parse(found.lastSeenAt)
+  const expired = Date.parse(found.expiresAt) <= now || lastSeen + lifetimes(config).idleMs <= now
+  if (expired || found.disabled) {
+    await em.nativeDelete(Session, { idHash })
     return undefined
   }
-  if (now - session.lastSeenAt.getTime() > touchEveryMs) {
-    await em.nativeUpdate(Session, { idHash: session.idHash }, { lastSeenAt: new Date(now) })
+  if (now - lastSeen > touchEveryMs) {
+    await em.nativeUpdate(Session, { idHash }, { lastSeenAt: new Date(now) })
   }
-  return session.account
+  const { id: accountId, role, identifiant, email, displayName } = found
+  return { id: accountId, role, identifiant, email, displayName }
 }
 
 export async function closeSession(em: Em, id: string): Promise<void> {
@@ -75,6 +98,9 @@ export async function closeSession(em: Em, id: string): Promise<void> {
 }
 
 /** Signs the account out everywhere, except the session given (the one changing its password). */
-export async function closeAccountSessions(em: Em, account: Account, keepId?: string): Promise<void> {
-  await em.nativeDelete(Session, keepId ? { account, idHash: { $ne: sha256(keepId) } } : { account })
+export async function closeAccountSessions(em: Em, accountId: number, keepId?: string): Promise<void> {
+  await em.nativeDelete(
+    Session,
+    keepId ? { account: accountId, idHash: { $ne: sha256(keepId) } } : { account: accountId },
+  )
 }

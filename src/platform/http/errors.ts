@@ -51,15 +51,3 @@ export class TooManyAttempts extends HttpError {
     super(429, 'error.429.title', 'error.429.body')
   }
 }
-
-/** Per-field messages of a refused form, keyed by the field's name. */
-export class ValidationFailed extends Error {
-  readonly fields: Record<string, string>
-  /** What was submitted, when the handler cannot read it back from the request (a multipart form). */
-  readonly values?: Record<string, string | undefined>
-  constructor(fields: Record<string, string>, values?: Record<string, string | undefined>) {
-    super('validation failed')
-    this.fields = fields
-    if (values) this.values = values
-  }
-}

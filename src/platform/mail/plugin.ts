@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { WakeAfterCommit } from './after-commit.ts'
 import outboxPage from './outbox-page.ts'
 import { queueMail } from './outbox.ts'
 import { MailWorker } from './worker.ts'
@@ -6,8 +7,6 @@ import { MailWorker } from './worker.ts'
 export interface Mail {
   /** Renders a mail into the caller's unit of work: it is committed, or not, with the action. */
   queue: typeof queueMail
-  /** Delivers a tenant's queued mail right away; call it after the commit. Does nothing without SMTP. */
-  kick(slug: string): void
   /** The sender, running only when SMTP_URL is set. */
   worker: MailWorker | undefined
 }
@@ -25,7 +24,8 @@ export interface MailOptions {
 
 /**
  * The transactional outbox: features queue mail in their own transaction; with SMTP_URL a worker
- * sends it, and without it (development, demo) the mails are read at `/_outbox` on the platform host.
+ * sends it, woken as soon as that transaction commits, and without it (development, demo) the mails
+ * are read at `/_outbox` on the platform host.
  */
 export default fp<MailOptions>(
   async (app, options) => {
@@ -33,8 +33,15 @@ export default fp<MailOptions>(
     const worker = smtpUrl
       ? new MailWorker({ orm: app.orm, registry: app.registry, smtpUrl, log: app.log, ...options })
       : undefined
-    app.decorate('mail', { queue: queueMail, kick: (slug: string) => worker?.kick(slug), worker })
+    app.decorate('mail', { queue: queueMail, worker })
     if (worker) {
+      const slugOf = new Map(app.registry.list().map((tenant) => [tenant.schema, tenant.slug]))
+      app.orm.em.getEventManager().registerSubscriber(
+        new WakeAfterCommit((schema) => {
+          const slug = slugOf.get(schema)
+          if (slug) worker.kick(slug)
+        }),
+      )
       app.addHook('onReady', async () => worker.start())
       // the db plugin's onClose (registered earlier) runs after this one: the ORM is still open
       app.addHook('onClose', () => worker.stop())

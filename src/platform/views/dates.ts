@@ -28,9 +28,9 @@ export function formatDate(value: Date | string, timeZone: string, locale = 'fr-
   return formatter(locale, timeZone, dateOnly).format(new Date(value))
 }
 
-/** 23:59 */
-export function formatTime(value: Date, timeZone: string, locale = 'fr-FR'): string {
-  return formatter(locale, timeZone, timeOnly).format(value)
+/** 23:59; a timestamp read as text (platform/db/reads.ts) is an instant too. */
+export function formatTime(value: Date | string, timeZone: string, locale = 'fr-FR'): string {
+  return formatter(locale, timeZone, timeOnly).format(typeof value === 'string' ? new Date(value) : value)
 }
 
 /** Wall-clock parts of an instant in a timezone. */

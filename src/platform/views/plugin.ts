@@ -67,6 +67,8 @@ function chooseLocale(request: FastifyRequest): Locale {
   return request.tenant?.config.locale ?? 'fr'
 }
 
+const numberFormats = { fr: new Intl.NumberFormat('fr-FR'), en: new Intl.NumberFormat('en-GB') }
+
 /** Template helpers bound to the request's language and the tenant's timezone. */
 function localsFor(request: FastifyRequest) {
   const timeZone = request.tenant?.config.timezone ?? 'Europe/Paris'
@@ -80,7 +82,8 @@ function localsFor(request: FastifyRequest) {
     path: request.url,
     fmt: {
       date: (value: Date | string) => formatDate(value, timeZone, locale),
-      time: (value: Date) => formatTime(value, timeZone, locale),
+      time: (value: Date | string) => formatTime(value, timeZone, locale),
+      number: (value: number) => numberFormats[request.locale].format(value),
       until: (value: Date) =>
         t('date.until', {
           date: formatDate(value, timeZone, locale),

@@ -1,9 +1,11 @@
 import t from 'tap'
 import { Guardian } from '../../../src/features/family/entities.ts'
 import { ChangeRequest } from '../../../src/features/sas/entities.ts'
-import { proposeChange } from '../../../src/features/sas/service.ts'
+import { proposeChanges } from '../../../src/features/sas/service.ts'
 import { AuditEvent } from '../../../src/platform/audit/entities.ts'
 import { Account } from '../../../src/platform/auth/entities.ts'
+import { actorOf } from '../../../src/platform/auth/sessions.ts'
+import { translator } from '../../../src/platform/views/i18n.ts'
 import { NotFound } from '../../../src/platform/http/errors.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
@@ -268,25 +270,38 @@ t.test('the service refuses a proposal for another family’s guardian or pupil'
   const mine = await createFamily(app, slug, 'famille-martin')
   const theirs = await createFamily(app, slug, 'famille-durand', 'Durand')
   const em = app.orm.em.fork({ schema: schemaFor(slug) })
-  const context = { tenant: tenants[0]!, locale: 'fr' as const, baseUrl: 'http://x' }
   const account = await em.findOneOrFail(Account, mine.account.id)
+  const ctx = {
+    tenant: app.registry.get(slug)!,
+    config: tenants[0]!,
+    em,
+    locale: 'fr' as const,
+    t: translator('fr'),
+    baseUrl: 'http://x',
+    account: actorOf(account),
+  }
+  const familyId = mine.guardian.family.id
   for (const ref of [
     { type: 'guardian' as const, id: theirs.guardian.id },
     { type: 'pupil' as const, id: theirs.pupil.id },
   ]) {
-    const error = await proposeChange(em, context, account, ref, { lastName: 'X' }).catch((e: unknown) => e)
+    const proposal = {
+      ref,
+      values: { lastName: 'X' },
+      seen: { values: { lastName: 'Durand' }, pending: undefined },
+    }
+    const error = await proposeChanges(ctx, familyId, [proposal]).catch((e: unknown) => e)
     t.ok(error instanceof NotFound, `another family’s ${ref.type} is not found`)
   }
-  const own = await proposeChange(
-    em,
-    context,
-    account,
-    { type: 'pupil', id: mine.pupil.id },
+  const [outcome] = await proposeChanges(ctx, familyId, [
     {
-      schoolLevel: 'CM2',
+      ref: { type: 'pupil', id: mine.pupil.id },
+      values: { schoolLevel: 'CM2' },
+      seen: { values: { schoolLevel: null }, pending: undefined },
     },
-  )
-  t.equal(own.outcome, 'proposed')
-  t.same(own.request?.changes, { schoolLevel: { before: null, after: 'CM2' } })
-  t.equal(await em.count(ChangeRequest), 1)
+  ])
+  t.equal(outcome, 'proposed')
+  const [request] = await em.fork().find(ChangeRequest, {})
+  t.same(request?.changes, { schoolLevel: { before: null, after: 'CM2' } })
+  t.equal(await em.fork().count(ChangeRequest), 1)
 })

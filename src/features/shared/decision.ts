@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import { ValidationFailed } from '../../platform/http/errors.ts'
+import { type SignedInContext, signedInContext } from '../../platform/auth/context.ts'
+import type { Checked, FieldErrors } from '../../platform/forms.ts'
 import { idParams } from '../../platform/http/schemas.ts'
-import type { Account } from '../../platform/auth/entities.ts'
-import type { Em } from '../../platform/db/orm.ts'
-import { requestOrigin } from '../../platform/http/origin.ts'
-import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
-import type { Locale, Translate } from '../../platform/views/i18n.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
 
-/** The form staff answer a document or a re-enrolment with: a decision and, to refuse, a reason. */
+/*
+ * The staff review-and-decision page that documents, re-enrolments and pré-inscriptions share: the
+ * item with its decision form, the decision posted, mailed to the family and audited by the
+ * feature's service.
+ */
+
+/** The form staff answer an item with: a decision and, to refuse, a reason. */
 export const decisionBody = {
   type: 'object',
   properties: {
@@ -17,38 +20,30 @@ export const decisionBody = {
   },
 } as const
 
+export type DecisionInput = { decision?: string; reason?: string }
+
 /**
  * Checks staff's answer: one of the two decisions, and a reason when refusing, since the family
  * reads it in the mail. The reason of an acceptance is dropped.
  */
 export function checkDecision<Accept extends string, Refuse extends string>(
-  input: { decision?: string; reason?: string },
+  input: DecisionInput,
   values: { accept: Accept; refuse: Refuse },
   t: Translate,
-): { decision: Accept | Refuse; reason: string | null } {
+): Checked<{ decision: Accept | Refuse; reason: string | null }> {
   const reason = input.reason?.trim() ?? ''
-  if (input.decision !== values.accept && input.decision !== values.refuse)
-    throw new ValidationFailed({ decision: t('documents.review.decisionRequired') })
-  if (input.decision === values.refuse && !reason)
-    throw new ValidationFailed({ reason: t('documents.review.reasonRequired') })
   const decision = input.decision as Accept | Refuse
-  return { decision, reason: decision === values.refuse ? reason : null }
-}
-
-export type DecisionInput = { decision?: string; reason?: string }
-
-/** What a decision needs besides the item: the tenant, its language for the mail, the portal's origin for links. */
-export interface DecisionContext {
-  tenant: TenantConfig
-  locale: Locale
-  baseUrl: string
-  t: Translate
+  if (decision !== values.accept && decision !== values.refuse)
+    return { values: { decision, reason }, errors: { decision: t('documents.review.decisionRequired') } }
+  if (decision === values.refuse && !reason)
+    return { values: { decision, reason }, errors: { reason: t('documents.review.reasonRequired') } }
+  return { values: { decision, reason: decision === values.refuse ? reason : null }, errors: undefined }
 }
 
 /** What a refused decision re-renders the review page with: the answer as typed and its messages. */
 export interface RefusedDecision {
   input: DecisionInput
-  errors: Record<string, string>
+  errors: FieldErrors
 }
 
 /** What a review page shows of the decision: the answer as typed after a refusal, its messages, "Décision enregistrée". */
@@ -62,7 +57,7 @@ export function decisionView(request: FastifyRequest, refused?: RefusedDecision)
 
 /**
  * A staff review page (`<base>/:id`) and the decision posted from it: saved, the family's mail
- * sent, back to the page with "Décision enregistrée" (`?fait=1`); or the page again, 400, with the
+ * queued, back to the page with "Décision enregistrée" (`?fait=1`); or the page again, 400, with the
  * messages beside the fields and what was typed.
  */
 export function reviewRoutes(
@@ -76,13 +71,7 @@ export function reviewRoutes(
       id: number,
       refused?: RefusedDecision,
     ) => Promise<unknown>
-    decide: (
-      em: Em,
-      context: DecisionContext,
-      staff: Account,
-      id: number,
-      input: DecisionInput,
-    ) => Promise<unknown>
+    decide: (ctx: SignedInContext, id: number, input: DecisionInput) => Promise<FieldErrors | undefined>
   },
 ) {
   const { base, preHandler, render, decide } = options
@@ -103,21 +92,9 @@ export function reviewRoutes(
     { ...route, schema: { params: idParams, body: decisionBody } },
     async (request, reply) => {
       const { id } = request.params
-      try {
-        const tenant = request.tenant!.config
-        await decide(
-          request.em,
-          { tenant, locale: tenant.locale, baseUrl: requestOrigin(request), t: request.t },
-          request.account!,
-          id,
-          request.body,
-        )
-        app.mail.kick(request.tenant!.slug)
-        return reply.redirect(`${base}/${id}?fait=1`, 303)
-      } catch (error) {
-        if (!(error instanceof ValidationFailed)) throw error
-        return render(request, reply.code(400), id, { input: request.body, errors: error.fields })
-      }
+      const errors = await decide(signedInContext(request), id, request.body)
+      if (errors) return render(request, reply.code(400), id, { input: request.body, errors })
+      return reply.redirect(`${base}/${id}?fait=1`, 303)
     },
   )
 }

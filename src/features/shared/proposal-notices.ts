@@ -1,5 +1,5 @@
 import type { MessageKey } from '../../platform/views/i18n.ts'
-import type { ProposalOutcome } from './service.ts'
+import type { ProposalOutcome } from '../sas/service.ts'
 
 /** What the Famille and Identité pages say after a save, from `?enregistre=<outcome>`. */
 export const proposalNotices = {

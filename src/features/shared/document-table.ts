@@ -1,10 +1,15 @@
-import type { FastifyRequest } from 'fastify'
-import { formatDate, formatTime } from '../../platform/views/dates.ts'
+import type { TenantContext } from '../../platform/auth/context.ts'
 import { fold } from '../../platform/text.ts'
+import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
-import { DocumentState } from './entities.ts'
-import { type Requirement, sizeInMb } from './service.ts'
-import { acceptedTypes } from './upload.ts'
+import { DocumentState } from '../documents/entities.ts'
+import { type Requirement, sizeInMb } from '../documents/service.ts'
+import { acceptedTypes } from '../documents/upload.ts'
+
+/*
+ * The "Pièces à fournir" table (templates/shared/documents.njk), shown by the family's and the
+ * pupils' pages and by the re-enrolment's documents step.
+ */
 
 export const stateLabels: Record<Requirement['state'], MessageKey> = {
   missing: 'documents.state.missing',
@@ -14,9 +19,13 @@ export const stateLabels: Record<Requirement['state'], MessageKey> = {
 }
 
 /** The lines of a "Pièces à fournir" table, filtered by the Recherche words. */
-export function documentRows(request: FastifyRequest, requirements: Requirement[], query: string) {
-  const { t, tenant } = request
-  const timeZone = tenant!.config.timezone
+export function documentRows(
+  ctx: Pick<TenantContext, 't' | 'config'>,
+  requirements: Requirement[],
+  query: string,
+) {
+  const { t, config } = ctx
+  const timeZone = config.timezone
   const wanted = fold(query.trim())
   return requirements
     .map(({ document, state, submission }) => ({
@@ -28,11 +37,16 @@ export function documentRows(request: FastifyRequest, requirements: Requirement[
       state,
       stateLabel: t(stateLabels[state]),
       submission,
-      fileName: submission?.file.fileName ?? '',
+      fileName: submission?.fileName ?? '',
       date: submission ? formatDate(submission.createdAt, timeZone) : '',
       time: submission ? formatTime(submission.createdAt, timeZone) : '',
-      size: submission ? sizeInMb(submission.file.size) : '',
+      size: submission ? sizeInMb(submission.size) : '',
       canDelete: Boolean(submission && state !== DocumentState.validated),
     }))
     .filter((row) => !wanted || fold(`${row.document.label} ${row.fileName}`).includes(wanted))
+}
+
+/** The documents a family may still upload: every one asked except those validated. */
+export function uploadable(requirements: Requirement[]) {
+  return requirements.filter((r) => r.state !== DocumentState.validated).map((r) => r.document)
 }

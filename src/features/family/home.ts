@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely'
+import type { TenantDb } from '../../entities.ts'
+import type { SignedInContext } from '../../platform/auth/context.ts'
+import { prepare } from '../../platform/db/reads.ts'
+import { requirementsOf, submissionsOf, toDoCount } from '../documents/service.ts'
+import { campaignOf, inProgress, reenrolmentsOf } from '../reenrolment/service.ts'
+import { describeChanges, pendingChangesOf, subjectName, subjectPath } from '../sas/service.ts'
+import { currentSchoolYear, enrolmentsOfFamily } from '../teaching/service.ts'
+import { familyIdOf, formalName, fullName, guardiansOf, householdOf } from './service.ts'
+
+// Accueil shows a little of everything: one statement reads it all
+const homeRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: number }) => {
+  const family = familyIdOf(p.accountId)
+  return db.selectNoFrom([
+    householdOf(p.accountId).as('household'),
+    guardiansOf(family).as('guardians'),
+    enrolmentsOfFamily(family, p.yearId).as('enrolments'),
+    pendingChangesOf(family).as('changes'),
+    submissionsOf(family).as('submissions'),
+    reenrolmentsOf(family).as('reenrolments'),
+  ])
+})
+
+/**
+ * Accueil: "Bonjour …", a box per pupil with this year's courses, what awaits validation, the pièces
+ * still to provide for the family and each pupil, and the re-enrolment box while its period is open.
+ */
+export async function homeView(ctx: SignedInContext) {
+  const { em, config, t } = ctx
+  const year = await currentSchoolYear(em)
+  const found = await homeRead.first(em, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
+  // an account of no family (yet) is greeted all the same, with nothing to show
+  if (!found?.household)
+    return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }
+  const { household, guardians, enrolments, changes, submissions, reenrolments } = found
+  const pupils = household.pupils.map((pupil) => ({
+    pupil,
+    courses: enrolments
+      .filter((e) => e.pupilId === pupil.id)
+      .map((e) => e.name)
+      .sort((a, b) => a.localeCompare(b, 'fr')),
+  }))
+  const facts = { family: household, enrolments, reenrolments: inProgress(reenrolments) }
+  const documents = [
+    { label: t('famille.title'), href: '/famille/pieces', pupil: undefined },
+    ...household.pupils.map((pupil) => ({
+      label: fullName(pupil),
+      href: `/eleves/${pupil.id}/pieces`,
+      pupil,
+    })),
+  ].flatMap(({ label, href, pupil }) => {
+    const requirements = requirementsOf(config, facts, submissions, pupil)
+    return requirements.length ? [{ label, href, toDo: toDoCount(requirements) }] : []
+  })
+  const people = new Map([
+    ...guardians.map((g) => [`guardian:${g.id}`, g] as const),
+    ...household.pupils.map((p) => [`pupil:${p.id}`, p] as const),
+  ])
+  const pending = changes.map((change) => ({
+    updatedAt: change.updatedAt,
+    subject: subjectName(
+      change.subjectType,
+      people.get(`${change.subjectType}:${change.subjectId}`),
+      change.subjectId,
+      t,
+    ),
+    path: subjectPath({ type: change.subjectType, id: change.subjectId }),
+    fields: describeChanges(change.changes, t).map((c) => c.label),
+  }))
+  // the re-enrolment box, only while the period is open
+  const campaign = campaignOf(config)
+  const reenrolment = campaign?.open
+    ? {
+        schoolYear: campaign.schoolYear,
+        closes: campaign.closes,
+        pupils: household.pupils.map((pupil) => ({
+          pupil,
+          status:
+            reenrolments.find((r) => r.pupilId === pupil.id && r.schoolYear === campaign.schoolYear)
+              ?.status ?? 'none',
+        })),
+      }
+    : undefined
+  return {
+    title: t('nav.home'),
+    name: formalName(household),
+    pupils,
+    pending,
+    documents,
+    reenrolment,
+  }
+}

@@ -1,0 +1,117 @@
+import {
+  type ColumnType,
+  type Compilable,
+  CompiledQuery,
+  DummyDriver,
+  type Generated,
+  type InferResult,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+} from 'kysely'
+import type { Em } from './orm.ts'
+
+/*
+ * The read path of pages, lists and queues: typed Kysely queries (table types inferred from the
+ * entities, see src/entities.ts), compiled once per process and run with bound parameters on
+ * MikroORM's own connection, in the request's transaction when there is one. Building and compiling
+ * a Kysely query costs more CPU than sending it (docs/decisions.md): a page's query is therefore
+ * written once as a function of named parameters, compiled the first time it runs, and afterwards
+ * only its parameters change.
+ */
+
+/** Stands for a parameter while a prepared query is compiled; replaced by the value at each run. */
+class Slot {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+  }
+}
+
+// compiled with this schema, which the request's tenant schema replaces at each run
+const schemaMark = 'tutti_schema_mark'
+const quotedMark = `"${schemaMark}"`
+
+/** One query of a prepared read, compiled: its SQL cut at the schema, and where each value comes from. */
+interface Compiled {
+  parts: string[]
+  values: (Slot | unknown)[]
+}
+
+export type Builder<Db, P, Q extends Compilable> = (db: Kysely<Db>, params: P) => Q
+
+/**
+ * A read written once: `build` receives the tenant's Kysely and its parameters as placeholders, and
+ * returns the query. It runs once, so it must not branch on a parameter's value (use SQL for that:
+ * `coalesce`, `is null or`, `= any(…)` for lists).
+ */
+export interface Prepared<P, R> {
+  /** Every row, in the EntityManager's schema and transaction. */
+  all(em: Em, params: P): Promise<R[]>
+  /** The first row, or undefined. */
+  first(em: Em, params: P): Promise<R | undefined>
+}
+
+export function prepare<Db, P extends Record<string, unknown>, Q extends Compilable>(
+  build: Builder<Db, P, Q>,
+): Prepared<P, InferResult<Q>[number]> {
+  type R = InferResult<Q>[number]
+  let compiled: Compiled | undefined
+  const compile = (em: Em): Compiled => {
+    const placeholders = new Proxy({} as P, { get: (_, name) => new Slot(String(name)) })
+    const db = em.getKysely() as unknown as Kysely<Db>
+    const query = build(db.withSchema(schemaMark), placeholders).compile()
+    return { parts: query.sql.split(quotedMark), values: [...query.parameters] }
+  }
+  const run = async (em: Em, params: P): Promise<R[]> => {
+    compiled ??= compile(em)
+    const schema = em.schema
+    if (!schema) throw new Error('a prepared read needs an EntityManager forked for a schema')
+    const sql = compiled.parts.join(`"${schema}"`)
+    const values = compiled.values.map((value) => (value instanceof Slot ? params[value.name] : value))
+    // getKysely is the transaction's when em is in one, the pool's otherwise
+    const { rows } = await em.getKysely().executeQuery<R>(CompiledQuery.raw(sql, values))
+    return rows
+  }
+  return {
+    all: run,
+    first: async (em, params) => (await run(em, params))[0],
+  }
+}
+
+/** A timestamp as read: the text Postgres sends (MikroORM's driver keeps it unparsed), `new Date()` reads it. */
+export type Timestamp = string
+
+type AsRead<T> = T extends Date ? Timestamp : T
+type ReadColumn<C> = C extends ColumnType<infer S, infer I, infer U> ? ColumnType<AsRead<S>, I, U> : AsRead<C>
+
+/**
+ * The table types MikroORM infers from entities (`InferKyselyDB`), with timestamps as the strings the
+ * driver actually returns (dates, `p.date()`, are 'YYYY-MM-DD' strings already) and the serial `id`
+ * left to the database on insert.
+ */
+export type ReadDb<Db> = {
+  [T in keyof Db]: { [C in keyof Db[T]]: C extends 'id' ? Generated<Db[T][C]> : ReadColumn<Db[T][C]> }
+}
+
+/** The object or the array element a JSON fragment (`jsonObjectFrom`, `jsonArrayFrom`) reads. */
+export type JsonOf<F extends (...args: never[]) => { expressionType?: unknown }> =
+  NonNullable<ReturnType<F>['expressionType']> extends (infer E)[]
+    ? E
+    : NonNullable<ReturnType<F>['expressionType']>
+
+/**
+ * A Kysely that only builds: the subqueries (fragments) that several features' reads embed are
+ * written with it, typed by the tables alone; the read embedding them compiles and runs them.
+ */
+export function fragmentBuilder<Db>(): Kysely<Db> {
+  return new Kysely<Db>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  })
+}
