@@ -41,8 +41,15 @@ import {
 import { csrfOf, FamilyClient, multipart, pdfOf, type Reply, wizardFields } from './harness/family-client.ts'
 import { databaseUrl, recreateDatabase } from './harness/postgres.ts'
 import { mb, ms, s } from './harness/report.ts'
-import type { QueryCounts } from './harness/count-queries.ts'
-import { freePort, memoryOf, postgresCpuWatch, startServer, threadCpuOf } from './harness/server.ts'
+import {
+  countQueriesEnv,
+  freePort,
+  memoryOf,
+  postgresCpuWatch,
+  readQueryCounts,
+  startServer,
+  threadCpuOf,
+} from './harness/server.ts'
 import { round, roundSummary, type Summary, summarize } from './harness/stats.ts'
 
 const password = 'une phrase de passe pour le banc'
@@ -294,18 +301,13 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     const dataDir = join(work.dir, 'data')
     mkdirSync(dataDir)
     const queryCountFile = join(work.dir, 'queries.json')
-    const nodeOptions = [
-      // the statements sent to Postgres, counted by request (see harness/count-queries.ts)
-      `--experimental-async-context-frame --import=${join(root, 'load-tests/harness/count-queries.ts')}`,
-      // a V8 CPU profile of the server, to see where a flow's time goes
-      ...(env.BENCH_CPU_PROF ? [`--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_CPU_PROF)}`] : []),
-    ]
+    // a V8 CPU profile of the server, to see where a flow's time goes
+    const profile = env.BENCH_CPU_PROF ? [`--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_CPU_PROF)}`] : []
     const server = await startServer({
       root,
       env: {
         ...productionEnv({ databaseUrl: url, tenantsDir, dataDir, port }),
-        NODE_OPTIONS: nodeOptions.join(' '),
-        BENCH_QUERY_COUNT: queryCountFile,
+        ...countQueriesEnv(root, queryCountFile, profile),
       },
       port,
       logFile: join(work.dir, 'server.log'),
@@ -341,8 +343,7 @@ export async function reenrolmentBenchmark(argv: string[]): Promise<number> {
     const serverCpuMs = cpuAfter.total - cpuBefore.total
     const after = memoryOf(pid)
     await server.stop()
-    const queries = (JSON.parse(readFileSync(queryCountFile, 'utf8')) as QueryCounts).byRequest
-    delete queries['GET /readyz']
+    const queries = readQueryCounts(queryCountFile)
 
     const check = await openOrm({ kind: 'postgres', url }, { entities: allEntities, poolSize: 1 })
     const submitted = await check.em

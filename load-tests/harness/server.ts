@@ -2,8 +2,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { QueryCounts } from './count-queries.ts'
 
 /** Every process the harness started, so a failure or Ctrl-C still stops them. */
 export const running = new Set<ChildProcess>()
@@ -216,6 +218,22 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     await sleep(10)
   }
   return { child, port: options.port, bootMs: performance.now() - start, stop }
+}
+
+/**
+ * The environment that preloads harness/count-queries.ts into a server: the statements it sends to
+ * Postgres, counted by request, written to `file` when it exits. `nodeOptions` go to NODE_OPTIONS too.
+ */
+export function countQueriesEnv(root: string, file: string, nodeOptions: string[] = []): NodeJS.ProcessEnv {
+  const preload = `--experimental-async-context-frame --import=${join(root, 'load-tests/harness/count-queries.ts')}`
+  return { NODE_OPTIONS: [preload, ...nodeOptions].join(' '), BENCH_QUERY_COUNT: file }
+}
+
+/** The counts count-queries.ts wrote when the server exited, the harness' readiness polls left out. */
+export function readQueryCounts(file: string): QueryCounts['byRequest'] {
+  const { byRequest } = JSON.parse(readFileSync(file, 'utf8')) as QueryCounts
+  delete byRequest['GET /readyz']
+  return byRequest
 }
 
 /** Closes the keep-alive sockets of the checks, so nothing keeps the harness alive. */
