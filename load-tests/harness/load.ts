@@ -1,4 +1,4 @@
-import autocannon, { type Result } from 'autocannon'
+import autocannon, { type Request, type Result } from 'autocannon'
 import { round, type Summary, summarize } from './stats.ts'
 import { cpuTimeOf, get } from './server.ts'
 import type { BenchTenant } from './tenants.ts'
@@ -48,6 +48,43 @@ export async function homeLoad(options: LoadOptions): Promise<LoadRun> {
   const { hosts } = options
   let next = 0
   const sent = new Set<string>()
+  return run(options, hosts.length, sent, {
+    method: 'GET',
+    path: '/',
+    setupRequest: (request) => {
+      const host = hosts[next++ % hosts.length]!
+      sent.add(host)
+      return { ...request, headers: { ...request.headers, host, 'accept-language': 'fr' } }
+    },
+  })
+}
+
+export interface PageLoadOptions {
+  port: number
+  /** The server's process, whose CPU time is read before and after the run. */
+  pid: number
+  path: string
+  host: string
+  /** A signed-in browser's cookies, `name=value; …`. */
+  cookie?: string
+  connections: number
+  durationS: number
+}
+
+/** One autocannon run on one page, every request the same: its Host, its cookies. */
+export function pageLoad(options: PageLoadOptions): Promise<LoadRun> {
+  const headers: Record<string, string> = { host: options.host, 'accept-language': 'fr' }
+  if (options.cookie) headers.cookie = options.cookie
+  return run(options, 1, new Set([options.host]), { method: 'GET', path: options.path, headers })
+}
+
+/** Runs autocannon with one request shape; the server's CPU time is read around the run. */
+async function run(
+  options: { port: number; pid: number; connections: number; durationS: number },
+  hosts: number,
+  sent: Set<string>,
+  request: Request,
+): Promise<LoadRun> {
   const cpuBefore = cpuTimeOf(options.pid)
   const instance = autocannon({
     url: `http://127.0.0.1:${options.port}`,
@@ -55,17 +92,7 @@ export async function homeLoad(options: LoadOptions): Promise<LoadRun> {
     duration: options.durationS,
     pipelining: 1,
     timeout: 10,
-    requests: [
-      {
-        method: 'GET',
-        path: '/',
-        setupRequest: (request) => {
-          const host = hosts[next++ % hosts.length]!
-          sent.add(host)
-          return { ...request, headers: { ...request.headers, host, 'accept-language': 'fr' } }
-        },
-      },
-    ],
+    requests: [request],
   })
   const latencies: number[] = []
   instance.on('response', (_client: unknown, status: number, _bytes: number, responseTimeMs: number) => {
@@ -76,7 +103,7 @@ export async function homeLoad(options: LoadOptions): Promise<LoadRun> {
   return {
     figures: loadFigures(result, latencies, serverCpuMs, {
       connections: options.connections,
-      hosts: hosts.length,
+      hosts,
       hostsHit: sent.size,
     }),
     latencies,

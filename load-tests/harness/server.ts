@@ -170,13 +170,17 @@ export interface ServerOptions {
   port: number
   logFile: string
   bootTimeoutMs: number
+  /** What node runs, from root: the production server unless said (the pages scenario's floor). */
+  script?: string
+  /** Polled until it answers 200 (default /readyz). */
+  readyPath?: string
 }
 
-/** Spawns `node src/main.ts` and polls /readyz until it answers 200. */
+/** Spawns `node src/main.ts` (or `script`) and polls /readyz (or `readyPath`) until it answers 200. */
 export async function startServer(options: ServerOptions): Promise<Server> {
   const log = createWriteStream(options.logFile, { flags: 'a' })
   const start = performance.now()
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [options.script ?? 'src/main.ts'], {
     cwd: options.root,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -210,7 +214,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       throw new Error(`server not ready after ${options.bootTimeoutMs} ms (see ${options.logFile})`)
     }
     try {
-      const res = await get(options.port, '/readyz', `127.0.0.1:${options.port}`, 1_000)
+      const res = await get(options.port, options.readyPath ?? '/readyz', `127.0.0.1:${options.port}`, 1_000)
       if (res.status === 200) break
     } catch {
       // not listening yet
