@@ -1,6 +1,7 @@
 import autocannon, { type Request, type Result } from 'autocannon'
+import { type CpuShare, cpuWatch } from './common.ts'
 import { round, type Summary, summarize } from './stats.ts'
-import { cpuTimeOf, get } from './server.ts'
+import { cpuTimeOf, get, settled } from './server.ts'
 import type { BenchTenant } from './tenants.ts'
 
 export interface LoadOptions {
@@ -29,7 +30,10 @@ export interface LoadFigures {
   hostsHit: number
   /** CPU time the server process used during the run (user + system). */
   serverCpuMs: number
-  /** serverCpuMs per response: the cost of a page, much less sensitive than latency to a busy machine. */
+  /**
+   * serverCpuMs per response (per request sent, for pageLoad): the cost of a page, much less
+   * sensitive than latency to a busy machine.
+   */
   serverCpuUsPerRequest: number
 }
 
@@ -38,6 +42,11 @@ export interface LoadRun {
   /** Every 2xx latency in ms, kept to merge rounds; not written to the results. */
   latencies: number[]
   hostsSent: Set<string>
+}
+
+export interface PageRun extends LoadRun {
+  /** Where the machine's CPU went during the run itself, the server's settling left out. */
+  share: CpuShare
 }
 
 /**
@@ -71,11 +80,16 @@ export interface PageLoadOptions {
   durationS: number
 }
 
-/** One autocannon run on one page, every request the same: its Host, its cookies. */
-export function pageLoad(options: PageLoadOptions): Promise<LoadRun> {
+/**
+ * One autocannon run on one page, every request the same: its Host, its cookies. The server's CPU
+ * is read once it is idle, before the run and after it: the requests still in flight when
+ * autocannon stops are served all the same, so it is divided by the requests sent, not the answers.
+ * A slow page (a few answers in the run) would otherwise show several times its cost.
+ */
+export function pageLoad(options: PageLoadOptions): Promise<PageRun> {
   const headers: Record<string, string> = { host: options.host, 'accept-language': 'fr' }
   if (options.cookie) headers.cookie = options.cookie
-  return run(options, 1, new Set([options.host]), { method: 'GET', path: options.path, headers })
+  return run(options, 1, new Set([options.host]), { method: 'GET', path: options.path, headers }, true)
 }
 
 /** Runs autocannon with one request shape; the server's CPU time is read around the run. */
@@ -84,8 +98,11 @@ async function run(
   hosts: number,
   sent: Set<string>,
   request: Request,
-): Promise<LoadRun> {
+  settle = false,
+): Promise<PageRun> {
+  if (settle) await settled(options.pid)
   const cpuBefore = cpuTimeOf(options.pid)
+  const watch = cpuWatch()
   const instance = autocannon({
     url: `http://127.0.0.1:${options.port}`,
     connections: options.connections,
@@ -99,15 +116,21 @@ async function run(
     if (status >= 200 && status < 300) latencies.push(responseTimeMs)
   })
   const result: Result = await instance
+  const share = watch()
+  if (settle) await settled(options.pid)
   const serverCpuMs = cpuTimeOf(options.pid) - cpuBefore
+  const figures = loadFigures(result, latencies, serverCpuMs, {
+    connections: options.connections,
+    hosts,
+    hostsHit: sent.size,
+  })
   return {
-    figures: loadFigures(result, latencies, serverCpuMs, {
-      connections: options.connections,
-      hosts,
-      hostsHit: sent.size,
-    }),
+    figures: settle
+      ? { ...figures, serverCpuUsPerRequest: round((serverCpuMs * 1000) / result.requests.sent, 1) }
+      : figures,
     latencies,
     hostsSent: sent,
+    share,
   }
 }
 

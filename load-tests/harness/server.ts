@@ -131,6 +131,23 @@ export function machineCpuMs(): number {
   return (busy * 1000) / ticksPerSecond
 }
 
+/**
+ * Waits until a process is idle: at most one clock tick (10 ms) of CPU in each of three 100 ms
+ * windows in a row, or `maxMs` at the most. A load generator that stops leaves requests in flight,
+ * which the server still answers: their CPU belongs to the run that sent them, not to the next one.
+ */
+export async function settled(pid: number, maxMs = 30_000): Promise<void> {
+  const end = performance.now() + maxMs
+  let quiet = 0
+  let last = cpuTimeOf(pid)
+  while (quiet < 3 && performance.now() < end) {
+    await sleep(100)
+    const now = cpuTimeOf(pid)
+    quiet = now - last <= 10 ? quiet + 1 : 0
+    last = now
+  }
+}
+
 export interface ThreadCpu {
   /** The whole process, as cpuTimeOf. */
   total: number
