@@ -196,7 +196,8 @@ interface Timings {
  * One family's whole flow, due to start at `due` (performance.now() time). Every request is due when
  * the answer before it arrived (the first when the flow was due): the family clicks at once. Its
  * latency runs from then, so the harness' own delays (a late timer, parsing the form, a busy event
- * loop) count in it, never hide a slow answer; they are also kept apart in `sendDelays`.
+ * loop) count in it, never hide a slow answer; they are also kept apart in `sendDelays`. A request
+ * that gets no answer (a timeout, a reset) counts with the time it waited.
  */
 async function flow(
   client: FamilyClient,
@@ -207,7 +208,12 @@ async function flow(
   due: number,
 ): Promise<boolean> {
   let next = due
-  const time = (step: StepName, reply: Reply, expected: number) => {
+  const time = async (step: StepName, request: Promise<Reply>, expected: number) => {
+    const reply = await request.catch((error: Error) => {
+      // a timeout or a reset is an answer that never came: its wait is a latency too, the longest
+      timings.byStep.get(step)!.push(performance.now() - next)
+      throw error
+    })
     timings.byStep.get(step)!.push(reply.end - next)
     timings.sendDelays.push(reply.start - next)
     next = reply.end
@@ -223,25 +229,25 @@ async function flow(
   const base = `/eleves/${pupilId}/reinscription`
   const identifiant = `famille-${String(number).padStart(5, '0')}`
   try {
-    const signInPage = time('sign-in', await client.get('/connexion'), 200)
-    time(
+    const signInPage = await time('sign-in', client.get('/connexion'), 200)
+    await time(
       'sign-in',
-      await client.post('/connexion', {
+      client.post('/connexion', {
         _csrf: csrfOf(signInPage.body, '/connexion'),
         identifiant,
         password,
       }),
       303,
     )
-    const choice = time('choice', await client.get(base), 200)
-    time(
+    const choice = await time('choice', client.get(base), 200)
+    await time(
       'choice',
-      await client.post(`${base}/commencer`, { _csrf: csrfOf(choice.body, `${base}/commencer`) }),
+      client.post(`${base}/commencer`, { _csrf: csrfOf(choice.body, `${base}/commencer`) }),
       303,
     )
     const stepPost = async (step: StepName, path: string, changes: Record<string, string>) => {
-      const page = time(step, await client.get(`${base}/${path}`), 200)
-      return time(step, await client.post(`${base}/${path}`, { ...wizardFields(page.body), ...changes }), 303)
+      const page = await time(step, client.get(`${base}/${path}`), 200)
+      return time(step, client.post(`${base}/${path}`, { ...wizardFields(page.body), ...changes }), 303)
     }
     await stepPost('coordinates', 'coordonnees', { paymentMode: 'payfip', action: 'next' })
     await stepPost('authorizations', 'autorisations', {
@@ -249,7 +255,7 @@ async function flow(
       exitAuthorization: 'true',
       action: 'next',
     })
-    const documents = time('documents', await client.get(`${base}/documents`), 200)
+    const documents = await time('documents', client.get(`${base}/documents`), 200)
     const back = `${base}/documents`
     const action = `/eleves/${pupilId}/pieces?retour=${encodeURIComponent(back)}`
     const token = csrfOf(documents.body, action)
@@ -257,10 +263,10 @@ async function flow(
       { _csrf: token, document: 'responsabilite-civile' },
       { name: 'file', fileName: 'assurance.pdf', contentType: 'application/pdf', content: upload },
     )
-    time('upload', await client.send('POST', action, body, contentType), 303)
-    time(
+    await time('upload', client.send('POST', action, body, contentType), 303)
+    await time(
       'documents',
-      await client.post(`${base}/documents`, { ...wizardFields(documents.body), action: 'next' }),
+      client.post(`${base}/documents`, { ...wizardFields(documents.body), action: 'next' }),
       303,
     )
     await stepPost('courses', 'cours', { notes: 'Banc de charge', action: 'next' })
