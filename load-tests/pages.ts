@@ -2,7 +2,7 @@
  * Pages benchmark (issue 12): what each signed-in page costs against a floor measured in the same
  * run, and the staff queues and family pages of a big tenant. Started by run.ts:
  *
- *   npm run bench -- pages                             # about 10 minutes
+ *   npm run bench -- pages                             # about 12 minutes
  *   npm run bench -- pages --duration 4 --warmup 1     # a quick run
  *
  * The demo data of tenants/ (the seed `npm start` runs) on a throw-away database, the production
