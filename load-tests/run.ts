@@ -8,6 +8,7 @@
  *   npm run bench -- sign-in            # the sign-in scenario instead: see sign-in.ts
  *   npm run bench -- uploads            # 50 concurrent 2 MB uploads: see uploads.ts
  *   npm run bench -- reenrolment        # the Limonest re-enrolment flow: see reenrolment.ts
+ *   npm run bench -- pages              # every page against the floor, and a big tenant: see pages.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -51,6 +52,7 @@ import {
 import { freePort, killGroup, memoryOf, running, type Server, startServer } from './harness/server.ts'
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
+import { pagesBenchmark } from './pages.ts'
 import { reenrolmentBenchmark } from './reenrolment.ts'
 import { signInBenchmark } from './sign-in.ts'
 import { uploadsBenchmark } from './uploads.ts'
@@ -60,6 +62,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   'sign-in': signInBenchmark,
   uploads: uploadsBenchmark,
   reenrolment: reenrolmentBenchmark,
+  pages: pagesBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))
@@ -89,6 +92,7 @@ if (args.help) {
        npm run bench -- sign-in [options]   the sign-in scenario (npm run bench -- sign-in --help)
        npm run bench -- uploads [options]   50 concurrent 2 MB uploads (npm run bench -- uploads --help)
        npm run bench -- reenrolment [options]   scripted Limonest re-enrolment flows (… --help)
+       npm run bench -- pages [options]   every page against the floor, and a big tenant (… --help)
 
   --tenants N       TENANTS      tenants to provision and serve (default 1000)
   --connections N   CONNECTIONS  autocannon connections (default 10)

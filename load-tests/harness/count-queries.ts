@@ -1,14 +1,16 @@
 /**
  * Preloaded into the benchmarked server (`--import`): counts the statements sent to Postgres (every
  * `pg` client query: selects, writes, begin and commit) by the HTTP request that sent them, and
- * writes the counts to BENCH_QUERY_COUNT when the process exits. Requests are keyed by method and
- * path with numbers replaced by `:id`. Run with --experimental-async-context-frame, so that the
- * AsyncLocalStorage it needs does not cost the server a promise hook on every await.
+ * writes the counts to BENCH_QUERY_COUNT when the process exits. Requests are keyed as
+ * harness/request-key.ts says (method, path with numbers replaced by `:id`, a `page` parameter).
+ * Run with --experimental-async-context-frame, so that the AsyncLocalStorage it needs does not cost
+ * the server a promise hook on every await.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { writeFileSync } from 'node:fs'
 import { type IncomingMessage, Server } from 'node:http'
 import pg from 'pg'
+import { requestKey } from './request-key.ts'
 
 export interface QueryCounts {
   /** Requests and statements by request key; statements outside any request under "(no request)". */
@@ -35,7 +37,7 @@ if (out) {
   Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]) {
     if (event !== 'request') return emit.apply(this, [event, ...args] as never)
     const request = args[0] as IncomingMessage
-    const counts = entry(`${request.method} ${(request.url ?? '').split('?')[0]!.replace(/\d+/g, ':id')}`)
+    const counts = entry(requestKey(request.method ?? '', request.url ?? ''))
     counts.requests++
     return current.run(counts, () => emit.apply(this, [event, ...args] as never))
   }

@@ -5,7 +5,11 @@ export interface Reply {
   status: number
   headers: IncomingHttpHeaders
   body: string
+  /** From the first byte sent to the last byte of the answer. */
   ms: number
+  /** performance.now() when the request was sent, and when the answer's last byte was read. */
+  start: number
+  end: number
 }
 
 /**
@@ -65,11 +69,14 @@ export class FamilyClient {
               if (value === '' || /max-age=0/i.test(c)) this.cookies.delete(name)
               else this.cookies.set(name, value)
             }
+            const end = performance.now()
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
               body: Buffer.concat(chunks).toString('utf8'),
-              ms: performance.now() - start,
+              ms: end - start,
+              start,
+              end,
             })
           })
           res.on('error', reject)

@@ -1,6 +1,7 @@
-import autocannon, { type Result } from 'autocannon'
+import autocannon, { type Request, type Result } from 'autocannon'
+import { type CpuShare, cpuWatch } from './common.ts'
 import { round, type Summary, summarize } from './stats.ts'
-import { cpuTimeOf, get } from './server.ts'
+import { cpuTimeOf, get, settled } from './server.ts'
 import type { BenchTenant } from './tenants.ts'
 
 export interface LoadOptions {
@@ -29,7 +30,10 @@ export interface LoadFigures {
   hostsHit: number
   /** CPU time the server process used during the run (user + system). */
   serverCpuMs: number
-  /** serverCpuMs per response: the cost of a page, much less sensitive than latency to a busy machine. */
+  /**
+   * serverCpuMs per response (per request sent, for pageLoad): the cost of a page, much less
+   * sensitive than latency to a busy machine.
+   */
   serverCpuUsPerRequest: number
 }
 
@@ -40,6 +44,11 @@ export interface LoadRun {
   hostsSent: Set<string>
 }
 
+export interface PageRun extends LoadRun {
+  /** Where the machine's CPU went during the run itself, the server's settling left out. */
+  share: CpuShare
+}
+
 /**
  * One autocannon run on GET / whose Host header rotates over the given hosts, one request after
  * the other across all connections: with one host it is the same code path, so 1 and N compare.
@@ -48,39 +57,80 @@ export async function homeLoad(options: LoadOptions): Promise<LoadRun> {
   const { hosts } = options
   let next = 0
   const sent = new Set<string>()
+  return run(options, hosts.length, sent, {
+    method: 'GET',
+    path: '/',
+    setupRequest: (request) => {
+      const host = hosts[next++ % hosts.length]!
+      sent.add(host)
+      return { ...request, headers: { ...request.headers, host, 'accept-language': 'fr' } }
+    },
+  })
+}
+
+export interface PageLoadOptions {
+  port: number
+  /** The server's process, whose CPU time is read before and after the run. */
+  pid: number
+  path: string
+  host: string
+  /** A signed-in browser's cookies, `name=value; …`. */
+  cookie?: string
+  connections: number
+  durationS: number
+}
+
+/**
+ * One autocannon run on one page, every request the same: its Host, its cookies. The server's CPU
+ * is read once it is idle, before the run and after it: the requests still in flight when
+ * autocannon stops are served all the same, so it is divided by the requests sent, not the answers.
+ * A slow page (a few answers in the run) would otherwise show several times its cost.
+ */
+export function pageLoad(options: PageLoadOptions): Promise<PageRun> {
+  const headers: Record<string, string> = { host: options.host, 'accept-language': 'fr' }
+  if (options.cookie) headers.cookie = options.cookie
+  return run(options, 1, new Set([options.host]), { method: 'GET', path: options.path, headers }, true)
+}
+
+/** Runs autocannon with one request shape; the server's CPU time is read around the run. */
+async function run(
+  options: { port: number; pid: number; connections: number; durationS: number },
+  hosts: number,
+  sent: Set<string>,
+  request: Request,
+  settle = false,
+): Promise<PageRun> {
+  if (settle) await settled(options.pid)
   const cpuBefore = cpuTimeOf(options.pid)
+  const watch = cpuWatch()
   const instance = autocannon({
     url: `http://127.0.0.1:${options.port}`,
     connections: options.connections,
     duration: options.durationS,
     pipelining: 1,
     timeout: 10,
-    requests: [
-      {
-        method: 'GET',
-        path: '/',
-        setupRequest: (request) => {
-          const host = hosts[next++ % hosts.length]!
-          sent.add(host)
-          return { ...request, headers: { ...request.headers, host, 'accept-language': 'fr' } }
-        },
-      },
-    ],
+    requests: [request],
   })
   const latencies: number[] = []
   instance.on('response', (_client: unknown, status: number, _bytes: number, responseTimeMs: number) => {
     if (status >= 200 && status < 300) latencies.push(responseTimeMs)
   })
   const result: Result = await instance
+  const share = watch()
+  if (settle) await settled(options.pid)
   const serverCpuMs = cpuTimeOf(options.pid) - cpuBefore
+  const figures = loadFigures(result, latencies, serverCpuMs, {
+    connections: options.connections,
+    hosts,
+    hostsHit: sent.size,
+  })
   return {
-    figures: loadFigures(result, latencies, serverCpuMs, {
-      connections: options.connections,
-      hosts: hosts.length,
-      hostsHit: sent.size,
-    }),
+    figures: settle
+      ? { ...figures, serverCpuUsPerRequest: round((serverCpuMs * 1000) / result.requests.sent, 1) }
+      : figures,
     latencies,
     hostsSent: sent,
+    share,
   }
 }
 

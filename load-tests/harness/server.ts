@@ -2,8 +2,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { QueryCounts } from './count-queries.ts'
 
 /** Every process the harness started, so a failure or Ctrl-C still stops them. */
 export const running = new Set<ChildProcess>()
@@ -129,6 +131,23 @@ export function machineCpuMs(): number {
   return (busy * 1000) / ticksPerSecond
 }
 
+/**
+ * Waits until a process is idle: at most one clock tick (10 ms) of CPU in each of three 100 ms
+ * windows in a row, or `maxMs` at the most. A load generator that stops leaves requests in flight,
+ * which the server still answers: their CPU belongs to the run that sent them, not to the next one.
+ */
+export async function settled(pid: number, maxMs = 30_000): Promise<void> {
+  const end = performance.now() + maxMs
+  let quiet = 0
+  let last = cpuTimeOf(pid)
+  while (quiet < 3 && performance.now() < end) {
+    await sleep(100)
+    const now = cpuTimeOf(pid)
+    quiet = now - last <= 10 ? quiet + 1 : 0
+    last = now
+  }
+}
+
 export interface ThreadCpu {
   /** The whole process, as cpuTimeOf. */
   total: number
@@ -168,13 +187,17 @@ export interface ServerOptions {
   port: number
   logFile: string
   bootTimeoutMs: number
+  /** What node runs, from root: the production server unless said (the pages scenario's floor). */
+  script?: string
+  /** Polled until it answers 200 (default /readyz). */
+  readyPath?: string
 }
 
-/** Spawns `node src/main.ts` and polls /readyz until it answers 200. */
+/** Spawns `node src/main.ts` (or `script`) and polls /readyz (or `readyPath`) until it answers 200. */
 export async function startServer(options: ServerOptions): Promise<Server> {
   const log = createWriteStream(options.logFile, { flags: 'a' })
   const start = performance.now()
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [options.script ?? 'src/main.ts'], {
     cwd: options.root,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -208,7 +231,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       throw new Error(`server not ready after ${options.bootTimeoutMs} ms (see ${options.logFile})`)
     }
     try {
-      const res = await get(options.port, '/readyz', `127.0.0.1:${options.port}`, 1_000)
+      const res = await get(options.port, options.readyPath ?? '/readyz', `127.0.0.1:${options.port}`, 1_000)
       if (res.status === 200) break
     } catch {
       // not listening yet
@@ -216,6 +239,22 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     await sleep(10)
   }
   return { child, port: options.port, bootMs: performance.now() - start, stop }
+}
+
+/**
+ * The environment that preloads harness/count-queries.ts into a server: the statements it sends to
+ * Postgres, counted by request, written to `file` when it exits. `nodeOptions` go to NODE_OPTIONS too.
+ */
+export function countQueriesEnv(root: string, file: string, nodeOptions: string[] = []): NodeJS.ProcessEnv {
+  const preload = `--experimental-async-context-frame --import=${join(root, 'load-tests/harness/count-queries.ts')}`
+  return { NODE_OPTIONS: [preload, ...nodeOptions].join(' '), BENCH_QUERY_COUNT: file }
+}
+
+/** The counts count-queries.ts wrote when the server exited, the harness' readiness polls left out. */
+export function readQueryCounts(file: string): QueryCounts['byRequest'] {
+  const { byRequest } = JSON.parse(readFileSync(file, 'utf8')) as QueryCounts
+  delete byRequest['GET /readyz']
+  return byRequest
 }
 
 /** Closes the keep-alive sockets of the checks, so nothing keeps the harness alive. */
