@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import nunjucks from 'nunjucks'
 import type { Em } from '../db/orm.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
-import type { Locale } from '../views/i18n.ts'
+import { type Locale, translator } from '../views/i18n.ts'
 import { templatesDir } from '../views/plugin.ts'
 import { MailStatus, OutboxMail } from './entities.ts'
 
@@ -45,7 +45,9 @@ function templateFile(template: string, locale: Locale): string {
 /**
  * A mail template defines the blocks `subject`, `text` and `html`, and extends the layout given as
  * `part`: rendered once per part, each layout outputs its own block inside the shared frame
- * (the tenant's name in the subject, its contact details in both footers).
+ * (the tenant's name in the subject, its contact details in both footers). Their words come from
+ * the message catalogue through `t`, in the mail's locale; `t` returns plain text, so the HTML part
+ * escapes it, parameters included, like any other value.
  */
 export function renderMail(
   template: string,
@@ -54,7 +56,7 @@ export function renderMail(
   data: Record<string, unknown>,
 ): RenderedMail {
   const file = templateFile(template, locale)
-  const context = { ...data, tenant, lang: locale }
+  const context = { ...data, tenant, lang: locale, t: translator(locale) }
   const render = (env: nunjucks.Environment, part: string) =>
     env.render(file, { ...context, part: `mail/layout/${part}.njk` })
   return {

@@ -603,4 +603,7 @@ export const en: Record<MessageKey, string> = {
   'prereg.csv.applicantFirstName': 'Pupil first name',
   'prereg.csv.freeText': 'Further information',
   'prereg.csv.duplicates': 'Possible duplicate',
+  // Mails (templates/mail/): see fr.ts
+  'mail.buttonFallback': 'If the button does not work, copy this address into your browser:',
+  'mail.footer': 'This message was sent automatically. To write to us, simply reply to it.',
 }

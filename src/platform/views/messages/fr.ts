@@ -610,6 +610,11 @@ export const fr = {
   'prereg.csv.applicantFirstName': 'Prénom de l’élève',
   'prereg.csv.freeText': 'Informations complémentaires',
   'prereg.csv.duplicates': 'Doublon possible',
+  // Mails (templates/mail/): one template per mail, its sentences here. Keys are mail.<template>.*,
+  // plus the ones every mail shares. Plain text only: the HTML part adds its markup around whole
+  // messages, so no message needs marking safe.
+  'mail.buttonFallback': 'Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur :',
+  'mail.footer': 'Ce message vous est envoyé automatiquement. Pour nous écrire, répondez-y simplement.',
 } as const
 
 export type MessageKey = keyof typeof fr
