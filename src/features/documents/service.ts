@@ -10,7 +10,7 @@ import { NotFound, ValidationFailed } from '../../platform/http/errors.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { DocumentType, RequiredDocument } from '../../platform/tenancy/tenant-config-types.ts'
-import { type Translate, translator } from '../../platform/views/i18n.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
 import type { Family } from '../family/entities.ts'
 import { Guardian } from '../family/entities.ts'
 import { fullName, tenantToday } from '../family/service.ts'
@@ -321,7 +321,6 @@ export async function decideDocument(
     const family = submission.uploadedBy
     if (family && !family.disabled) {
       const locale = tenant.locale ?? 'fr'
-      const familyT = translator(locale)
       const pupil = submission.pupil
       queueMail(tx, tenant, locale, {
         to: family.email,
@@ -334,7 +333,6 @@ export async function decideDocument(
           validated: decision === 'validated',
           reason: submission.reason,
           link: `${context.baseUrl}${pupil ? `/eleves/${pupil.id}/pieces` : '/famille/pieces'}`,
-          label: familyT('documents.title'),
         },
       })
     }
