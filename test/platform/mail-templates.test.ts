@@ -1,8 +1,10 @@
+import { readdirSync } from 'node:fs'
 import t from 'tap'
 import { MailStatus, OutboxMail } from '../../src/platform/mail/entities.ts'
 import { queueMail, renderMail } from '../../src/platform/mail/outbox.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
 import type { TenantConfig } from '../../src/platform/tenancy/tenant-config.ts'
+import { templatesDir } from '../../src/platform/views/plugin.ts'
 import { build, html } from '../helpers/build.ts'
 
 const tenant = {
@@ -76,6 +78,102 @@ t.test('what people typed is escaped in the HTML part and left as is in the text
   t.match(mail.text, 'Bonjour Zoé <b>Martin</b> & fils,')
   t.match(mail.html, 'Bonjour Zoé &lt;b&gt;Martin&lt;/b&gt; &amp; fils,')
   t.notOk(html(mail.html).querySelector('b'))
+})
+
+// every branch of every mail: each decision, with and without the optional parts
+const applicants = [
+  { name: 'Léa Martin', choices: ['Piano', 'Violon'] },
+  { name: 'Tom Martin', choices: [] },
+]
+const document = { document: 'Attestation de quotient familial', fileName: 'qf.pdf', link }
+const reenrolment = { pupil: 'Léa Martin', schoolYear: '2026-2027', link }
+const change = { label: 'Téléphone', before: '04 78 00 00 00', after: '06 12 34 56 78' }
+const variants: Record<string, Record<string, unknown>[]> = {
+  'change-decided': [
+    {
+      ...account,
+      subject: 'Famille Martin',
+      link,
+      approved: [change],
+      rejected: [{ ...change, reason: 'Numéro incomplet' }],
+      conflicts: [change],
+    },
+    { ...account, subject: 'Famille Martin', link, approved: [], rejected: [], conflicts: [] },
+  ],
+  'change-received': [{ ...account, subject: 'Famille Martin', link, changes: [change] }],
+  'document-decided': [
+    { ...account, ...document, pupil: 'Léa Martin', validated: true, reason: null },
+    { ...account, ...document, pupil: '', validated: true, reason: null },
+    { ...account, ...document, pupil: 'Léa Martin', validated: false, reason: 'Illisible' },
+    { ...account, ...document, pupil: '', validated: false, reason: 'Illisible' },
+  ],
+  invitation: [samples.invitation.data],
+  'password-changed': [samples['password-changed'].data],
+  'password-reset': [samples['password-reset'].data],
+  'preregistration-confirmed': [{ ...account, number: 12, link, applicants }],
+  'preregistration-decided': [
+    { ...account, number: 12, decision: 'accepted', reason: null, applicants },
+    { ...account, number: 12, decision: 'waitlisted', reason: 'Classe complète', applicants },
+    { ...account, number: 12, decision: 'refused', reason: '', applicants },
+  ],
+  'preregistration-saved': [
+    { ...account, number: 12, created: true, link, applicants, closes: '11/06/2026 à 23:59' },
+    { ...account, number: 12, created: false, link, applicants, closes: '' },
+  ],
+  'reenrolment-decided': [
+    { ...account, ...reenrolment, validated: true, reason: null },
+    { ...account, ...reenrolment, validated: false, reason: 'Dossier incomplet' },
+  ],
+  'reenrolment-submitted': [{ ...account, ...reenrolment, lines: [{ label: 'Paiement', value: 'Chèque' }] }],
+}
+const withoutPhone = { ...tenant, contact: { email: tenant.contact.email } }
+
+t.test('every mail, in French and in English, says each of its sentences from the catalogue', async (t) => {
+  const mails = readdirSync(`${templatesDir}/mail`)
+    .filter((file) => file.endsWith('.njk') && file !== 'macros.njk')
+    .map((file) => file.replace(/\.njk$/, ''))
+  t.same(Object.keys(variants).sort(), mails.sort(), 'every template has its samples here')
+  for (const [template, list] of Object.entries(variants)) {
+    for (const [i, data] of list.entries()) {
+      for (const config of [tenant, withoutPhone]) {
+        const fr = renderMail(template, 'fr', config, data)
+        const en = renderMail(template, 'en', config, data)
+        for (const [locale, mail] of Object.entries({ fr, en })) {
+          for (const [part, body] of Object.entries(mail)) {
+            const what = `${template} #${i} ${locale} ${part}`
+            // a key missing from the catalogue comes back as the key; a parameter not passed, as {name}
+            t.notMatch(body, /\bmail\.[a-z]/, `${what}: no raw key`)
+            t.notMatch(body, /\{\w+(\|[^}]*)?\}/, `${what}: no parameter left`)
+            t.notMatch(body, /\b(undefined|null)\b/, `${what}: no missing value`)
+          }
+        }
+        t.match(en.text, 'Hello Zoé Martin,', `${template} #${i}: English`)
+        for (const part of ['subject', 'text', 'html'] as const) {
+          t.not(en[part], fr[part], `${template} #${i} ${part}: translated`)
+        }
+      }
+    }
+  }
+})
+
+t.test('typed values in a catalogue message are escaped in HTML only, and need no markup', async (t) => {
+  const typed = 'Pièce <i>floue</i> & "illisible"'
+  const data = { ...variants['document-decided']![2], document: typed, reason: typed }
+  for (const locale of ['fr', 'en'] as const) {
+    const mail = renderMail('document-decided', locale, tenant, data)
+    t.match(mail.subject, typed, 'the subject is not HTML')
+    t.match(mail.text, typed)
+    t.notMatch(mail.html, typed)
+    t.match(mail.html, 'Pièce &lt;i&gt;floue&lt;/i&gt; &amp; &quot;illisible&quot;')
+    t.notOk(html(mail.html).querySelector('i'))
+    t.equal(
+      html(mail.html)
+        .querySelectorAll('p')
+        .filter((p) => p.text.includes(typed)).length,
+      2,
+      'document and reason',
+    )
+  }
 })
 
 t.test('queueMail adds a pending mail to the caller’s unit of work, committed by its flush', async (t) => {

@@ -14,7 +14,6 @@ import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { DocumentType, RequiredDocument } from '../../platform/tenancy/tenant-config-types.ts'
-import { translator } from '../../platform/views/i18n.ts'
 import {
   type FamilyRef,
   familyIdOf,
@@ -375,7 +374,6 @@ export async function decideDocument(
     const family = submission.uploadedBy
     if (family && !family.disabled) {
       const locale = tenant.locale ?? 'fr'
-      const familyT = translator(locale)
       const pupil = submission.pupil
       queueMail(tx, tenant, locale, {
         to: family.email,
@@ -388,7 +386,6 @@ export async function decideDocument(
           validated: decision === 'validated',
           reason: submission.reason,
           link: `${ctx.baseUrl}${pupil ? `/eleves/${pupil.id}/pieces` : '/famille/pieces'}`,
-          label: familyT('documents.title'),
         },
       })
     }

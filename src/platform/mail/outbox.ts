@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import nunjucks from 'nunjucks'
 import type { Em } from '../db/orm.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
-import type { Locale } from '../views/i18n.ts'
+import { type Locale, translator } from '../views/i18n.ts'
 import { templatesDir } from '../views/plugin.ts'
 import { MailStatus, OutboxMail } from './entities.ts'
 
@@ -35,17 +33,12 @@ const templateName = /^[a-z0-9]+(-[a-z0-9]+)*$/
 // one address, nothing a mail header could read as a list or a second line
 const address = /^[^\s@,;<>"()]+@[^\s@,;<>"()]+$/
 
-/** `mail/<template>.en.njk` for English when it exists, else the French `mail/<template>.njk`. */
-function templateFile(template: string, locale: Locale): string {
-  if (!templateName.test(template)) throw new Error(`invalid mail template name "${template}"`)
-  const english = `mail/${template}.en.njk`
-  return locale === 'en' && existsSync(join(templatesDir, english)) ? english : `mail/${template}.njk`
-}
-
 /**
  * A mail template defines the blocks `subject`, `text` and `html`, and extends the layout given as
  * `part`: rendered once per part, each layout outputs its own block inside the shared frame
- * (the tenant's name in the subject, its contact details in both footers).
+ * (the tenant's name in the subject, its contact details in both footers). One template serves
+ * every language: its words come from the message catalogue through `t`, in the mail's locale.
+ * `t` returns plain text, so the HTML part escapes it, parameters included, like any other value.
  */
 export function renderMail(
   template: string,
@@ -53,8 +46,9 @@ export function renderMail(
   tenant: TenantConfig,
   data: Record<string, unknown>,
 ): RenderedMail {
-  const file = templateFile(template, locale)
-  const context = { ...data, tenant, lang: locale }
+  if (!templateName.test(template)) throw new Error(`invalid mail template name "${template}"`)
+  const file = `mail/${template}.njk`
+  const context = { ...data, tenant, lang: locale, t: translator(locale) }
   const render = (env: nunjucks.Environment, part: string) =>
     env.render(file, { ...context, part: `mail/layout/${part}.njk` })
   return {

@@ -609,4 +609,97 @@ export const en: Record<MessageKey, string> = {
   'prereg.csv.applicantFirstName': 'Pupil first name',
   'prereg.csv.freeText': 'Further information',
   'prereg.csv.duplicates': 'Possible duplicate',
+  // Mails (templates/mail/): see fr.ts
+  'mail.hello': 'Hello {name},',
+  'mail.field': '{label}:',
+  'mail.reason': 'Reason:',
+  'mail.identifier': 'Your identifier:',
+  'mail.buttonFallback': 'If the button does not work, copy this address into your browser:',
+  'mail.footer': 'This message was sent automatically. To write to us, simply reply to it.',
+  'mail.change-decided.subject': 'Your change request has been dealt with',
+  'mail.change-decided.intro': 'The office has dealt with your change request ({subject}).',
+  'mail.change-decided.approved': 'Changes approved:',
+  'mail.change-decided.rejected': 'Changes refused:',
+  'mail.change-decided.rejectedItem': '{label} ({after}) — reason: {reason}',
+  'mail.change-decided.conflicts': 'Changes not applied, because the data had changed in the meantime:',
+  'mail.change-decided.checkAgain': 'Check these items on the portal and send them again if needed.',
+  'mail.change-decided.linkIntro': 'Your details on the portal:',
+  'mail.change-decided.button': 'View my details',
+  'mail.change-received.subject': 'We have received your change request',
+  'mail.change-received.intro': 'We have received your change request ({subject}):',
+  'mail.change-received.pending':
+    'It is awaiting validation by the office: until then, the recorded details stay in force. You will receive a message once it has been dealt with.',
+  'mail.change-received.linkIntro': 'You can view or complete it on the portal:',
+  'mail.change-received.button': 'View on the portal',
+  'mail.document-decided.subject.validated': 'Document approved: {document}',
+  'mail.document-decided.subject.refused': 'Document refused: {document}',
+  'mail.document-decided.validated': 'The office has approved the document “{document}” (file {fileName}).',
+  'mail.document-decided.validatedForPupil':
+    'The office has approved the document “{document}” for {pupil} (file {fileName}).',
+  'mail.document-decided.refused': 'The office has refused the document “{document}” (file {fileName}).',
+  'mail.document-decided.refusedForPupil':
+    'The office has refused the document “{document}” for {pupil} (file {fileName}).',
+  'mail.document-decided.sendAgain': 'You can send a new file from the “{page}” page.',
+  'mail.invitation.subject': 'Your access to the portal',
+  'mail.invitation.opened': '{tenant} has opened an account for you on its online portal.',
+  'mail.invitation.linkIntro': 'To activate your account, choose your password by opening this link:',
+  'mail.invitation.buttonIntro': 'To activate your account, choose your password:',
+  'mail.invitation.button': 'Choose my password',
+  'mail.invitation.validity':
+    'The link is valid for 7 days, until {expiresAt}, and works only once. After that, use “Forgotten password” on the sign-in page, with your identifier and this e-mail address.',
+  'mail.password-changed.subject': 'Your password was changed',
+  'mail.password-changed.changed': 'The password of your account ({identifiant}) was changed on {changedAt}.',
+  'mail.password-changed.ifYou': 'If it was you, all is well: there is nothing to do.',
+  'mail.password-changed.notYou': 'If it was not you, contact the conservatoire right away at {email}.',
+  'mail.password-changed.notYouPhone':
+    'If it was not you, contact the conservatoire right away on {phone} or at {email}.',
+  'mail.password-changed.takeBack':
+    'You can also take back your account with “Forgotten password” on the sign-in page.',
+  'mail.password-reset.subject': 'Resetting your password',
+  'mail.password-reset.asked': 'Someone asked to reset the password of your account on our portal.',
+  'mail.password-reset.linkIntro': 'To choose a new password, open this link:',
+  'mail.password-reset.button': 'Choose a new password',
+  'mail.password-reset.validity':
+    'The link is valid for 30 minutes, until {expiresAt}, and works only once. Your current password keeps working until you choose a new one.',
+  'mail.password-reset.notYou':
+    'You did not ask for this? Simply ignore this message: your password stays as it is.',
+  'mail.preregistration-confirmed.subject': 'Pre-registration no. {number}: application confirmed',
+  'mail.preregistration-confirmed.confirmed':
+    'Your confirmation has been taken into account: your pre-registration application no. {number} is confirmed and can no longer be changed. The conservatoire will review it and answer by e-mail.',
+  'mail.preregistration-confirmed.linkIntro': 'Your application can still be read at this address:',
+  'mail.preregistration-confirmed.button': 'Read my application',
+  'mail.preregistration-decided.subject.accepted': 'Pre-registration no. {number}: application accepted',
+  'mail.preregistration-decided.subject.waitlisted': 'Pre-registration no. {number}: waiting list',
+  'mail.preregistration-decided.subject.refused': "Pre-registration no. {number}: the conservatoire's answer",
+  'mail.preregistration-decided.accepted':
+    'Your pre-registration application no. {number} is accepted. Your family account is created: a second message gives you your identifier and the link to choose your password.',
+  'mail.preregistration-decided.waitlisted':
+    'Your pre-registration application no. {number} is on the waiting list. The conservatoire will write to you if a place opens.',
+  'mail.preregistration-decided.refused':
+    'We regret that we cannot accept your pre-registration application no. {number}.',
+  'mail.preregistration-decided.message': 'Message from the conservatoire: {reason}',
+  'mail.preregistration-saved.subject.created': 'Pre-registration no. {number}: application saved',
+  'mail.preregistration-saved.subject.changed': 'Pre-registration no. {number}: change saved',
+  'mail.preregistration-saved.created': 'We have received your pre-registration application no. {number}.',
+  'mail.preregistration-saved.changed':
+    'The change to your pre-registration application no. {number} is saved.',
+  'mail.preregistration-saved.privateLink':
+    'This private link opens your application without an identifier or password.',
+  'mail.preregistration-saved.changeUntil':
+    'You can change it as often as needed until {closes}, then confirm it.',
+  'mail.preregistration-saved.change': 'You can change it as often as needed, then confirm it.',
+  'mail.preregistration-saved.locked': 'Once confirmed, it can no longer be changed.',
+  'mail.preregistration-saved.button': 'Open my application',
+  'mail.preregistration-saved.doNotShare':
+    'Do not share this link: anyone who has it can change your application.',
+  'mail.reenrolment-decided.subject.validated': 'Re-enrolment {schoolYear} of {pupil}: approved',
+  'mail.reenrolment-decided.subject.refused': 'Re-enrolment {schoolYear} of {pupil}: refused',
+  'mail.reenrolment-decided.validated':
+    'The office has approved the re-enrolment of {pupil} for {schoolYear}.',
+  'mail.reenrolment-decided.refused': 'The office has refused the re-enrolment of {pupil} for {schoolYear}.',
+  'mail.reenrolment-decided.button': 'View the re-enrolment',
+  'mail.reenrolment-submitted.subject': 'Re-enrolment {schoolYear} of {pupil}: received',
+  'mail.reenrolment-submitted.received':
+    'We have received the re-enrolment of {pupil} for {schoolYear}. It is awaiting validation by the office.',
+  'mail.reenrolment-submitted.button': 'View the re-enrolment',
 }

@@ -616,6 +616,107 @@ export const fr = {
   'prereg.csv.applicantFirstName': 'Prénom de l’élève',
   'prereg.csv.freeText': 'Informations complémentaires',
   'prereg.csv.duplicates': 'Doublon possible',
+  // Mails (templates/mail/): one template per mail, its sentences here. Keys are mail.<template>.*,
+  // plus the ones every mail shares. Plain text only: the HTML part adds its markup around whole
+  // messages, so no message needs marking safe.
+  'mail.hello': 'Bonjour {name},',
+  'mail.field': '{label} :',
+  'mail.reason': 'Motif :',
+  'mail.identifier': 'Votre identifiant :',
+  'mail.buttonFallback': 'Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur :',
+  'mail.footer': 'Ce message vous est envoyé automatiquement. Pour nous écrire, répondez-y simplement.',
+  'mail.change-decided.subject': 'Votre demande de modification a été traitée',
+  'mail.change-decided.intro': 'Le secrétariat a traité votre demande de modification ({subject}).',
+  'mail.change-decided.approved': 'Modifications validées :',
+  'mail.change-decided.rejected': 'Modifications refusées :',
+  'mail.change-decided.rejectedItem': '{label} ({after}) — motif : {reason}',
+  'mail.change-decided.conflicts': 'Modifications non appliquées, car la donnée avait changé entre-temps :',
+  'mail.change-decided.checkAgain': 'Vérifiez ces éléments sur le portail et renvoyez-les si besoin.',
+  'mail.change-decided.linkIntro': 'Vos données sur le portail :',
+  'mail.change-decided.button': 'Voir mes données',
+  'mail.change-received.subject': 'Votre demande de modification est bien reçue',
+  'mail.change-received.intro': 'Nous avons bien reçu votre demande de modification ({subject}) :',
+  'mail.change-received.pending':
+    'Elle est en attente de validation par le secrétariat : d’ici là, les données enregistrées restent en vigueur. Vous recevrez un message quand elle aura été traitée.',
+  'mail.change-received.linkIntro': 'Vous pouvez la consulter ou la compléter sur le portail :',
+  'mail.change-received.button': 'Voir sur le portail',
+  'mail.document-decided.subject.validated': 'Document validé : {document}',
+  'mail.document-decided.subject.refused': 'Document refusé : {document}',
+  'mail.document-decided.validated':
+    'Le secrétariat a validé le document « {document} » (fichier {fileName}).',
+  'mail.document-decided.validatedForPupil':
+    'Le secrétariat a validé le document « {document} » pour {pupil} (fichier {fileName}).',
+  'mail.document-decided.refused': 'Le secrétariat a refusé le document « {document} » (fichier {fileName}).',
+  'mail.document-decided.refusedForPupil':
+    'Le secrétariat a refusé le document « {document} » pour {pupil} (fichier {fileName}).',
+  'mail.document-decided.sendAgain': 'Vous pouvez envoyer un nouveau fichier depuis la page « {page} ».',
+  'mail.invitation.subject': 'Votre accès au portail',
+  'mail.invitation.opened': '{tenant} vous ouvre un accès à son portail en ligne.',
+  'mail.invitation.linkIntro':
+    'Pour activer votre compte, choisissez votre mot de passe en ouvrant ce lien :',
+  'mail.invitation.buttonIntro': 'Pour activer votre compte, choisissez votre mot de passe :',
+  'mail.invitation.button': 'Choisir mon mot de passe',
+  'mail.invitation.validity':
+    'Ce lien est valable 7 jours, jusqu’au {expiresAt}, et ne sert qu’une fois. Passé ce délai, utilisez « Mot de passe perdu » sur la page de connexion, avec votre identifiant et cette adresse e-mail.',
+  'mail.password-changed.subject': 'Votre mot de passe a été modifié',
+  'mail.password-changed.changed':
+    'Le mot de passe de votre compte ({identifiant}) a été modifié le {changedAt}.',
+  'mail.password-changed.ifYou': 'Si c’est vous, tout va bien : vous n’avez rien à faire.',
+  'mail.password-changed.notYou': 'Si ce n’est pas vous, contactez sans attendre le conservatoire à {email}.',
+  'mail.password-changed.notYouPhone':
+    'Si ce n’est pas vous, contactez sans attendre le conservatoire au {phone} ou à {email}.',
+  'mail.password-changed.takeBack':
+    'Vous pouvez aussi reprendre la main sur votre compte avec « Mot de passe perdu » sur la page de connexion.',
+  'mail.password-reset.subject': 'Réinitialisation de votre mot de passe',
+  'mail.password-reset.asked':
+    'Une réinitialisation du mot de passe de votre compte a été demandée sur notre portail.',
+  'mail.password-reset.linkIntro': 'Pour choisir un nouveau mot de passe, ouvrez ce lien :',
+  'mail.password-reset.button': 'Choisir un nouveau mot de passe',
+  'mail.password-reset.validity':
+    'Ce lien est valable 30 minutes, jusqu’au {expiresAt}, et ne sert qu’une fois. Votre mot de passe actuel continue de fonctionner tant que vous n’en avez pas choisi un nouveau.',
+  'mail.password-reset.notYou':
+    'Vous n’êtes pas à l’origine de cette demande ? Ignorez simplement ce message : votre mot de passe ne change pas.',
+  'mail.preregistration-confirmed.subject': 'Pré-inscription n° {number} : dossier confirmé',
+  'mail.preregistration-confirmed.confirmed':
+    "Votre demande de confirmation a bien été prise en compte : votre dossier de pré-inscription n° {number} est confirmé et ne peut plus être modifié. Le conservatoire va l'étudier et vous répondra par e-mail.",
+  'mail.preregistration-confirmed.linkIntro': 'Votre dossier reste consultable à cette adresse :',
+  'mail.preregistration-confirmed.button': 'Consulter mon dossier',
+  'mail.preregistration-decided.subject.accepted': 'Pré-inscription n° {number} : demande acceptée',
+  'mail.preregistration-decided.subject.waitlisted': "Pré-inscription n° {number} : liste d'attente",
+  'mail.preregistration-decided.subject.refused': 'Pré-inscription n° {number} : réponse du conservatoire',
+  'mail.preregistration-decided.accepted':
+    'Votre demande de pré-inscription n° {number} est acceptée. Votre espace famille est créé : un second message vous donne votre identifiant et le lien pour choisir votre mot de passe.',
+  'mail.preregistration-decided.waitlisted':
+    "Votre demande de pré-inscription n° {number} est inscrite sur liste d'attente. Le conservatoire vous écrira si une place se libère.",
+  'mail.preregistration-decided.refused':
+    'Nous sommes au regret de ne pas pouvoir retenir votre demande de pré-inscription n° {number}.',
+  'mail.preregistration-decided.message': 'Message du conservatoire : {reason}',
+  'mail.preregistration-saved.subject.created': 'Pré-inscription n° {number} : dossier enregistré',
+  'mail.preregistration-saved.subject.changed': 'Pré-inscription n° {number} : modification enregistrée',
+  'mail.preregistration-saved.created': 'Nous avons bien reçu votre dossier de pré-inscription n° {number}.',
+  'mail.preregistration-saved.changed':
+    'La modification de votre dossier de pré-inscription n° {number} est enregistrée.',
+  'mail.preregistration-saved.privateLink':
+    'Ce lien privé ouvre votre dossier sans identifiant ni mot de passe.',
+  'mail.preregistration-saved.changeUntil':
+    "Vous pouvez le modifier autant de fois que nécessaire jusqu'au {closes}, puis le confirmer.",
+  'mail.preregistration-saved.change':
+    'Vous pouvez le modifier autant de fois que nécessaire, puis le confirmer.',
+  'mail.preregistration-saved.locked': 'Après la confirmation, il ne peut plus être modifié.',
+  'mail.preregistration-saved.button': 'Ouvrir mon dossier',
+  'mail.preregistration-saved.doNotShare':
+    'Ne transmettez pas ce lien : toute personne qui le possède peut modifier votre dossier.',
+  'mail.reenrolment-decided.subject.validated': 'Réinscription {schoolYear} de {pupil} : validée',
+  'mail.reenrolment-decided.subject.refused': 'Réinscription {schoolYear} de {pupil} : refusée',
+  'mail.reenrolment-decided.validated':
+    "Le secrétariat a validé la réinscription de {pupil} pour l'année {schoolYear}.",
+  'mail.reenrolment-decided.refused':
+    "Le secrétariat a refusé la réinscription de {pupil} pour l'année {schoolYear}.",
+  'mail.reenrolment-decided.button': 'Voir la réinscription',
+  'mail.reenrolment-submitted.subject': 'Réinscription {schoolYear} de {pupil} : bien reçue',
+  'mail.reenrolment-submitted.received':
+    "Nous avons bien reçu la réinscription de {pupil} pour l'année {schoolYear}. Elle est en attente de validation par le secrétariat.",
+  'mail.reenrolment-submitted.button': 'Voir la réinscription',
 } as const
 
 export type MessageKey = keyof typeof fr
