@@ -9,7 +9,7 @@ export interface RuleProblem {
 /** Rules that need the whole file, which JSON Schema cannot express; documented in config/README.md. */
 export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[] {
   const problems: RuleProblem[] = []
-  const unique = (list: { [k: string]: unknown }[] | undefined, key: string, path: string) => {
+  const unique = <T>(list: T[] | undefined, key: keyof T & string, path: string) => {
     const seen = new Set<unknown>()
     for (const [i, item] of (list ?? []).entries()) {
       if (seen.has(item[key]))
@@ -19,7 +19,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
   }
   unique(config.establishments, 'code', 'establishments')
   unique(config.disciplines, 'code', 'disciplines')
-  unique(config.documents as never, 'id', 'documents')
+  unique(config.documents, 'id', 'documents')
   unique(config.paymentModes, 'id', 'paymentModes')
   unique(config.quotientFamilial?.brackets, 'code', 'quotientFamilial.brackets')
 
