@@ -94,13 +94,16 @@ function comment(text: string | undefined): string {
   return lines.length === 1 ? `/** ${line} */\n` : `/**\n${lines.map((l) => ` * ${l}`).join('\n')}\n */\n`
 }
 
+function definition(ref: string): { name: string; target: JsonSchema } {
+  const name = /^#\/definitions\/(\w+)$/.exec(ref)?.[1]
+  const target = name && root.definitions[name]
+  if (!target) throw new Error(`${ref}: only #/definitions/<name> references are supported`)
+  return { name: typeName(name), target }
+}
+
 /** A definition used by `$ref`: its name, declared once; primitives are written in place. */
 function reference(ref: string): string {
-  const definition = ref.replace(/^#\/definitions\//, '')
-  const target = root.definitions[definition]
-  if (!target || ref === definition)
-    throw new Error(`${ref}: only #/definitions/<name> references are supported`)
-  const name = typeName(definition)
+  const { name, target } = definition(ref)
   if (declarations.has(name)) return name
   declarations.set(name, undefined) // a definition that refers to itself meets its own name
   const type = typeOf(target, ref)
@@ -176,7 +179,7 @@ function objectType(node: JsonSchema, at: string, keys: string[], required: stri
   const members = keys.map((key) => {
     const property = properties[key]
     if (!property) throw new Error(`${at}: no properties.${key}`)
-    const target = property.$ref ? root.definitions[property.$ref.replace('#/definitions/', '')] : undefined
+    const target = property.$ref ? definition(property.$ref).target : undefined
     // ajv fills in defaults (useDefaults), so a key with a default is always there once validated
     const optional = !(required.includes(key) || property.default !== undefined)
     return `${comment(property.description ?? target?.description)}${key}${optional ? '?' : ''}: ${typeOf(property, `${at}.${key}`)}`
