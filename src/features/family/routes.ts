@@ -102,7 +102,7 @@ export default async function family(app: FastifyInstance) {
       validated,
       pending: pending?.changes,
       input: submitted?.input,
-      mandatory: mandatoryFields(request.tenant!.config.fields?.guardian),
+      mandatory: mandatoryFields(request.tenant!.config.fields.guardian),
       t,
       display: (name, value) => displayValue(name, value, t),
     })

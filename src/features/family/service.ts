@@ -120,7 +120,7 @@ export function checkGuardianForm(
   t: Translate,
 ): Record<string, string | null> {
   const { values, errors } = checkIdentity(guardianFields, input, {
-    mandatory: mandatoryFields(tenant.fields?.guardian),
+    mandatory: mandatoryFields(tenant.fields.guardian),
     current: guardianValues(guardian),
     today: tenantToday(tenant),
     t,

@@ -186,7 +186,7 @@ export default async function reenrolment(app: FastifyInstance) {
         validated: guardianValues(guardian!),
         pending: guardianPending?.changes,
         input: input && prefixed(input, 'g-'),
-        mandatory: mandatoryFields(config.fields?.guardian),
+        mandatory: mandatoryFields(config.fields.guardian),
         t,
         display,
       })
@@ -194,12 +194,12 @@ export default async function reenrolment(app: FastifyInstance) {
         validated: pupilValues(pupil),
         pending: pupilPending?.changes,
         input: input && prefixed(input, 'p-'),
-        mandatory: mandatoryFields(config.fields?.pupil),
+        mandatory: mandatoryFields(config.fields.pupil),
         t,
         display,
       })
       // the authorisations have their own step when the tenant has one
-      if (config.reenrolment?.steps.includes('authorizations')) {
+      if (config.reenrolment.steps.includes('authorizations')) {
         for (const name of authorizationFields) delete pupilForm[name]
       }
       view.pupilFields = pupilForm
@@ -250,7 +250,7 @@ export default async function reenrolment(app: FastifyInstance) {
       }))
       view.newDisciplines = input ? input.newDisciplines : answers.newDisciplines
       view.notes = input ? input.notes : answers.notes
-      view.questions = (config.reenrolment?.questions ?? []).map((q) => ({
+      view.questions = (config.reenrolment.questions ?? []).map((q) => ({
         ...q,
         checked: input ? input[`question-${q.id}`] === 'true' : Boolean(answers.questions?.[q.id]),
       }))
@@ -268,7 +268,7 @@ export default async function reenrolment(app: FastifyInstance) {
       ...view,
       errors: submitted?.errors,
       texts: config.texts ?? {},
-      reenrolmentTexts: config.reenrolment?.texts ?? {},
+      reenrolmentTexts: config.reenrolment.texts ?? {},
       config: config.reenrolment,
     }
   }
@@ -438,7 +438,7 @@ export default async function reenrolment(app: FastifyInstance) {
       if (!(error instanceof ValidationFailed)) throw error
       for (const [name, message] of Object.entries(error.fields)) errors[`g-${name}`] = message
     }
-    const omitted = config.reenrolment?.steps.includes('authorizations') ? authorizationFields : []
+    const omitted = config.reenrolment.steps.includes('authorizations') ? authorizationFields : []
     const checked = checkPupil(prefixed(body, 'p-'), {
       tenant: config,
       current: pupilValues(pupil),

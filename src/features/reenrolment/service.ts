@@ -33,10 +33,10 @@ export interface Campaign {
 
 export function campaignOf(tenant: TenantConfig, now = new Date()): Campaign | undefined {
   const spec = tenant.periods?.reenrolment
-  const steps = tenant.reenrolment?.steps
-  if (!spec || !steps?.length) return undefined
+  if (!spec) return undefined
   const period = resolvePeriod(spec, tenant.timezone, now)!
-  return { schoolYear: spec.schoolYear, ...period, steps, layout: tenant.reenrolment?.layout ?? 'wizard' }
+  const { steps, layout } = tenant.reenrolment
+  return { schoolYear: spec.schoolYear, ...period, steps, layout }
 }
 
 /** The re-enrolment is closed now: the page says when it was or will be open. */
@@ -137,7 +137,7 @@ export interface CurrentCourse {
 
 export async function currentCourses(em: Em, tenant: TenantConfig, pupil: Pupil): Promise<CurrentCourse[]> {
   const enrolments = await currentEnrolments(em, pupil)
-  const mandatory = new Set(tenant.reenrolment?.mandatoryDisciplines ?? [])
+  const mandatory = new Set(tenant.reenrolment.mandatoryDisciplines ?? [])
   return enrolments
     .map((e) => ({ course: e.course, mandatory: mandatory.has(e.course.discipline) }))
     .sort((a, b) => a.course.name.localeCompare(b.course.name, 'fr'))
@@ -185,7 +185,7 @@ export function checkStep(
       answers.newDisciplines = (input.newDisciplines ?? '').trim().slice(0, 1000)
       answers.notes = (input.notes ?? '').trim().slice(0, 4000)
       answers.questions = Object.fromEntries(
-        (tenant.reenrolment?.questions ?? []).map((q) => [q.id, input[`question-${q.id}`] === 'true']),
+        (tenant.reenrolment.questions ?? []).map((q) => [q.id, input[`question-${q.id}`] === 'true']),
       )
       break
     }
@@ -335,10 +335,10 @@ export async function summaryLines(
   }
   if (answers.newDisciplines)
     lines.push({
-      label: tenant.reenrolment?.newDisciplinesQuestion ?? t('reenrolment.newDisciplines'),
+      label: tenant.reenrolment.newDisciplinesQuestion ?? t('reenrolment.newDisciplines'),
       value: answers.newDisciplines,
     })
-  for (const q of tenant.reenrolment?.questions ?? []) {
+  for (const q of tenant.reenrolment.questions ?? []) {
     if (answers.questions?.[q.id] !== undefined)
       lines.push({ label: q.label, value: yes(answers.questions[q.id]) })
   }

@@ -25,7 +25,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
 
   const disciplineCodes = new Set((config.disciplines ?? []).map((d) => d.code))
   const paymentModeIds = new Set((config.paymentModes ?? []).map((m) => m.id))
-  const questionIds = new Set((config.reenrolment?.questions ?? []).map((q) => q.id))
+  const questionIds = new Set((config.reenrolment.questions ?? []).map((q) => q.id))
 
   const qf = config.quotientFamilial
   if (qf) {
@@ -62,7 +62,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     }
   }
 
-  for (const [i, code] of (config.reenrolment?.mandatoryDisciplines ?? []).entries()) {
+  for (const [i, code] of (config.reenrolment.mandatoryDisciplines ?? []).entries()) {
     if (!disciplineCodes.has(code)) {
       problems.push({
         path: ['reenrolment', 'mandatoryDisciplines', i],
@@ -71,8 +71,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     }
   }
 
-  const steps = config.reenrolment?.steps ?? []
-  if (steps.length > 0 && steps.at(-1) !== 'finalize') {
+  if (config.reenrolment.steps.at(-1) !== 'finalize') {
     problems.push({ path: ['reenrolment', 'steps'], message: 'finalize must be the last step' })
   }
 
