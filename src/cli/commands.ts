@@ -18,6 +18,7 @@ import {
 } from '../platform/tenancy/provisioning.ts'
 import { schemaFor, tenantBaseUrl } from '../platform/tenancy/registry.ts'
 import { tenantSchemaReference } from '../platform/tenancy/schema-docs.ts'
+import { tenantConfigTypes } from '../platform/tenancy/schema-types.ts'
 import { loadTenantConfigs, slugPattern } from '../platform/tenancy/tenant-config.ts'
 
 export interface CliIo {
@@ -26,6 +27,7 @@ export interface CliIo {
 }
 
 export const tenantReferencePath = new URL('../../docs/tenant-configuration.md', import.meta.url).pathname
+export const tenantTypesPath = new URL('../platform/tenancy/tenant-config-types.ts', import.meta.url).pathname
 
 export const usage = `Usage: npm run tutti -- <command>
 
@@ -39,6 +41,7 @@ export const usage = `Usage: npm run tutti -- <command>
                                create an account and mail its owner an activation link (valid 7 days)
   demo seed                    add the demo data to the tenants of tenants/ (never in production)
   config docs                  rewrite docs/tenant-configuration.md from the schema (developers)
+  config types                 rewrite src/platform/tenancy/tenant-config-types.ts from the schema (developers)
   migration create <platform|tenant> [name]
                                write a migration for the entities' changes (developers)`
 
@@ -66,6 +69,12 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
   if (key === 'config docs') {
     writeFileSync(tenantReferencePath, tenantSchemaReference())
     io.out(`wrote ${tenantReferencePath}`)
+    return 0
+  }
+
+  if (key === 'config types') {
+    writeFileSync(tenantTypesPath, tenantConfigTypes(tenantTypesPath))
+    io.out(`wrote ${tenantTypesPath}`)
     return 0
   }
 

@@ -192,6 +192,12 @@ t.test('the committed field reference matches the schema', async (t) => {
   t.match(committed, '| `periods.reenrolment.closes` |')
 })
 
+t.test('the committed types of a tenant file match the schema', async (t) => {
+  const { tenantConfigTypes } = await import('../../src/platform/tenancy/schema-types.ts')
+  const file = new URL('../../src/platform/tenancy/tenant-config-types.ts', import.meta.url).pathname
+  t.equal(readFileSync(file, 'utf8'), tenantConfigTypes(file), 'run: npm run tutti -- config types')
+})
+
 t.test('TRUST_PROXY names the proxies allowed to say who the client is', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
   t.equal(loadConfig({ DATA_DIR: dataDir }).trustProxy, false, 'X-Forwarded-For is ignored by default')

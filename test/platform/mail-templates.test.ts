@@ -1,21 +1,23 @@
 import { readdirSync } from 'node:fs'
 import t from 'tap'
+import { stringify } from 'yaml'
 import { MailStatus, OutboxMail } from '../../src/platform/mail/entities.ts'
 import { queueMail, renderMail } from '../../src/platform/mail/outbox.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
-import type { TenantConfig } from '../../src/platform/tenancy/tenant-config.ts'
+import { parseTenantConfig } from '../../src/platform/tenancy/tenant-config.ts'
 import { templatesDir } from '../../src/platform/views/plugin.ts'
 import { build, html } from '../helpers/build.ts'
 
-const tenant = {
-  slug: 'limonest',
-  name: 'Conservatoire Municipal de Limonest',
-  locale: 'fr',
-  timezone: 'Europe/Paris',
-  contact: { email: 'conservatoire@limonest.fr', phone: '04 78 35 00 00' },
-  establishments: [{ code: 'limonest', name: 'Limonest' }],
-  passwordPolicy: { rule: 'default', maxLength: 128 },
-} satisfies TenantConfig
+// the tenant as the loader gives it, the schema's defaults filled in
+const tenant = parseTenantConfig(
+  'limonest.yaml',
+  stringify({
+    slug: 'limonest',
+    name: 'Conservatoire Municipal de Limonest',
+    contact: { email: 'conservatoire@limonest.fr', phone: '04 78 35 00 00' },
+    establishments: [{ code: 'limonest', name: 'Limonest' }],
+  }),
+).config!
 
 const link = 'https://limonest.tutti.example/mot-de-passe/nouveau?jeton=abc&retour=1'
 const account = { displayName: 'Zoé Martin', identifiant: 'zoe.martin' }

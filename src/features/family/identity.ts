@@ -95,8 +95,8 @@ export const guardianFields: readonly IdentityField[] = [
 /** Names a record cannot do without (its columns are not nullable), whatever the tenant's YAML says. */
 const alwaysMandatory = ['lastName', 'firstName']
 
-export function mandatoryFields(configured: readonly string[] | undefined): Set<string> {
-  return new Set([...alwaysMandatory, ...(configured ?? [])])
+export function mandatoryFields(configured: readonly string[]): Set<string> {
+  return new Set([...alwaysMandatory, ...configured])
 }
 
 const extraPhone = /^extraPhone([1-3])$/

@@ -46,7 +46,7 @@ export default async function family(app: FastifyInstance) {
       validated: guardianValues(page.guardian),
       pending: page.pending?.changes,
       input: submitted?.input,
-      mandatory: mandatoryFields(config.fields?.guardian),
+      mandatory: mandatoryFields(config.fields.guardian),
       t,
       display: (name, value) => displayValue(name, value, t),
     })

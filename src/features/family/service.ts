@@ -136,7 +136,7 @@ export function checkGuardianForm(
   ctx: Pick<SignedInContext, 'config' | 't'>,
 ): Checked<Record<string, string | null>> {
   return checkIdentity(guardianFields, input, {
-    mandatory: mandatoryFields(ctx.config.fields?.guardian),
+    mandatory: mandatoryFields(ctx.config.fields.guardian),
     current: guardianValues(guardian),
     today: tenantToday(ctx.config),
     t: ctx.t,

@@ -190,14 +190,14 @@ export function choiceCount(tenant: TenantConfig): number {
 
 /** The guardian's mandatory fields: the tenant's, and the e-mail of responsable 1, where the link goes. */
 export function guardianMandatory(tenant: TenantConfig, rank: number): Set<string> {
-  const mandatory = mandatoryFields(tenant.fields?.guardian)
+  const mandatory = mandatoryFields(tenant.fields.guardian)
   if (rank === 1) mandatory.add('email')
   return mandatory
 }
 
 /** The applicant's mandatory fields: the tenant's, and the birth date, since staff place applicants by age. */
 export function applicantMandatory(tenant: TenantConfig): Set<string> {
-  return mandatoryFields(tenant.fields?.pupil).add('birthDate')
+  return mandatoryFields(tenant.fields.pupil).add('birthDate')
 }
 
 export interface CheckedDossier {

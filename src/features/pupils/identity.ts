@@ -107,7 +107,7 @@ export function checkPupil(
 ): Checked<Record<string, string | null>> {
   const { tenant, current, today, t, omitted = [] } = context
   const sharesAddress = input.useGuardianAddress === 'true'
-  const mandatory = mandatoryFields(tenant.fields?.pupil)
+  const mandatory = mandatoryFields(tenant.fields.pupil)
   if (sharesAddress) for (const name of guardianAddressFields) mandatory.delete(name)
   const shown = pupilFields(tenant).filter((f) => !omitted.includes(f.name))
   const checked = checkIdentity(shown, input, { mandatory, current, today, t })

@@ -56,7 +56,7 @@ export default async function pupils(app: FastifyInstance) {
       validated: pupilValues(pupil),
       pending: pending?.changes,
       input: submitted?.input,
-      mandatory: mandatoryFields(config.fields?.pupil),
+      mandatory: mandatoryFields(config.fields.pupil),
       t,
       display: (name, value) => displayValue(name, value, t),
     })

@@ -52,10 +52,10 @@ export interface Campaign {
 
 export function campaignOf(tenant: TenantConfig, now = new Date()): Campaign | undefined {
   const spec = tenant.periods?.reenrolment
-  const steps = tenant.reenrolment?.steps
-  if (!spec || !steps?.length) return undefined
+  if (!spec) return undefined
   const period = resolvePeriod(spec, tenant.timezone, now)!
-  return { schoolYear: spec.schoolYear, ...period, steps, layout: tenant.reenrolment?.layout ?? 'wizard' }
+  const { steps, layout } = tenant.reenrolment
+  return { schoolYear: spec.schoolYear, ...period, steps, layout }
 }
 
 /** The re-enrolment is closed now: the page says when it was or will be open. */
@@ -223,7 +223,7 @@ export function currentCourses(
   enrolments: ReenrolmentFile['enrolments'],
   pupilId: number,
 ): CurrentCourse[] {
-  const mandatory = new Set(tenant.reenrolment?.mandatoryDisciplines ?? [])
+  const mandatory = new Set(tenant.reenrolment.mandatoryDisciplines ?? [])
   return enrolments
     .filter((e) => e.pupilId === pupilId && e.active)
     .map((e) => ({
@@ -279,7 +279,7 @@ export function checkStep(
       answers.newDisciplines = (input.newDisciplines ?? '').trim().slice(0, 1000)
       answers.notes = (input.notes ?? '').trim().slice(0, 4000)
       answers.questions = Object.fromEntries(
-        (tenant.reenrolment?.questions ?? []).map((q) => [q.id, input[`question-${q.id}`] === 'true']),
+        (tenant.reenrolment.questions ?? []).map((q) => [q.id, input[`question-${q.id}`] === 'true']),
       )
       break
     }
@@ -337,10 +337,10 @@ export function summaryLines(
   }
   if (answers.newDisciplines)
     lines.push({
-      label: tenant.reenrolment?.newDisciplinesQuestion ?? t('reenrolment.newDisciplines'),
+      label: tenant.reenrolment.newDisciplinesQuestion ?? t('reenrolment.newDisciplines'),
       value: answers.newDisciplines,
     })
-  for (const q of tenant.reenrolment?.questions ?? []) {
+  for (const q of tenant.reenrolment.questions ?? []) {
     if (answers.questions?.[q.id] !== undefined)
       lines.push({ label: q.label, value: yes(answers.questions[q.id]) })
   }
@@ -501,7 +501,7 @@ function checkCoordinates(ctx: SignedInContext, file: ReenrolmentFile, body: Bod
   const errors: FieldErrors = {}
   const guardian = checkGuardianForm(file.guardian, prefixed(body, 'g-'), ctx)
   for (const [name, message] of Object.entries(guardian.errors ?? {})) errors[`g-${name}`] = message
-  const omitted = ctx.config.reenrolment?.steps.includes('authorizations') ? authorizationFields : []
+  const omitted = ctx.config.reenrolment.steps.includes('authorizations') ? authorizationFields : []
   const pupil = checkPupil(prefixed(body, 'p-'), {
     tenant: ctx.config,
     current: pupilValues(file.pupil),
@@ -619,7 +619,7 @@ export function pageView(
       validated: guardianValues(file.guardian),
       pending: guardianPending?.changes,
       input: input && prefixed(input, 'g-'),
-      mandatory: mandatoryFields(config.fields?.guardian),
+      mandatory: mandatoryFields(config.fields.guardian),
       t,
       display,
     })
@@ -627,12 +627,12 @@ export function pageView(
       validated: pupilValues(pupil),
       pending: pupilPending?.changes,
       input: input && prefixed(input, 'p-'),
-      mandatory: mandatoryFields(config.fields?.pupil),
+      mandatory: mandatoryFields(config.fields.pupil),
       t,
       display,
     })
     // the authorisations have their own step when the tenant has one
-    if (config.reenrolment?.steps.includes('authorizations')) {
+    if (config.reenrolment.steps.includes('authorizations')) {
       for (const name of authorizationFields) delete pupilForm[name]
     }
     view.pupilFields = pupilForm
@@ -675,7 +675,7 @@ export function pageView(
     }))
     view.newDisciplines = input ? input.newDisciplines : answers.newDisciplines
     view.notes = input ? input.notes : answers.notes
-    view.questions = (config.reenrolment?.questions ?? []).map((q) => ({
+    view.questions = (config.reenrolment.questions ?? []).map((q) => ({
       ...q,
       checked: input ? input[`question-${q.id}`] === 'true' : Boolean(answers.questions?.[q.id]),
     }))
@@ -715,7 +715,7 @@ export function pageView(
     ...view,
     errors: submitted?.errors,
     texts: config.texts ?? {},
-    reenrolmentTexts: config.reenrolment?.texts ?? {},
+    reenrolmentTexts: config.reenrolment.texts ?? {},
     config: config.reenrolment,
   }
 }

@@ -52,7 +52,7 @@ export class TenantRegistry {
       }
       this.#bySlug.set(tenant.slug, tenant)
       this.#byHost.set(`${tenant.slug}.${platformDomain}`, tenant)
-      for (const host of config.hosts ?? []) this.#byHost.set(host, tenant)
+      for (const host of config.hosts) this.#byHost.set(host, tenant)
     }
   }
 

@@ -9,7 +9,7 @@ export interface RuleProblem {
 /** Rules that need the whole file, which JSON Schema cannot express; documented in config/README.md. */
 export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[] {
   const problems: RuleProblem[] = []
-  const unique = (list: { [k: string]: unknown }[] | undefined, key: string, path: string) => {
+  const unique = <T>(list: T[] | undefined, key: keyof T & string, path: string) => {
     const seen = new Set<unknown>()
     for (const [i, item] of (list ?? []).entries()) {
       if (seen.has(item[key]))
@@ -19,13 +19,13 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
   }
   unique(config.establishments, 'code', 'establishments')
   unique(config.disciplines, 'code', 'disciplines')
-  unique(config.documents as never, 'id', 'documents')
+  unique(config.documents, 'id', 'documents')
   unique(config.paymentModes, 'id', 'paymentModes')
   unique(config.quotientFamilial?.brackets, 'code', 'quotientFamilial.brackets')
 
   const disciplineCodes = new Set((config.disciplines ?? []).map((d) => d.code))
   const paymentModeIds = new Set((config.paymentModes ?? []).map((m) => m.id))
-  const questionIds = new Set((config.reenrolment?.questions ?? []).map((q) => q.id))
+  const questionIds = new Set((config.reenrolment.questions ?? []).map((q) => q.id))
 
   const qf = config.quotientFamilial
   if (qf) {
@@ -62,7 +62,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     }
   }
 
-  for (const [i, code] of (config.reenrolment?.mandatoryDisciplines ?? []).entries()) {
+  for (const [i, code] of (config.reenrolment.mandatoryDisciplines ?? []).entries()) {
     if (!disciplineCodes.has(code)) {
       problems.push({
         path: ['reenrolment', 'mandatoryDisciplines', i],
@@ -71,8 +71,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     }
   }
 
-  const steps = config.reenrolment?.steps ?? []
-  if (steps.length > 0 && steps.at(-1) !== 'finalize') {
+  if (config.reenrolment.steps.at(-1) !== 'finalize') {
     problems.push({ path: ['reenrolment', 'steps'], message: 'finalize must be the last step' })
   }
 

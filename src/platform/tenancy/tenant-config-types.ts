@@ -1,10 +1,561 @@
-/**
- * The shape of a validated `tenants/<slug>.yaml`, mirroring `config/tenant.schema.json` (the contract;
- * keep both in step). Defaults from the schema are filled in by the validator.
- */
+// Generated from config/tenant.schema.json by `npm run tutti -- config types`; do not edit by hand.
 
+/**
+ * Configuration of one conservatoire (tenant), stored as tenants/<slug>.yaml and editable in the
+ * back-office. It sets the identity of the portal (name, hosts, establishments, colours, contact), the
+ * pré-inscription and réinscription windows, the re-enrolment wizard, the texts shown to families, the
+ * documents to provide (pièces à fournir) and the rules that decide who must provide them, payment
+ * modes, quotient familial brackets and the password policy. Every key is optional unless marked
+ * required; omitted keys take the documented default. This is the shape of a tenant file once
+ * validated: a key with a default in the schema is always present, the validator fills it in.
+ */
+export interface TenantConfig {
+  /**
+   * Technical identifier of the tenant. It must equal the file name (limonest.yaml → slug: limonest),
+   * names the database schema (tenant_limonest) and the default address (limonest.<platform domain>).
+   * Lowercase letters, digits and hyphens, 2 to 40 characters, starting with a letter. Never change it
+   * once the tenant holds data.
+   */
+  slug: string
+  /**
+   * Public name of the conservatoire, shown in page titles, e-mails and the site selector. Example:
+   * "Conservatoire Municipal de Limonest".
+   */
+  name: string
+  /**
+   * Shorter name used where space is tight (page header on phones, e-mail subjects). Defaults to name.
+   * Example: "Conservatoire de Limonest".
+   */
+  shortName?: string
+  /**
+   * Default language of the portal for this tenant: fr (French) or en (English). Families may still
+   * switch language if the page offers it.
+   */
+  locale: 'fr' | 'en'
+  /**
+   * IANA time zone in which dates and times of this tenant are entered and displayed (opening and
+   * closing of periods, e-mail dates). Example: "Europe/Paris", "America/Cayenne", "Indian/Reunion".
+   */
+  timezone: string
+  /**
+   * Extra host names (custom domains) that lead to this tenant, in addition to <slug>.<platform domain>.
+   * Lowercase, no scheme, no port, no path. Each host may belong to one tenant only. Example:
+   * ["conservatoire.limonest.fr"].
+   */
+  hosts: string[]
+  /** Visual identity of the portal: logo and colours. */
+  brand?: {
+    /**
+     * Logo shown in the page header and e-mails: either a file path relative to templates/assets (e.g.
+     * "logos/limonest.svg") or an https URL. SVG, PNG, JPEG or WebP. Without a logo, the name is shown as
+     * text.
+     */
+    logo?: string
+    /**
+     * Main colour (header, buttons) as #RRGGBB. Choose a colour on which white text stays readable
+     * (contrast ratio 4.5:1 or more). Example: "#1d4f91".
+     */
+    primaryColor?: Color
+    /** Secondary colour (links, highlights) as #RRGGBB. Example: "#c0392b". */
+    accentColor?: Color
+  }
+  /**
+   * How families reach the conservatoire's office. Shown in the footer, on error pages and in e-mails
+   * (the e-mail is used as Reply-To).
+   */
+  contact: {
+    /** Office e-mail address. Example: "conservatoire@limonest.fr". */
+    email: string
+    /** Office phone number as it should be displayed. Example: "04 78 00 00 00". */
+    phone?: string
+    /** Postal address of the office, several lines allowed. */
+    address?: string
+    /**
+     * Public website of the conservatoire. Example:
+     * "https://www.limonest.fr/agora-culture/conservatoire-municipal/".
+     */
+    website?: string
+  }
+  /**
+   * Sites (antennes) of the conservatoire where courses take place. At least one. When there is more
+   * than one, the login form shows a "Site" field and courses are attached to a site.
+   */
+  establishments: Establishment[]
+  /**
+   * Opening windows of the online procedures. A procedure without a window is closed. Bounds are in the
+   * tenant's time zone; a closing date without a time means 23:59 that day, an opening date without a
+   * time means 00:00. The closing moment is shown to families ("Jusqu'au 11/06/2025 à 23:59") and
+   * enforced on the server.
+   */
+  periods?: {
+    /** Window of the public pré-inscription form. Example: {opens: "2025-04-01", closes: "2025-05-30"}. */
+    preregistration?: PeriodBounds
+    /**
+     * Window of the réinscription of current pupils for the next school year. Example: {opens:
+     * "2025-05-15", closes: "2025-06-11", schoolYear: "2025-2026"}.
+     */
+    reenrolment?: ReenrolmentPeriod
+  }
+  /**
+   * Which identity fields families must fill in (marked as mandatory in the forms, checked on the
+   * server). Fields not listed stay optional.
+   */
+  fields: {
+    /**
+     * Mandatory fields of a responsable (guardian). Example: [civility, lastName, firstName, address,
+     * postalCode, city, email, phoneMobile].
+     */
+    guardian: GuardianField[]
+    /**
+     * Mandatory fields of a pupil (élève). Example: [civility, lastName, firstName, birthDate,
+     * schoolLevel, imageRights, exitAuthorization].
+     */
+    pupil: PupilField[]
+  }
+  /**
+   * Texts written by the conservatoire and shown to families. Plain text; blank lines separate
+   * paragraphs, lines starting with "- " become bullet lists, URLs become links.
+   */
+  texts?: {
+    /**
+     * Introduction shown on the family portal home page, under "Bonjour …". Example: what the portal lets
+     * families do and who to contact.
+     */
+    home?: string
+    /**
+     * Text of the droit à l'image authorisation, shown next to the Oui/Non choice in the pupil's identity
+     * and in the re-enrolment Autorisations step.
+     */
+    imageRights?: string
+    /**
+     * Text of the autorisation de sortie (a minor pupil may leave the building alone), shown next to the
+     * Oui/Non choice. Example: "En cochant oui, j'autorise l'élève mineur à quitter seul-e l'enceinte du
+     * Conservatoire."
+     */
+    exitAuthorization?: string
+    /**
+     * Link to the règlement intérieur (usually a PDF), offered with the "J'accepte" box when a
+     * re-enrolment is validated. Example: "https://www.example.fr/reglement-interieur.pdf".
+     */
+    rulesUrl?: string
+    /**
+     * Sentence next to the "J'accepte" box that families must tick before validating a re-enrolment.
+     * Example: "En cliquant sur J'accepte, je certifie avoir pris connaissance du règlement intérieur et
+     * m'engage à le respecter."
+     */
+    rulesAcceptance?: string
+    /**
+     * Information about fees and payment (how the final price is set, quotient familial, prorata, accepted
+     * means of payment), shown on the Facturation page and in the re-enrolment wizard.
+     */
+    paymentInfo?: string
+    /**
+     * Introduction shown above the list of pièces à fournir (Documents tab and re-enrolment Documents
+     * step). The accepted formats and maximum size are added automatically. Example: "Merci de nous
+     * fournir les pièces demandées. Tout dossier incomplet ne sera pas traité."
+     */
+    documentsIntro?: string
+    /**
+     * Accessibility declaration of this tenant (compliance status, contact for accessibility problems),
+     * shown on the Accessibilité page. When omitted, the platform's generic declaration is shown.
+     */
+    accessibility?: string
+  }
+  /** The réinscription wizard that families go through for each pupil during the re-enrolment period. */
+  reenrolment: {
+    /**
+     * Ordered steps of the wizard, each at most once, ending with finalize (the "J'accepte" + Valider
+     * step). coordinates: check guardian and pupil details; authorizations: droit à l'image and
+     * autorisation de sortie; documents: pièces à fournir; courses: courses to keep and course notes;
+     * summary: review before validation; finalize: accept the rules and validate. Example (Limonest):
+     * [coordinates, authorizations, documents, courses, summary, finalize].
+     */
+    steps: Step[]
+    /**
+     * How the steps are presented: wizard shows one step per page with "Passer à l'étape suivante" /
+     * "Retour à l'étape précédente"; onePage shows all steps as sections of a single page with one Valider
+     * button (Grand Angoulême style).
+     */
+    layout: 'wizard' | 'onePage'
+    /**
+     * Optional introduction shown at the top of each step, keyed by step. Example: {coordinates: "Pensez à
+     * renseigner le niveau scolaire et l'établissement scolaire."}.
+     */
+    texts?: {
+      /** Introduction of the coordinates step (Modification des coordonnées). */
+      coordinates?: string
+      /** Introduction of the authorizations step (Autorisations). */
+      authorizations?: string
+      /** Introduction of the documents step (Documents), shown in addition to texts.documentsIntro. */
+      documents?: string
+      /** Introduction of the courses step (Cours). */
+      courses?: string
+      /**
+       * Introduction of the summary step (Récapitulatif). Example: "Merci de prendre connaissance des
+       * modalités avant de valider."
+       */
+      summary?: string
+      /** Introduction of the finalize step (Finalisation), above the "J'accepte" box. */
+      finalize?: string
+    }
+    /**
+     * Bullets shown under "Information complémentaire" in the courses step, above the free-text box where
+     * families write their requests. Example: "Pour les élèves en FM1C4, merci de préciser votre
+     * préférence pour l'horaire."
+     */
+    courseNotes?: string[]
+    /**
+     * Codes of disciplines (from disciplines) whose courses a pupil cannot drop in the courses step: the
+     * box to keep them is ticked and locked. Example: [formation-musicale].
+     */
+    mandatoryDisciplines?: string[]
+    /**
+     * When set, the courses step shows a free-text box with this label where families ask for new
+     * disciplines. Example: "Nouvelles disciplines demandées".
+     */
+    newDisciplinesQuestion?: string
+    /**
+     * Extra yes/no questions asked for each pupil in the courses step. The answer is available to document
+     * conditions as the fact pupil.answers.<id>. Example: {id: pedibus, label: "Je souhaite faire une
+     * demande de Pédibus"}.
+     */
+    questions?: Question[]
+  }
+  /**
+   * Pièces à fournir: the documents families must upload, per family or per pupil, each optionally
+   * limited by a condition (only for dance pupils, only for residents, only when paying by direct
+   * debit…). Staff then validate or reject each upload.
+   */
+  documents?: RequiredDocument[]
+  /**
+   * Payment modes a family can choose ("mode de règlement souhaité"). The chosen mode's id is the fact
+   * family.paymentMode used by document conditions (e.g. ask for a SEPA mandate only with direct debit).
+   */
+  paymentModes?: PaymentMode[]
+  /**
+   * Quotient familial (QF) brackets used to price the fees, and the bracket applied when no QF is
+   * proven.
+   */
+  quotientFamilial?: {
+    /**
+     * Brackets in increasing order of QF. Each bracket except the last has a max (upper bound, in euros,
+     * inclusive); the last one has none. Example: [{code: Q1, label: "QF jusqu'à 400 €", max: 400}, …,
+     * {code: Q7, label: "QF supérieur à 2 000 € ou non justifié"}].
+     */
+    brackets: Bracket[]
+    /**
+     * Code of the bracket applied when the family does not prove its QF (or is not entitled to QF
+     * pricing). Example: "Q7" (Limonest), "T11" (tranche 11, Grand Angoulême).
+     */
+    fallback: string
+    /**
+     * When true, QF pricing applies only to families living in the territory (family.resident); others
+     * always get the fallback bracket. Example: true for "pour les limonois".
+     */
+    residentsOnly: boolean
+  }
+  /**
+   * Disciplines taught (instruments, formation musicale, ensembles, dance and theatre classes). Their
+   * codes are used by document conditions (pupil.disciplines) and by the pré-inscription choices.
+   */
+  disciplines?: Discipline[]
+  /**
+   * Établissements scolaires of the territory, offered in the pupil's établissement scolaire field,
+   * which families search as they type. They may also choose « Non scolarisé·e » or « Établissement
+   * non-répertorié » (staff then get in touch). Without this list the field is free text. Example:
+   * [École élémentaire du Bourg, Collège des Monts d'Or].
+   */
+  schools?: string[]
+  /** The public pré-inscription form for new pupils (open during periods.preregistration). */
+  preregistration?: {
+    /**
+     * Number of discipline choices each applicant gives, by order of priority (Choix 1, Choix 2…).
+     * Example: 2 ("Veuillez sélectionner 2 choix par ordre de priorité").
+     */
+    choices: number
+    /**
+     * Codes of the disciplines offered in the choice lists. When omitted, every discipline of the tenant
+     * is offered. Example: [piano, violon, formation-musicale].
+     */
+    disciplines?: string[]
+    /**
+     * Introduction block at the top of the form (procedure, key dates, who may apply). The closing date is
+     * added automatically. Example: "Bienvenue sur le téléservice de pré-inscription du Conservatoire."
+     */
+    intro?: string
+    /**
+     * Label of a free-text box under each applicant's choices. Example: "Précisez ci-dessous si vous
+     * provenez d'un autre établissement et votre niveau d'étude.". No box when omitted.
+     */
+    freeTextQuestion?: string
+    /**
+     * Simple question that applicants must answer before sending the form, in addition to the platform's
+     * rate limits. Example: {question: "Combien font 23 et 3 ?", answer: "26"}.
+     */
+    antiSpam?: {
+      /** The question, e.g. "Combien font 23 et 3 ?". */
+      question: string
+      /** Expected answer, compared ignoring case, accents and surrounding spaces, e.g. "26". */
+      answer: string
+    }
+    /**
+     * Link to the presentation brochure ("Télécharger la plaquette de présentation"), shown next to the
+     * choices.
+     */
+    brochureUrl?: string
+  }
+  /**
+   * Rules for family passwords. The default policy asks for 12 to 128 characters without composition
+   * rules; the imuse rule keeps the rule families know from iMuse (at least 8 characters with an
+   * uppercase letter, a lowercase letter and a digit). Passwords equal to the identifiant or found in a
+   * list of common passwords are always refused. The maximum length can never be set below 64.
+   */
+  passwordPolicy: {
+    /**
+     * default: length only (12–128 characters unless changed below); imuse: at least 8 characters
+     * including an uppercase letter, a lowercase letter and a digit.
+     */
+    rule: 'default' | 'imuse'
+    /** Minimum length in characters, at least 8. When omitted: 12 with rule default, 8 with rule imuse. */
+    minLength?: number
+    /** Maximum length in characters, between 64 and 128 (long passphrases must stay possible). Example: 64. */
+    maxLength: number
+  }
+  /** Lifetime of family and staff sessions. When omitted, the platform defaults apply. */
+  sessions?: {
+    /** A session expires after this many minutes without activity (5 to 1440). Example: 30. */
+    idleMinutes?: number
+    /** A session expires this many hours after login whatever the activity (1 to 720). Example: 12. */
+    absoluteHours?: number
+  }
+}
+
+/** A colour as #RRGGBB, e.g. "#1d4f91". */
+export type Color = `#${string}`
+
+/** One site (antenne) of the conservatoire. */
+export interface Establishment {
+  /** Unique code of the site within the tenant. Example: "saint-junien". */
+  code: string
+  /** Name of the site as shown in the Site field. Example: "Conservatoire 1", "Site de Saint-Junien". */
+  name: string
+  /** Postal address of the site, several lines allowed. */
+  address?: string
+}
+
+/** An opening window. */
+export interface PeriodBounds {
+  /**
+   * First moment the procedure is open. A date alone means 00:00 that day. Example: "2025-05-15",
+   * "2025-05-15T09:00", "today-30".
+   */
+  opens: string
+  /**
+   * Last moment the procedure is open. A date alone means 23:59 that day. Example: "2025-06-11" (shown
+   * as "Jusqu'au 11/06/2025 à 23:59"), "today+45".
+   */
+  closes: string
+}
+
+/** The re-enrolment window and the school year pupils are re-enrolled for. */
+export interface ReenrolmentPeriod {
+  /**
+   * First moment re-enrolment is open. A date alone means 00:00 that day. Example: "2025-05-15",
+   * "today-30".
+   */
+  opens: string
+  /**
+   * Last moment re-enrolment is open. A date alone means 23:59 that day. Example: "2025-06-11",
+   * "today+45".
+   */
+  closes: string
+  /**
+   * School year pupils are re-enrolled for, as "YYYY-YYYY" (two consecutive years). Example:
+   * "2025-2026".
+   */
+  schoolYear: string
+}
+
+/**
+ * A field of the responsable (guardian) form: civility, lastName, firstName, birthDate, birthPlace,
+ * birthDepartment, address, postalCode, city, phoneHome (tél domicile), phoneMobile, phoneWork (tél
+ * pro), email, familySituation (situation familiale), socioProfessionalCategory (code
+ * socio-professionnel), profession, extraPhone1..3 (tél supplémentaire).
+ */
+export type GuardianField =
+  | 'civility'
+  | 'lastName'
+  | 'firstName'
+  | 'birthDate'
+  | 'birthPlace'
+  | 'birthDepartment'
+  | 'address'
+  | 'postalCode'
+  | 'city'
+  | 'phoneHome'
+  | 'phoneMobile'
+  | 'phoneWork'
+  | 'email'
+  | 'familySituation'
+  | 'socioProfessionalCategory'
+  | 'profession'
+  | 'extraPhone1'
+  | 'extraPhone2'
+  | 'extraPhone3'
+
+/**
+ * A field of the élève (pupil) form: civility, lastName, firstName, birthDate, birthPlace,
+ * birthDepartment, address, postalCode, city, phoneHome, phoneMobile, email, schoolLevel (niveau
+ * scolaire), school (établissement scolaire), imageRights (droit à l'image), exitAuthorization
+ * (autorisation de sortie), emergencyContact (personne à prévenir), emergencyPhone (tél urgence).
+ */
+export type PupilField =
+  | 'civility'
+  | 'lastName'
+  | 'firstName'
+  | 'birthDate'
+  | 'birthPlace'
+  | 'birthDepartment'
+  | 'address'
+  | 'postalCode'
+  | 'city'
+  | 'phoneHome'
+  | 'phoneMobile'
+  | 'email'
+  | 'schoolLevel'
+  | 'school'
+  | 'imageRights'
+  | 'exitAuthorization'
+  | 'emergencyContact'
+  | 'emergencyPhone'
+
+/** A re-enrolment step: coordinates, authorizations, documents, courses, summary or finalize. */
 export type Step = 'coordinates' | 'authorizations' | 'documents' | 'courses' | 'summary' | 'finalize'
-export type DocumentType = 'pdf' | 'jpeg' | 'png'
+
+/** An extra yes/no question of the re-enrolment. */
+export interface Question {
+  /**
+   * Identifier of the question, unique within the tenant; conditions read the answer as
+   * pupil.answers.<id>. Example: "pedibus".
+   */
+  id: string
+  /**
+   * The question as shown next to the Oui/Non choice. Example: "Je souhaite faire une demande de Pédibus
+   * (les demandes seront étudiées)".
+   */
+  label: string
+  /** Optional explanation shown under the question. */
+  help?: string
+}
+
+/** One document to provide (pièce à fournir). */
+export interface RequiredDocument {
+  /**
+   * Identifier of the document, unique within the tenant. Never reuse an id for a different document:
+   * uploaded files refer to it. Example: "mandat-sepa".
+   */
+  id: string
+  /** Name of the document as shown in the list. Example: "Attestation de responsabilité civile". */
+  label: string
+  /**
+   * Optional explanation (where to find the form, what it must contain). Example: "Le mandat est à
+   * télécharger sur notre site (documents utiles)."
+   */
+  help?: string
+  /**
+   * family: one document for the whole family (mandat SEPA, justificatif de domicile, attestation QF);
+   * pupil: one per pupil (responsabilité civile, certificat médical). A family-level document can only
+   * use family.* facts in its condition.
+   */
+  level: 'family' | 'pupil'
+  /**
+   * Condition under which the document is required; always required when omitted. Example: {fact:
+   * family.paymentMode, equals: prelevement}. See config/README.md.
+   */
+  when?: Condition
+  /**
+   * Accepted file types, checked on the file content: pdf, jpeg, png. Example: [pdf] when only PDF is
+   * accepted.
+   */
+  accept: DocumentType[]
+  /** Maximum file size in megabytes (MB), up to 20. Example: 2. */
+  maxSizeMb: number
+  /**
+   * How long a validated upload stays valid: schoolYear (asked again every school year), forever (asked
+   * once, e.g. a SEPA mandate), or {until: "YYYY-MM-DD"} (valid until that date).
+   */
+  validity:
+    | 'schoolYear'
+    | 'forever'
+    | {
+        /** Last day of validity, "YYYY-MM-DD". Example: "2026-08-31". */
+        until: string
+      }
+}
+
+/**
+ * A rule deciding when something applies. Exactly one of: {all: [conditions]} (every one true), {any:
+ * [conditions]} (at least one true), {not: condition}, or a test {fact: <fact>, equals: value} /
+ * {fact: <fact>, in: [values]} / {fact: <fact>, includesAny: [values]}. Examples: {fact:
+ * family.resident, equals: true}; {fact: pupil.disciplines, includesAny: [danse-enfant,
+ * danse-adulte]}.
+ */
+export type Condition =
+  | {
+      /** True when every listed condition is true. */
+      all: Condition[]
+    }
+  | {
+      /** True when at least one listed condition is true. */
+      any: Condition[]
+    }
+  | {
+      /** True when the nested condition is false. */
+      not: Condition
+    }
+  | {
+      /**
+       * The fact tested: family.resident, family.paymentMode, pupil.minor, pupil.disciplines or
+       * pupil.answers.<question id>.
+       */
+      fact: Fact
+      /**
+       * True when the fact equals this value: true/false for family.resident, pupil.minor and
+       * pupil.answers.<id>; a payment mode id for family.paymentMode.
+       */
+      equals: string | boolean | number
+    }
+  | {
+      /**
+       * The fact tested: family.resident, family.paymentMode, pupil.minor, pupil.disciplines or
+       * pupil.answers.<question id>.
+       */
+      fact: Fact
+      /**
+       * True when the fact is one of these values. Example: {fact: family.paymentMode, in: [cheque,
+       * especes]}.
+       */
+      in: string[]
+    }
+  | {
+      /**
+       * The fact tested: family.resident, family.paymentMode, pupil.minor, pupil.disciplines or
+       * pupil.answers.<question id>.
+       */
+      fact: Fact
+      /**
+       * For the list-valued fact pupil.disciplines: true when the list contains at least one of these
+       * values. Example: [danse, cardio-danse].
+       */
+      includesAny: string[]
+    }
+
+/**
+ * A fact a condition can test: family.resident (boolean: the family lives in the territory),
+ * family.paymentMode (string: id of the chosen payment mode), pupil.minor (boolean), pupil.disciplines
+ * (list of the codes of the disciplines the pupil is enrolled in), pupil.answers.<id> (boolean: answer
+ * to the re-enrolment question <id>).
+ */
 export type Fact =
   | 'family.resident'
   | 'family.paymentMode'
@@ -12,96 +563,61 @@ export type Fact =
   | 'pupil.disciplines'
   | `pupil.answers.${string}`
 
-export type Condition =
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
-  | { fact: Fact; equals: string | number | boolean }
-  | { fact: Fact; in: string[] }
-  | { fact: Fact; includesAny: string[] }
+/** A file type: pdf, jpeg (.jpg/.jpeg) or png. */
+export type DocumentType = 'pdf' | 'jpeg' | 'png'
 
-export interface PeriodBounds {
-  opens: string
-  closes: string
-}
-
-export interface RequiredDocument {
+/** One payment mode offered to families. */
+export interface PaymentMode {
+  /**
+   * Identifier of the mode, unique within the tenant, used by conditions (family.paymentMode). Example:
+   * "prelevement".
+   */
   id: string
+  /** Name shown to families. Example: "Prélèvement automatique en 9 fois". */
   label: string
+  /**
+   * Kind of payment: directDebit (prélèvement SEPA), payfip (PayFiP / Trésor public online payment),
+   * cheque, holidayVouchers (chèques vacances), localPass (a town's culture pass), cash, card, transfer
+   * (virement), other.
+   */
+  kind:
+    | 'directDebit'
+    | 'payfip'
+    | 'cheque'
+    | 'holidayVouchers'
+    | 'localPass'
+    | 'cash'
+    | 'card'
+    | 'transfer'
+    | 'other'
+  /** Number of instalments (échéances) when the fee is split. Example: 9 for "prélèvement en 9 fois". */
+  instalments?: number
+  /**
+   * Optional explanation (when payments happen, what to send). Example: "9 prélèvements en début de mois
+   * à partir de novembre."
+   */
   help?: string
-  level: 'family' | 'pupil'
-  when?: Condition
-  accept: DocumentType[]
-  maxSizeMb: number
-  validity: 'schoolYear' | 'forever' | { until: string }
 }
 
-export interface TenantConfig {
-  slug: string
+/** One quotient familial bracket. */
+export interface Bracket {
+  /** Code of the bracket, unique within the tenant. Example: "Q1", "T11". */
+  code: string
+  /** Name shown to families and staff. Example: "Q1 — QF jusqu'à 400 €". */
+  label: string
+  /** Upper bound of the bracket in euros (inclusive). Omit it on the last bracket. Example: 400. */
+  max?: number
+}
+
+/** One discipline taught. */
+export interface Discipline {
+  /**
+   * Code of the discipline, unique within the tenant, used in conditions and pré-inscription. Example:
+   * "danse-enfant".
+   */
+  code: string
+  /** Name shown to families. Example: "Danse enfant". */
   name: string
-  shortName?: string
-  locale: 'fr' | 'en'
-  timezone: string
-  hosts?: string[]
-  brand?: { logo?: string; primaryColor?: string; accentColor?: string }
-  contact: { email: string; phone?: string; address?: string; website?: string }
-  establishments: { code: string; name: string; address?: string }[]
-  periods?: {
-    preregistration?: PeriodBounds
-    reenrolment?: PeriodBounds & { schoolYear: string }
-  }
-  fields?: { guardian?: string[]; pupil?: string[] }
-  texts?: {
-    home?: string
-    imageRights?: string
-    exitAuthorization?: string
-    rulesUrl?: string
-    rulesAcceptance?: string
-    paymentInfo?: string
-    documentsIntro?: string
-    accessibility?: string
-  }
-  reenrolment?: {
-    steps: Step[]
-    layout: 'wizard' | 'onePage'
-    texts?: Partial<Record<Step, string>>
-    courseNotes?: string[]
-    mandatoryDisciplines?: string[]
-    newDisciplinesQuestion?: string
-    questions?: { id: string; label: string; help?: string }[]
-  }
-  documents?: RequiredDocument[]
-  paymentModes?: {
-    id: string
-    label: string
-    kind:
-      | 'directDebit'
-      | 'payfip'
-      | 'cheque'
-      | 'holidayVouchers'
-      | 'localPass'
-      | 'cash'
-      | 'card'
-      | 'transfer'
-      | 'other'
-    instalments?: number
-    help?: string
-  }[]
-  quotientFamilial?: {
-    brackets: { code: string; label: string; max?: number }[]
-    fallback: string
-    residentsOnly?: boolean
-  }
-  disciplines?: { code: string; name: string; domain: 'music' | 'dance' | 'theatre' }[]
-  schools?: string[]
-  preregistration?: {
-    choices: number
-    disciplines?: string[]
-    intro?: string
-    freeTextQuestion?: string
-    antiSpam?: { question: string; answer: string }
-    brochureUrl?: string
-  }
-  passwordPolicy: { rule: 'default' | 'imuse'; minLength?: number; maxLength: number }
-  sessions?: { idleMinutes?: number; absoluteHours?: number }
+  /** Domain of the discipline: music, dance or theatre. */
+  domain: 'music' | 'dance' | 'theatre'
 }

@@ -166,7 +166,7 @@ export function parseTenantConfig(
   // the minimum length's default depends on the rule, which JSON Schema defaults cannot say
   config.passwordPolicy.minLength ??= config.passwordPolicy.rule === 'imuse' ? 8 : 12
   const hostnames = new Set<string>()
-  for (const [i, host] of (config.hosts ?? []).entries()) {
+  for (const [i, host] of config.hosts.entries()) {
     if (hostnames.has(host)) {
       problems.push({
         file: name,
@@ -199,7 +199,7 @@ export function loadTenantConfigs(dir: string): TenantConfig[] {
   }
   const hostOwners = new Map<string, string>()
   for (const config of configs) {
-    for (const host of config.hosts ?? []) {
+    for (const host of config.hosts) {
       const owner = hostOwners.get(host)
       if (owner) {
         problems.push({
