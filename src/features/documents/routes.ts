@@ -24,7 +24,7 @@ export async function sendFile(
   reply: FastifyReply,
   file: { fileId: number; fileName: string; contentType: string },
 ) {
-  const content = await fileContent(ctx.em, file.fileId)
+  const content = await fileContent(ctx.db, file.fileId)
   return reply
     .header('content-type', file.contentType)
     .header('content-disposition', contentDisposition(file.fileName, { type: 'attachment' }))

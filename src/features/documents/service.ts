@@ -7,7 +7,7 @@ import { audit } from '../../platform/audit/audit.ts'
 import type { Actor, SignedInContext } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
 import type { FieldErrors } from '../../platform/forms.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
@@ -291,7 +291,7 @@ const familySubmissionRead = prepare((db: Kysely<TenantDb>, p: { id: number; acc
 
 /** One of the signed-in family's uploads; another family's id is as unknown as a missing one. */
 export async function familySubmission(ctx: SignedInContext, id: number) {
-  const found = await familySubmissionRead.first(ctx.em, { id, accountId: ctx.account.id })
+  const found = await familySubmissionRead.first(ctx.db, { id, accountId: ctx.account.id })
   if (!found) throw new NotFound()
   return found
 }
@@ -319,8 +319,8 @@ const contentRead = prepare((db: Kysely<TenantDb>, p: { fileId: number }) =>
 )
 
 /** The bytes of a stored file, read only when someone downloads it. */
-export async function fileContent(em: Em, fileId: number): Promise<Buffer> {
-  const found = await contentRead.first(em, { fileId })
+export async function fileContent(db: Reader, fileId: number): Promise<Buffer> {
+  const found = await contentRead.first(db, { fileId })
   if (!found) throw new NotFound()
   const content = found.content as Uint8Array
   // PGlite gives a Uint8Array, node-postgres a Buffer: a view, not a copy
@@ -467,8 +467,8 @@ const queueRead = prepare(
 export type QueueRow = NonNullable<Awaited<ReturnType<typeof queueRead.first>>>['rows'][number]
 
 /** A page of the staff queue: uploads, oldest first, filtered by document, state and pupil's name. */
-export async function documentQueue(em: Em, filters: QueueFilters, page: number) {
-  const found = await queueRead.first(em, {
+export async function documentQueue(db: Reader, filters: QueueFilters, page: number) {
+  const found = await queueRead.first(db, {
     state: filters.state,
     document: filters.document,
     pupil: containing(filters.pupil),
@@ -477,15 +477,13 @@ export async function documentQueue(em: Em, filters: QueueFilters, page: number)
   return { total: found?.total ?? 0, rows: found?.rows ?? [] }
 }
 
-const pendingCountRead = prepare((db: Kysely<TenantDb>) =>
-  db
+/** How many uploads await a decision: a fragment of the staff dashboard. */
+export function pendingDocumentCount() {
+  return tenantDb
     .selectFrom('document_submission')
     .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
-    .where('state', '=', DocumentState.pending),
-)
-
-export async function pendingDocumentCount(em: Em): Promise<number> {
-  return (await pendingCountRead.first(em, {}))?.count ?? 0
+    .where('state', '=', DocumentState.pending)
+    .$asScalar()
 }
 
 const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
@@ -520,8 +518,8 @@ const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
 export type ReviewedSubmission = NonNullable<Awaited<ReturnType<typeof reviewRead.first>>>
 
 /** An upload as staff review it, with the family's main guardian. */
-export async function submissionForReview(em: Em, id: number): Promise<ReviewedSubmission> {
-  const found = await reviewRead.first(em, { id })
+export async function submissionForReview(db: Reader, id: number): Promise<ReviewedSubmission> {
+  const found = await reviewRead.first(db, { id })
   if (!found) throw new NotFound()
   return found
 }
@@ -541,8 +539,8 @@ const documentsRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yea
  * asked, with its state. Another family's pupil is a 404.
  */
 export async function documentsPage(ctx: SignedInContext, pupilId?: number) {
-  const year = await currentSchoolYear(ctx.em)
-  const found = await documentsRead.first(ctx.em, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
+  const year = await currentSchoolYear(ctx.db)
+  const found = await documentsRead.first(ctx.db, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = pupilId === undefined ? undefined : householdPupil(household, pupilId)
   const facts = {

@@ -66,7 +66,7 @@ export default async function documentReview(app: FastifyInstance) {
       const ctx = signedInContext(request)
       const { document = '', etat = DocumentState.pending, eleve = '', page = 1 } = request.query
       const { total, rows } = await documentQueue(
-        ctx.em,
+        ctx.db,
         {
           document: document || null,
           state: etat && etat !== 'tous' ? (etat as DocumentState) : null,
@@ -91,7 +91,7 @@ export default async function documentReview(app: FastifyInstance) {
     submitted?: RefusedDecision,
   ) => {
     const ctx = signedInContext(request)
-    const submission = await submissionForReview(ctx.em, id)
+    const submission = await submissionForReview(ctx.db, id)
     return reply.view('documents/review', {
       title: ctx.t('documents.review.title', { id }),
       item: describe(ctx, submission),
@@ -113,7 +113,7 @@ export default async function documentReview(app: FastifyInstance) {
     { ...staffOnly, schema: { params: idParams } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      return sendFile(ctx, reply, await submissionForReview(ctx.em, request.params.id))
+      return sendFile(ctx, reply, await submissionForReview(ctx.db, request.params.id))
     },
   )
 
@@ -125,9 +125,9 @@ export default async function documentReview(app: FastifyInstance) {
     '/admin/pieces/:id/apercu',
     { ...staffOnly, schema: { params: idParams } },
     async (request, reply) => {
-      const { em } = signedInContext(request)
-      const submission = await submissionForReview(em, request.params.id)
-      const content = await fileContent(em, submission.fileId)
+      const { db } = signedInContext(request)
+      const submission = await submissionForReview(db, request.params.id)
+      const content = await fileContent(db, submission.fileId)
       return reply
         .header('content-type', submission.contentType)
         .header('content-disposition', contentDisposition(submission.fileName, { type: 'inline' }))

@@ -26,9 +26,9 @@ const homeRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: 
  * still to provide for the family and each pupil, and the re-enrolment box while its period is open.
  */
 export async function homeView(ctx: SignedInContext) {
-  const { em, config, t } = ctx
-  const year = await currentSchoolYear(em)
-  const found = await homeRead.first(em, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
+  const { db, config, t } = ctx
+  const year = await currentSchoolYear(db)
+  const found = await homeRead.first(db, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
   // an account of no family (yet) is greeted all the same, with nothing to show
   if (!found?.household)
     return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }

@@ -120,10 +120,23 @@ export function formalName(person: { civility: string | null; firstName: string;
   return [person.civility, person.firstName, person.lastName].filter(Boolean).join(' ')
 }
 
-/** Today's date where the conservatoire is, YYYY-MM-DD: a birth date is "in the future" after it. */
-export function tenantToday(tenant: TenantConfig, now = new Date()): string {
-  const { year, month, day } = zonedParts(now, tenant.timezone)
+function dateIn(timeZone: string, instant: Date): string {
+  const { year, month, day } = zonedParts(instant, timeZone)
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
+}
+
+// a page asks several times (ages, validities) and Intl's parts are slow: one answer a second per timezone
+const todays = new Map<string, { value: string; until: number }>()
+
+/** Today's date where the conservatoire is, YYYY-MM-DD: a birth date is "in the future" after it. */
+export function tenantToday(tenant: Pick<TenantConfig, 'timezone'>, now?: Date): string {
+  if (now) return dateIn(tenant.timezone, now)
+  const at = Date.now()
+  const known = todays.get(tenant.timezone)
+  if (known && at < known.until) return known.value
+  const value = dateIn(tenant.timezone, new Date(at))
+  todays.set(tenant.timezone, { value, until: at + 1000 })
+  return value
 }
 
 /**
@@ -171,7 +184,7 @@ const familleRead = prepare((db: Kysely<TenantDb>, p: { accountId: number }) => 
  * Another family's guardian is a 404.
  */
 export async function guardianPage(ctx: SignedInContext, guardianId?: number) {
-  const found = await familleRead.first(ctx.em, { accountId: ctx.account.id })
+  const found = await familleRead.first(ctx.db, { accountId: ctx.account.id })
   const household = householdOr404(found?.household)
   const guardians = found!.guardians
   const guardian = guardianId === undefined ? guardians[0] : guardians.find((g) => g.id === guardianId)

@@ -1,14 +1,14 @@
 import { LockMode } from '@mikro-orm/core'
 import { type Kysely, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import type { TenantDb } from '../../entities.ts'
+import { type TenantDb, tenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
 import { randomToken, sha256 } from '../../platform/auth/sessions.ts'
 import { spreadsheetCsv } from '../../platform/csv.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import { prepare } from '../../platform/db/reads.ts'
+import { prepare, type Reader } from '../../platform/db/reads.ts'
 import type { FieldErrors } from '../../platform/forms.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
@@ -329,7 +329,7 @@ const candidatesRead = prepare((db: Kysely<TenantDb>, p: { emails: string[]; bir
  * family's e-mail, an existing pupil. An accepted dossier is no duplicate of the family it created.
  */
 export async function duplicatesOf(
-  em: Em,
+  db: Reader,
   rows: DossierKeys[],
   t: Translate,
 ): Promise<Map<number, string[]>> {
@@ -337,7 +337,7 @@ export async function duplicatesOf(
   const birthDates = [
     ...new Set(rows.flatMap((r) => r.applicants.map((a) => a.values.birthDate)).filter((d) => d != null)),
   ] as string[]
-  const found = rows.length ? await candidatesRead.first(em, { emails, birthDates }) : undefined
+  const found = rows.length ? await candidatesRead.first(db, { emails, birthDates }) : undefined
   const byEmail = new Map<string, number[]>()
   const byPupil = new Map<string, number[]>()
   const push = (map: Map<string, number[]>, key: string, id: number) => {
@@ -434,8 +434,8 @@ export type QueuedDossier = NonNullable<Awaited<ReturnType<typeof queueRead.firs
  * A page of the dossiers in a state (all of them when `status` is null), oldest first, with each
  * state's count; `page` undefined reads them all (the export).
  */
-export async function dossierQueue(em: Em, status: PreregistrationStatus | null, page?: number) {
-  const found = await queueRead.first(em, {
+export async function dossierQueue(db: Reader, status: PreregistrationStatus | null, page?: number) {
+  const found = await queueRead.first(db, {
     status,
     offset: page ? offsetOf(page) : 0,
     limit: page ? pageSize : 1_000_000,
@@ -450,9 +450,9 @@ export async function dossierQueue(em: Em, status: PreregistrationStatus | null,
 }
 
 /** The CSV of every dossier for a French spreadsheet: one line per applicant. */
-export async function exportCsv(em: Em, tenant: TenantConfig, t: Translate): Promise<string> {
-  const { rows } = await dossierQueue(em, null)
-  const duplicates = await duplicatesOf(em, rows, t)
+export async function exportCsv(db: Reader, tenant: TenantConfig, t: Translate): Promise<string> {
+  const { rows } = await dossierQueue(db, null)
+  const duplicates = await duplicatesOf(db, rows, t)
   const n = choiceCount(tenant)
   const names = new Map((tenant.disciplines ?? []).map((d) => [d.code, d.name]))
   const at = (date: string | null | undefined) =>
@@ -532,8 +532,17 @@ const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
 )
 
 /** A dossier as staff review it, with who decided it and the account its acceptance created. */
-export async function dossierForReview(em: Em, id: number) {
-  const row = await reviewRead.first(em, { id })
+export async function dossierForReview(db: Reader, id: number) {
+  const row = await reviewRead.first(db, { id })
   if (!row) throw new NotFound()
   return row
+}
+
+/** How many confirmed dossiers await a decision: a fragment of the staff dashboard. */
+export function confirmedCount() {
+  return tenantDb
+    .selectFrom('preregistration')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where('status', '=', PreregistrationStatus.confirmed)
+    .$asScalar()
 }

@@ -45,14 +45,14 @@ export default async function preregistrationReview(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { em, t, config } = signedInContext(request)
+      const { db, t, config } = signedInContext(request)
       const { etat = PreregistrationStatus.confirmed, page = 1 } = request.query
       const { rows, counts, total } = await dossierQueue(
-        em,
+        db,
         etat === 'tous' ? null : (etat as PreregistrationStatus),
         page,
       )
-      const duplicates = await duplicatesOf(em, rows, t)
+      const duplicates = await duplicatesOf(db, rows, t)
       return reply.view('preregistration/queue', {
         title: t('prereg.queue.title'),
         etat,
@@ -76,12 +76,12 @@ export default async function preregistrationReview(app: FastifyInstance) {
   )
 
   app.get('/admin/preinscriptions/export.csv', staffOnly, async (request, reply) => {
-    const { em, config, t } = signedInContext(request)
+    const { db, config, t } = signedInContext(request)
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="preinscriptions.csv"')
       .header('cache-control', 'private, no-store')
-      .send(await exportCsv(em, config, t))
+      .send(await exportCsv(db, config, t))
   })
 
   const render = async (
@@ -90,13 +90,13 @@ export default async function preregistrationReview(app: FastifyInstance) {
     id: number,
     submitted?: RefusedDecision,
   ) => {
-    const { em, t, config } = signedInContext(request)
-    const row = await dossierForReview(em, id)
+    const { db, t, config } = signedInContext(request)
+    const row = await dossierForReview(db, id)
     return reply.view('preregistration/review', {
       title: t('prereg.dossier.title', { number: row.id }),
       row,
       ...dossierView(config, row, t),
-      duplicates: (await duplicatesOf(em, [row], t)).get(row.id) ?? [],
+      duplicates: (await duplicatesOf(db, [row], t)).get(row.id) ?? [],
       decidable: isDecidable(row, config),
       invitedAccount: row.invitedIdentifiant
         ? { identifiant: row.invitedIdentifiant, email: row.invitedEmail }

@@ -38,7 +38,7 @@ const householdRead = prepare((db: Kysely<TenantDb>, p: { accountId: number }) =
 
 /** The family's pupils, eldest first, for the chooser of `/eleves`. */
 export async function householdOfAccount(ctx: SignedInContext) {
-  return householdOr404((await householdRead.first(ctx.em, { accountId: ctx.account.id }))?.household)
+  return householdOr404((await householdRead.first(ctx.db, { accountId: ctx.account.id }))?.household)
 }
 
 const identityRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; pupilId: number }) => {
@@ -53,7 +53,7 @@ const identityRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; pupi
 
 /** The Identité tab: the pupil's record, its pending proposal, and the main guardian's address. */
 export async function identityPage(ctx: SignedInContext, pupilId: number) {
-  const found = await identityRead.first(ctx.em, { accountId: ctx.account.id, pupilId })
+  const found = await identityRead.first(ctx.db, { accountId: ctx.account.id, pupilId })
   const household = householdOr404(found?.household)
   const pupil = found?.pupil
   if (!pupil) throw new NotFound()
@@ -140,8 +140,8 @@ const coursesRead = prepare(
 
 /** The Cours tab: this school year's courses, each opening its evaluations and absences. */
 export async function coursesPage(ctx: SignedInContext, pupilId: number) {
-  const year = await currentSchoolYear(ctx.em)
-  const found = await coursesRead.first(ctx.em, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
+  const year = await currentSchoolYear(ctx.db)
+  const found = await coursesRead.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
   return { ...pupilFrame(ctx, household, pupil, 'cours'), year, ...courseTable(ctx.config, found!.courses) }
@@ -157,7 +157,7 @@ const courseRead = prepare(
 
 /** One course of any year with its evaluations and absences; another pupil's enrolment is a 404. */
 export async function coursePage(ctx: SignedInContext, pupilId: number, enrolmentId: number) {
-  const found = await courseRead.first(ctx.em, { accountId: ctx.account.id, pupilId, enrolmentId })
+  const found = await courseRead.first(ctx.db, { accountId: ctx.account.id, pupilId, enrolmentId })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
   const [course] = found!.courses
@@ -186,8 +186,8 @@ const historyRead = prepare(
 
 /** The Historique tab: the years before this one, newest first, each with its courses' titles. */
 export async function historyPage(ctx: SignedInContext, pupilId: number) {
-  const year = await currentSchoolYear(ctx.em)
-  const found = await historyRead.first(ctx.em, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
+  const year = await currentSchoolYear(ctx.db)
+  const found = await historyRead.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
   const years = new Map<
@@ -222,8 +222,8 @@ const historyYearRead = prepare(
 
 /** One past year's courses; a year the pupil had no courses in, or the current one, is a 404. */
 export async function historyYearPage(ctx: SignedInContext, pupilId: number, yearId: number) {
-  const current = await currentSchoolYear(ctx.em)
-  const found = await historyYearRead.first(ctx.em, {
+  const current = await currentSchoolYear(ctx.db)
+  const found = await historyYearRead.first(ctx.db, {
     accountId: ctx.account.id,
     pupilId,
     yearId,
@@ -246,7 +246,7 @@ const repertoireRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; pu
 
 /** The Répertoire tab: the events the pupil took part in, newest first, with what they performed. */
 export async function repertoirePage(ctx: SignedInContext, pupilId: number) {
-  const found = await repertoireRead.first(ctx.em, { accountId: ctx.account.id, pupilId })
+  const found = await repertoireRead.first(ctx.db, { accountId: ctx.account.id, pupilId })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
   return { ...pupilFrame(ctx, household, pupil, 'repertoire'), events: byEvent(found!.performances) }

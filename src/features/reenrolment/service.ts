@@ -6,8 +6,7 @@ import { audit } from '../../platform/audit/audit.ts'
 import type { SignedInContext, TenantContext } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
 import { spreadsheetCsv } from '../../platform/csv.ts'
-import type { Em } from '../../platform/db/orm.ts'
-import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
 import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
@@ -141,8 +140,8 @@ export type ReenrolmentFile = Awaited<ReturnType<typeof loadFile>>
 
 /** The pupil's re-enrolment file for the campaign's year; another family's pupil is a 404. */
 export async function loadFile(ctx: SignedInContext, pupilId: number, campaign: Campaign) {
-  const year = await currentSchoolYear(ctx.em)
-  const found = await fileRead.first(ctx.em, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
+  const year = await currentSchoolYear(ctx.db)
+  const found = await fileRead.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = found?.pupil
   if (!found || !pupil) throw new NotFound()
@@ -850,9 +849,9 @@ export type QueueRow = NonNullable<Awaited<ReturnType<typeof queueRead.first>>>[
  * The staff queue for a school year (submitted requests by default, oldest first), filtered in SQL,
  * one page at a time; `page` undefined reads every row (the export).
  */
-export async function reenrolmentQueue(em: Em, schoolYear: string, filters: StaffFilters, page?: number) {
-  const year = await currentSchoolYear(em)
-  const found = await queueRead.first(em, {
+export async function reenrolmentQueue(db: Reader, schoolYear: string, filters: StaffFilters, page?: number) {
+  const year = await currentSchoolYear(db)
+  const found = await queueRead.first(db, {
     schoolYear,
     yearId: year?.id ?? 0,
     ...filters,
@@ -905,9 +904,9 @@ const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number; yearId: numbe
 
 /** A re-enrolment as staff review it: the answers in words, and the state of each document asked. */
 export async function reenrolmentForReview(ctx: TenantContext, id: number) {
-  const { em, config, t } = ctx
-  const year = await currentSchoolYear(em)
-  const row = await reviewRead.first(em, { id, yearId: year?.id ?? 0 })
+  const { db, config, t } = ctx
+  const year = await currentSchoolYear(db)
+  const row = await reviewRead.first(db, { id, yearId: year?.id ?? 0 })
   if (!row) throw new NotFound()
   const pupil = { id: row.pupilId, birthDate: row.birthDate }
   const facts = { family: row, enrolments: row.enrolments, reenrolments: inProgress(row.reenrolments) }
@@ -985,8 +984,8 @@ export async function decideReenrolment(
 
 /** The CSV of the year's re-enrolments for a French spreadsheet: one line per pupil and course. */
 export async function exportCsv(ctx: TenantContext, schoolYear: string): Promise<string> {
-  const { em, config: tenant, t } = ctx
-  const { rows } = await reenrolmentQueue(em, schoolYear, { status: null, course: null, establishment: null })
+  const { db, config: tenant, t } = ctx
+  const { rows } = await reenrolmentQueue(db, schoolYear, { status: null, course: null, establishment: null })
   const header = [
     t('reenrolment.csv.family'),
     t('reenrolment.csv.lastName'),
@@ -1038,4 +1037,13 @@ export async function exportCsv(ctx: TenantContext, schoolYear: string): Promise
     }
   }
   return spreadsheetCsv([header, ...lines])
+}
+
+/** How many re-enrolments await a decision: a fragment of the staff dashboard. */
+export function submittedCount() {
+  return tenantDb
+    .selectFrom('reenrolment')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where('status', '=', ReenrolmentStatus.submitted)
+    .$asScalar()
 }

@@ -50,7 +50,7 @@ export default async function reenrolmentReview(app: FastifyInstance) {
       const schoolYear = schoolYearOf(ctx)
       const { etat = ReenrolmentStatus.submitted, cours = '', site = '', page = 1 } = request.query
       const { total, rows, courseNames } = await reenrolmentQueue(
-        ctx.em,
+        ctx.db,
         schoolYear,
         {
           status: etat !== 'tous' ? (etat as ReenrolmentStatus) : null,

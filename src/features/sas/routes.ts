@@ -27,9 +27,9 @@ export default async function sas(app: FastifyInstance) {
     '/admin/changements',
     { ...staffOnly, schema: { querystring: { type: 'object', properties: pageParam } } },
     async (request, reply) => {
-      const { em, t } = signedInContext(request)
+      const { db, t } = signedInContext(request)
       const number = request.query.page ?? 1
-      const { total, items } = await pendingQueue(em, number, t)
+      const { total, items } = await pendingQueue(db, number, t)
       return reply.view('sas/queue', {
         title: t('sas.queue.title'),
         items,
@@ -44,8 +44,8 @@ export default async function sas(app: FastifyInstance) {
     id: number,
     submitted?: { input: ReviewBody; errors: FieldErrors },
   ) => {
-    const { em, t } = signedInContext(request)
-    const review = await reviewOf(em, id, t)
+    const { db, t } = signedInContext(request)
+    const review = await reviewOf(db, id, t)
     return reply.view('sas/review', {
       title: t('sas.review.title', { id }),
       ...review,

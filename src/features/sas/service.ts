@@ -5,8 +5,7 @@ import { type TenantDb, tenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
-import type { Em } from '../../platform/db/orm.ts'
-import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
@@ -258,15 +257,13 @@ export async function proposeChanges(
   return outcomes.map((outcome) => outcome ?? (written.shift() as ProposalOutcome))
 }
 
-const pendingCountRead = prepare((db: Kysely<TenantDb>) =>
-  db
+/** How many requests await review: a fragment of the staff dashboard. */
+export function pendingCount() {
+  return tenantDb
     .selectFrom('change_request')
     .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
-    .where('status', '=', ChangeStatus.pending),
-)
-
-export async function pendingCount(em: Em): Promise<number> {
-  return (await pendingCountRead.first(em, {}))?.count ?? 0
+    .where('status', '=', ChangeStatus.pending)
+    .$asScalar()
 }
 
 const queueRead = prepare((db: Kysely<TenantDb>, p: { offset: number }) => {
@@ -320,8 +317,8 @@ function personOf(row: {
 }
 
 /** A page of the staff queue: pending requests, oldest first, each with its record's name and its proposer. */
-export async function pendingQueue(em: Em, page: number, t: Translate) {
-  const found = await queueRead.first(em, { offset: offsetOf(page) })
+export async function pendingQueue(db: Reader, page: number, t: Translate) {
+  const found = await queueRead.first(db, { offset: offsetOf(page) })
   return {
     total: found?.total ?? 0,
     items: (found?.rows ?? []).map((row) => ({
@@ -383,8 +380,8 @@ function camelCased(row: Record<string, unknown>): Record<string, unknown> {
  * One request as staff review it. While it is pending, each field is compared with the record as it
  * is now: a field whose validated value moved since the proposal is a conflict, shown before deciding.
  */
-export async function reviewOf(em: Em, id: number, t: Translate) {
-  const request = await reviewRead.first(em, { id })
+export async function reviewOf(db: Reader, id: number, t: Translate) {
+  const request = await reviewRead.first(db, { id })
   if (!request) throw new NotFound()
   const [guardian] = request.guardian
   const [pupil] = request.pupil

@@ -1,37 +1,47 @@
-import { Account } from '../../platform/auth/entities.ts'
-import type { Em } from '../../platform/db/orm.ts'
+import type { Kysely } from 'kysely'
+import type { TenantDb } from '../../entities.ts'
+import { prepare, type Reader } from '../../platform/db/reads.ts'
 import { pendingDocumentCount } from '../documents/service.ts'
-import { Family } from '../family/entities.ts'
-import { Preregistration, PreregistrationStatus } from '../preregistration/entities.ts'
-import { Pupil } from '../pupils/entities.ts'
-import { Reenrolment, ReenrolmentStatus } from '../reenrolment/entities.ts'
+import { confirmedCount } from '../preregistration/service.ts'
+import { submittedCount } from '../reenrolment/service.ts'
 import { pendingCount } from '../sas/service.ts'
-import { Course } from '../teaching/entities.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 
-/** The counts on the staff dashboard. */
-export async function dashboardCounts(em: Em) {
-  const year = await currentSchoolYear(em)
-  const [families, pupils, courses, accounts, changes, documents, reenrolments, preregistrations] =
-    await Promise.all([
-      em.count(Family),
-      em.count(Pupil),
-      year ? em.count(Course, { schoolYear: year }) : Promise.resolve(0),
-      em.count(Account, { disabled: false, passwordHash: { $ne: null } }),
-      pendingCount(em),
-      pendingDocumentCount(em),
-      em.count(Reenrolment, { status: ReenrolmentStatus.submitted }),
-      em.count(Preregistration, { status: PreregistrationStatus.confirmed }),
-    ])
-  return {
-    year: year?.label ?? '',
-    families,
-    pupils,
-    courses,
-    accounts,
-    changes,
-    documents,
-    reenrolments,
-    preregistrations,
-  }
+const countsRead = prepare((db: Kysely<TenantDb>, p: { yearId: number }) =>
+  db.selectNoFrom((eb) => [
+    eb
+      .selectFrom('family')
+      .select(eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+      .$asScalar()
+      .as('families'),
+    eb
+      .selectFrom('pupil')
+      .select(eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+      .$asScalar()
+      .as('pupils'),
+    eb
+      .selectFrom('course')
+      .select(eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+      .where('school_year_id', '=', p.yearId)
+      .$asScalar()
+      .as('courses'),
+    eb
+      .selectFrom('account')
+      .select(eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+      .where('disabled', '=', false)
+      .where('password_hash', 'is not', null)
+      .$asScalar()
+      .as('accounts'),
+    pendingCount().as('changes'),
+    pendingDocumentCount().as('documents'),
+    submittedCount().as('reenrolments'),
+    confirmedCount().as('preregistrations'),
+  ]),
+)
+
+/** The counts on the staff dashboard, in one statement. */
+export async function dashboardCounts(db: Reader) {
+  const year = await currentSchoolYear(db)
+  const counts = await countsRead.first(db, { yearId: year?.id ?? 0 })
+  return { year: year?.label ?? '', ...counts! }
 }

@@ -23,7 +23,7 @@ export default async function teaching(app: FastifyInstance) {
     { constraints: { site: 'tenant' }, preHandler: app.requireRole('teacher') },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const { year, courses } = await coursesOfTeacher(ctx.em, ctx.account)
+      const { year, courses } = await coursesOfTeacher(ctx.db, ctx.account)
       const establishments = new Map(ctx.config.establishments.map((e) => [e.code, e.name]))
       return reply.view('teaching/courses', {
         title: ctx.t('teacher.title', { year: year?.label ?? '' }),

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
 import type { Actor } from '../../platform/auth/context.ts'
-import type { Em } from '../../platform/db/orm.ts'
-import { type JsonOf, prepare } from '../../platform/db/reads.ts'
+import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
 import { TenantCache } from '../../platform/db/tenant-cache.ts'
 import type { FamilyRef } from '../family/service.ts'
 
@@ -20,8 +19,8 @@ export type SchoolYearRow = NonNullable<Awaited<ReturnType<typeof currentYearRea
 /** The tenant's current school year, kept per tenant: every page of a family or a teacher needs it. */
 export const schoolYears = new TenantCache((em) => currentYearRead.first(em, {}))
 
-export function currentSchoolYear(em: Em): Promise<SchoolYearRow | undefined> {
-  return schoolYears.get(em)
+export function currentSchoolYear(db: Reader): Promise<SchoolYearRow | undefined> {
+  return schoolYears.get(db)
 }
 
 /** "Hélène Rivière", the teacher of a course as families see it; '' when none is set yet. */
@@ -155,10 +154,10 @@ const teacherCoursesRead = prepare((db: Kysely<TenantDb>, p: { accountId: number
 )
 
 /** The courses of the current year taught by the teacher behind an account, with their headcount. */
-export async function coursesOfTeacher(em: Em, account: Actor) {
-  const year = await currentSchoolYear(em)
+export async function coursesOfTeacher(db: Reader, account: Actor) {
+  const year = await currentSchoolYear(db)
   if (!year) return { year, courses: [] }
-  const courses = await teacherCoursesRead.all(em, { accountId: account.id, yearId: year.id })
+  const courses = await teacherCoursesRead.all(db, { accountId: account.id, yearId: year.id })
   return {
     year,
     courses: courses

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { Em } from '../db/orm.ts'
+import type { Reader } from '../db/reads.ts'
 import { Forbidden, NotFound } from '../http/errors.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
@@ -19,7 +20,10 @@ export interface Actor {
 export interface TenantContext {
   tenant: Tenant
   config: TenantConfig
-  em: Em
+  /** The tenant's schema on the shared pool, for the page's reads. */
+  db: Reader
+  /** An EntityManager forked for the tenant, made when a service first asks for it (writes). */
+  readonly em: Em
   locale: Locale
   t: Translate
   /** Origin of the tenant's portal, for the links in mails. */

@@ -47,11 +47,34 @@ export default fp(
     const cookieName = production ? '__Host-tutti_session' : 'tutti_session'
     const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax', secure: production } as const
 
+    const csrfCookie = production ? '__Host-tutti_csrf' : 'tutti_csrf'
+    // a token is good on the tenant whose page carried it, never on another tenant's host
+    const tokenOwner = (request: FastifyRequest) => request.tenant?.slug ?? ''
     await app.register(fastifyCsrf, {
       sessionPlugin: '@fastify/cookie',
-      cookieKey: production ? '__Host-tutti_csrf' : 'tutti_csrf',
+      cookieKey: csrfCookie,
       cookieOpts: { ...cookieOptions, signed: true },
+      getUserInfo: tokenOwner,
+      csrfOpts: { hmacKey: app.config.sessionSecret },
     })
+
+    /*
+     * A token stays valid as long as its secret cookie: one is made per secret and tenant, and kept
+     * (a bounded map) so that each page does not pay again for unsigning the cookie and hashing.
+     */
+    const tokens = new Map<string, string>()
+    const csrfToken = (request: FastifyRequest, reply: FastifyReply) => {
+      const secret = request.cookies[csrfCookie]
+      if (!secret) return reply.generateCsrf({ userInfo: tokenOwner(request) })
+      const key = `${tokenOwner(request)} ${secret}`
+      let token = tokens.get(key)
+      if (!token) {
+        token = reply.generateCsrf({ userInfo: tokenOwner(request) })
+        if (tokens.size >= 10_000) tokens.delete(tokens.keys().next().value!)
+        tokens.set(key, token)
+      }
+      return token
+    }
 
     app.decorateRequest('account', undefined)
     app.decorateRequest('ctx', undefined)
@@ -59,19 +82,26 @@ export default fp(
     app.addHook('onRequest', async (request) => {
       const id = request.cookies[cookieName]
       if (!id || !request.tenant) return
-      request.account = await resumeSession(request.em, request.tenant.config, id)
+      request.account = await resumeSession(request.db, () => request.em, request.tenant.config, id)
     })
 
     // what every page needs to show the signed-in header and to post forms, and what every handler
     // of a tenant's host works with
     app.addHook('preHandler', async (request, reply) => {
-      reply.locals = { ...reply.locals, account: request.account, csrf: () => reply.generateCsrf() }
+      // one token per response: a page without the cookie yet would otherwise get a new secret per
+      // form, and only the last form's token would match the cookie it sets
+      let token: string | undefined
+      const csrf = () => (token ??= csrfToken(request, reply))
+      reply.locals = { ...reply.locals, account: request.account, csrf }
       const tenant = request.tenant
       if (!tenant) return
       request.ctx = {
         tenant,
         config: tenant.config,
-        em: request.em,
+        db: request.db,
+        get em() {
+          return request.em
+        },
         locale: request.locale,
         t: request.t,
         baseUrl: requestOrigin(request),

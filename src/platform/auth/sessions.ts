@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { InferKyselyDB } from '@mikro-orm/sql'
 import type { Kysely } from 'kysely'
 import type { Em } from '../db/orm.ts'
-import { prepare, type ReadDb } from '../db/reads.ts'
+import { prepare, type ReadDb, type Reader } from '../db/reads.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
 import type { Actor } from './context.ts'
 import { type Account, Session } from './entities.ts'
@@ -75,19 +75,24 @@ const sessionRead = prepare((db: Kysely<AuthDb>, p: { idHash: string }) =>
 )
 
 /** The account of a live session, or undefined when the id is unknown, idle too long or expired. */
-export async function resumeSession(em: Em, config: TenantConfig, id: string): Promise<Actor | undefined> {
+export async function resumeSession(
+  db: Reader,
+  em: () => Em,
+  config: TenantConfig,
+  id: string,
+): Promise<Actor | undefined> {
   const idHash = sha256(id)
-  const found = await sessionRead.first(em, { idHash })
+  const found = await sessionRead.first(db, { idHash })
   if (!found) return undefined
   const now = Date.now()
   const lastSeen = Date.parse(found.lastSeenAt)
   const expired = Date.parse(found.expiresAt) <= now || lastSeen + lifetimes(config).idleMs <= now
   if (expired || found.disabled) {
-    await em.nativeDelete(Session, { idHash })
+    await em().nativeDelete(Session, { idHash })
     return undefined
   }
   if (now - lastSeen > touchEveryMs) {
-    await em.nativeUpdate(Session, { idHash }, { lastSeenAt: new Date(now) })
+    await em().nativeUpdate(Session, { idHash }, { lastSeenAt: new Date(now) })
   }
   const { id: accountId, role, identifiant, email, displayName } = found
   return { id: accountId, role, identifiant, email, displayName }

@@ -47,10 +47,22 @@ export type Builder<Db, P, Q extends Compilable> = (db: Kysely<Db>, params: P) =
  * `coalesce`, `is null or`, `= any(…)` for lists).
  */
 export interface Prepared<P, R> {
-  /** Every row, in the EntityManager's schema and transaction. */
-  all(em: Em, params: P): Promise<R[]>
+  /** Every row, in the reader's schema (and transaction, for an EntityManager in one). */
+  all(db: Reader, params: P): Promise<R[]>
   /** The first row, or undefined. */
-  first(em: Em, params: P): Promise<R | undefined>
+  first(db: Reader, params: P): Promise<R | undefined>
+}
+
+/**
+ * Where reads go: a tenant's schema on the shared pool (the request context's `db`, made once per
+ * tenant), or an EntityManager, whose reads follow its transaction.
+ */
+export type Reader = Pick<Em, 'schema' | 'config' | 'getKysely'>
+
+/** The reader of a schema on the ORM's pool, outside any transaction. */
+export function schemaReader(em: Em, schema: string): Reader {
+  const pool = em.getConnection().getClient()
+  return { schema, config: em.config, getKysely: (() => pool) as Em['getKysely'] }
 }
 
 export function prepare<Db, P extends Record<string, unknown>, Q extends Compilable>(
@@ -58,25 +70,25 @@ export function prepare<Db, P extends Record<string, unknown>, Q extends Compila
 ): Prepared<P, InferResult<Q>[number]> {
   type R = InferResult<Q>[number]
   let compiled: Compiled | undefined
-  const compile = (em: Em): Compiled => {
+  const compile = (reader: Reader): Compiled => {
     const placeholders = new Proxy({} as P, { get: (_, name) => new Slot(String(name)) })
-    const db = em.getKysely() as unknown as Kysely<Db>
+    const db = reader.getKysely() as unknown as Kysely<Db>
     const query = build(db.withSchema(schemaMark), placeholders).compile()
     return { parts: query.sql.split(quotedMark), values: [...query.parameters] }
   }
-  const run = async (em: Em, params: P): Promise<R[]> => {
-    compiled ??= compile(em)
-    const schema = em.schema
-    if (!schema) throw new Error('a prepared read needs an EntityManager forked for a schema')
+  const run = async (reader: Reader, params: P): Promise<R[]> => {
+    compiled ??= compile(reader)
+    const schema = reader.schema
+    if (!schema) throw new Error('a prepared read needs a tenant schema')
     const sql = compiled.parts.join(`"${schema}"`)
     const values = compiled.values.map((value) => (value instanceof Slot ? params[value.name] : value))
-    // getKysely is the transaction's when em is in one, the pool's otherwise
-    const { rows } = await em.getKysely().executeQuery<R>(CompiledQuery.raw(sql, values))
+    // an EntityManager's getKysely is its transaction's when it is in one, the pool's otherwise
+    const { rows } = await reader.getKysely().executeQuery<R>(CompiledQuery.raw(sql, values))
     return rows
   }
   return {
     all: run,
-    first: async (em, params) => (await run(em, params))[0],
+    first: async (reader, params) => (await run(reader, params))[0],
   }
 }
 

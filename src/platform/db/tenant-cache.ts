@@ -1,4 +1,4 @@
-import type { Em } from './orm.ts'
+import type { Reader } from './reads.ts'
 
 interface Entry<T> {
   value: Promise<T>
@@ -12,16 +12,16 @@ interface Entry<T> {
  */
 export class TenantCache<T> {
   readonly #entries = new WeakMap<object, Map<string, Entry<T>>>()
-  readonly #load: (em: Em) => Promise<T>
+  readonly #load: (db: Reader) => Promise<T>
   readonly #ttlMs: number
 
-  constructor(load: (em: Em) => Promise<T>, ttlMs = 60_000) {
+  constructor(load: (db: Reader) => Promise<T>, ttlMs = 60_000) {
     this.#load = load
     this.#ttlMs = ttlMs
   }
 
   // one cache per ORM: two apps in one process (tests) never share values
-  #of(em: Pick<Em, 'config'>): Map<string, Entry<T>> {
+  #of(em: Pick<Reader, 'config'>): Map<string, Entry<T>> {
     let entries = this.#entries.get(em.config)
     if (!entries) {
       entries = new Map()
@@ -30,7 +30,7 @@ export class TenantCache<T> {
     return entries
   }
 
-  get(em: Em): Promise<T> {
+  get(em: Reader): Promise<T> {
     const schema = em.schema ?? ''
     const entries = this.#of(em)
     const found = entries.get(schema)
@@ -42,7 +42,7 @@ export class TenantCache<T> {
     return value
   }
 
-  invalidate(em: Pick<Em, 'config' | 'schema'>): void {
+  invalidate(em: Pick<Reader, 'config' | 'schema'>): void {
     this.#of(em).delete(em.schema ?? '')
   }
 }

@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Em } from '../db/orm.ts'
+import { type Reader, schemaReader } from '../db/reads.ts'
 import { TenantDisabled, UnknownHost } from '../http/errors.ts'
 import { TenantRow } from './entities.ts'
 import type { Site, Tenant, TenantRegistry } from './registry.ts'
@@ -12,8 +14,13 @@ declare module 'fastify' {
     site: Site
     /** The tenant of this request's host; undefined on the platform host. */
     tenant: Tenant | undefined
-    /** An EntityManager forked for this request: the tenant's schema on a tenant host. */
-    em: Em
+    /**
+     * An EntityManager forked for this request (the tenant's schema on a tenant host), made the
+     * first time it is asked for: pages that only read never pay for a fork.
+     */
+    readonly em: Em
+    /** The reads of this request's tenant (platform/db/reads.ts); undefined on the platform host. */
+    db: Reader
   }
 }
 
@@ -59,7 +66,28 @@ export default fp<TenancyOptions>(
     app.decorate('registry', registry)
     app.decorateRequest('site', null as never)
     app.decorateRequest('tenant', undefined)
-    app.decorateRequest('em', null as never)
+    app.decorateRequest('db', null as never)
+    const forks = new WeakMap<object, Em>()
+    app.decorateRequest('em', {
+      getter(this: FastifyRequest) {
+        let em = forks.get(this)
+        if (!em) {
+          em = app.orm.em.fork(this.tenant ? { schema: this.tenant.schema } : {})
+          forks.set(this, em)
+        }
+        return em
+      },
+    })
+    // one reader per tenant, made once: no per-request cost
+    const readers = new Map<string, Reader>()
+    const readerOf = (tenant: Tenant) => {
+      let reader = readers.get(tenant.schema)
+      if (!reader) {
+        reader = schemaReader(app.orm.em, tenant.schema)
+        readers.set(tenant.schema, reader)
+      }
+      return reader
+    }
 
     const refresh = async () => {
       registry.applyStatuses(await app.orm.em.fork().find(TenantRow, {}, { fields: ['slug', 'status'] }))
@@ -81,10 +109,9 @@ export default fp<TenancyOptions>(
       request.site = site
       if (site.kind === 'tenant' && site.tenant.status === 'active') {
         request.tenant = site.tenant
-        request.em = app.orm.em.fork({ schema: site.tenant.schema })
+        request.db = readerOf(site.tenant)
         return
       }
-      request.em = app.orm.em.fork()
       if (isHostless(request.url)) return
       if (site.kind === 'tenant' && site.tenant.status === 'disabled') throw new TenantDisabled()
       if (site.kind !== 'platform') throw new UnknownHost()

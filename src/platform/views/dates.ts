@@ -1,17 +1,23 @@
 /** Dates shown to people are always in the tenant's timezone, whatever the server's. */
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
+// a formatter costs more to make than to use: one per options object, language and timezone
+const formatters = new WeakMap<Intl.DateTimeFormatOptions, Map<string, Intl.DateTimeFormat>>()
 
 function formatter(
   locale: string,
   timeZone: string,
   options: Intl.DateTimeFormatOptions,
 ): Intl.DateTimeFormat {
-  const key = `${locale}|${timeZone}|${JSON.stringify(options)}`
-  let f = formatters.get(key)
+  let byZone = formatters.get(options)
+  if (!byZone) {
+    byZone = new Map()
+    formatters.set(options, byZone)
+  }
+  const key = `${locale}|${timeZone}`
+  let f = byZone.get(key)
   if (!f) {
     f = new Intl.DateTimeFormat(locale, { timeZone, ...options })
-    formatters.set(key, f)
+    byZone.set(key, f)
   }
   return f
 }
@@ -19,12 +25,15 @@ function formatter(
 const dateOnly = { day: '2-digit', month: '2-digit', year: 'numeric' } as const
 const timeOnly = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } as const
 
-/** 11/06/2025 */
+const plainDate = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/** 11/06/2025 (French and British English write dates the same way) */
 export function formatDate(value: Date | string, timeZone: string, locale = 'fr-FR'): string {
-  // a plain date (YYYY-MM-DD) has no instant: show it as written, never shifted by a timezone
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return formatter(locale, 'UTC', dateOnly).format(new Date(`${value}T00:00:00Z`))
-  }
+  // a plain date (YYYY-MM-DD) has no instant: shown as written, never shifted by a timezone (and
+  // without Intl, which costs a page listing many dates)
+  const plain = typeof value === 'string' ? plainDate.exec(value) : null
+  if (plain && (locale === 'fr-FR' || locale === 'en-GB')) return `${plain[3]}/${plain[2]}/${plain[1]}`
+  if (plain) return formatter(locale, 'UTC', dateOnly).format(new Date(`${value}T00:00:00Z`))
   return formatter(locale, timeZone, dateOnly).format(new Date(value))
 }
 
@@ -33,17 +42,19 @@ export function formatTime(value: Date | string, timeZone: string, locale = 'fr-
   return formatter(locale, timeZone, timeOnly).format(typeof value === 'string' ? new Date(value) : value)
 }
 
+const wallClock = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+} as const
+
 /** Wall-clock parts of an instant in a timezone. */
 export function zonedParts(instant: Date, timeZone: string) {
-  const parts = formatter('en-US', timeZone, {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(instant)
+  const parts = formatter('en-US', timeZone, wallClock).formatToParts(instant)
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value)
   return {
     year: get('year'),

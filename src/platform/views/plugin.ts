@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import nunjucks from 'nunjucks'
 import { resolvePeriod } from '../tenancy/periods.ts'
+import { registerComponents } from './components.ts'
 import { formatDate, formatTime } from './dates.ts'
 import { isLocale, type Locale, type Translate, translator } from './i18n.ts'
 
@@ -17,42 +18,6 @@ declare module 'fastify' {
     /** Merged by @fastify/view into every template's data (its types omit it). */
     locals: Record<string, unknown>
   }
-}
-
-export type TextBlock = { text: string } | { items: string[] }
-
-/** A text from the tenant's YAML: blank lines separate paragraphs, "- " lines are list items. */
-export function textBlocks(value: unknown): TextBlock[] {
-  const blocks: TextBlock[] = []
-  for (const chunk of String(value ?? '')
-    .trim()
-    .split(/\n\s*\n/)) {
-    let prose: string[] = []
-    let items: string[] = []
-    const flush = () => {
-      if (prose.length) blocks.push({ text: prose.join(' ') })
-      if (items.length) blocks.push({ items })
-      prose = []
-      items = []
-    }
-    for (const line of chunk
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)) {
-      if (line.startsWith('- ')) {
-        if (prose.length) {
-          blocks.push({ text: prose.join(' ') })
-          prose = []
-        }
-        items.push(line.slice(2))
-      } else {
-        if (items.length) flush()
-        prose.push(line)
-      }
-    }
-    flush()
-  }
-  return blocks
 }
 
 export const templatesDir = fileURLToPath(new URL('../../../templates/', import.meta.url))
@@ -116,7 +81,7 @@ export default fp(
         throwOnUndefined: false,
         noCache: app.config.env === 'development',
         onConfigure: (env: nunjucks.Environment) => {
-          env.addFilter('blocks', textBlocks)
+          registerComponents(env)
         },
       },
     })

@@ -274,6 +274,7 @@ t.test('the service refuses a proposal for another family’s guardian or pupil'
   const ctx = {
     tenant: app.registry.get(slug)!,
     config: tenants[0]!,
+    db: em,
     em,
     locale: 'fr' as const,
     t: translator('fr'),
