@@ -121,7 +121,7 @@ export function guardianValues(guardian: GuardianRecord): Record<string, string 
   return values
 }
 
-/** Writes one approved value into the guardian's validated record. */
+/** Writes one validated value into the guardian's validated record. */
 export function setGuardianValue(guardian: Guardian, name: string, value: string | null): void {
   const extra = extraPhone.exec(name)
   if (extra) {

@@ -12,7 +12,7 @@ export const ReenrolmentStatus = {
   /** Submitted, "en attente de validation". */
   submitted: 'submitted',
   validated: 'validated',
-  rejected: 'rejected',
+  refused: 'refused',
 } as const
 export type ReenrolmentStatus = (typeof ReenrolmentStatus)[keyof typeof ReenrolmentStatus]
 

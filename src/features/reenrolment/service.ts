@@ -934,7 +934,7 @@ export async function decideReenrolment(
   input: DecisionInput,
 ): Promise<FieldErrors | undefined> {
   const { config: tenant, t } = ctx
-  const checked = checkDecision(input, { accept: 'validated', refuse: 'rejected' }, t)
+  const checked = checkDecision(input, { accept: 'validated', refuse: 'refused' }, t)
   if (checked.errors) return checked.errors
   const { decision, reason } = checked.values
   return ctx.em.transactional(async (tx) => {

@@ -8,7 +8,7 @@ export type SubjectType = (typeof SubjectType)[keyof typeof SubjectType]
 
 export const ChangeStatus = { pending: 'pending', decided: 'decided' } as const
 
-export const FieldDecision = { approved: 'approved', rejected: 'rejected', conflict: 'conflict' } as const
+export const FieldDecision = { validated: 'validated', refused: 'refused', conflict: 'conflict' } as const
 export type FieldDecision = (typeof FieldDecision)[keyof typeof FieldDecision]
 
 /** One field of a proposal: the validated value when it was made, the proposed one, and staff's answer. */

@@ -9,8 +9,8 @@ type ReviewBody = Record<string, string | undefined>
 
 /** The form's fields `decision-<field>` and `reason-<field>` as the service takes them. */
 function decisionInput(body: ReviewBody): DecisionInput {
-  if (body.action === 'approve-all') return { all: 'approved' }
-  if (body.action === 'reject-all') return { all: 'rejected', reason: body.reason ?? '' }
+  if (body.action === 'validate-all') return { all: 'validated' }
+  if (body.action === 'refuse-all') return { all: 'refused', reason: body.reason ?? '' }
   const fields: Record<string, { decision?: string; reason?: string }> = {}
   for (const [key, value] of Object.entries(body)) {
     const match = /^(decision|reason)-(\w+)$/.exec(key)
@@ -75,7 +75,7 @@ export default async function sas(app: FastifyInstance) {
         params: idParams,
         body: {
           type: 'object',
-          properties: { action: { type: 'string', enum: ['fields', 'approve-all', 'reject-all'] } },
+          properties: { action: { type: 'string', enum: ['fields', 'validate-all', 'refuse-all'] } },
           additionalProperties: { type: 'string', maxLength: 1000 },
         },
       },

@@ -405,13 +405,13 @@ export async function reviewOf(db: Reader, id: number, t: Translate) {
 }
 
 export type DecisionInput =
-  | { all: 'approved' }
-  | { all: 'rejected'; reason: string }
+  | { all: 'validated' }
+  | { all: 'refused'; reason: string }
   | { fields: Record<string, { decision?: string; reason?: string }> }
 
 /**
- * Staff's answer to a request: each field approved or rejected (a rejection needs a reason), or all
- * at once. Approved values are written to the record in the same transaction as the decision; a
+ * Staff's answer to a request: each field validated or refused (a refusal needs a reason), or all
+ * at once. Validated values are written to the record in the same transaction as the decision; a
  * field whose validated value changed since the proposal is marked a conflict and left as it is.
  * The decision is audited and the family mailed the outcome, with the reasons.
  */
@@ -423,25 +423,25 @@ export async function decide(
   const { t, em } = ctx
   const found = await em.findOne(ChangeRequest, { id })
   if (!found) throw new NotFound()
-  const decisions: Record<string, { decision: 'approved' | 'rejected'; reason?: string }> = {}
+  const decisions: Record<string, { decision: 'validated' | 'refused'; reason?: string }> = {}
   const errors: FieldErrors = {}
   for (const name of Object.keys(found.changes)) {
     if ('all' in input) {
       decisions[name] =
-        input.all === 'approved'
-          ? { decision: 'approved' }
-          : { decision: 'rejected', reason: input.reason.trim() }
+        input.all === 'validated'
+          ? { decision: 'validated' }
+          : { decision: 'refused', reason: input.reason.trim() }
       continue
     }
     const given = input.fields[name] ?? {}
     const reason = given.reason?.trim() ?? ''
-    if (given.decision === 'approved') decisions[name] = { decision: 'approved' }
-    else if (given.decision === 'rejected') {
+    if (given.decision === 'validated') decisions[name] = { decision: 'validated' }
+    else if (given.decision === 'refused') {
       if (!reason) errors[`reason-${name}`] = t('sas.reasonRequired')
-      decisions[name] = { decision: 'rejected', reason }
+      decisions[name] = { decision: 'refused', reason }
     } else errors[`decision-${name}`] = t('sas.decisionRequired')
   }
-  if ('all' in input && input.all === 'rejected' && !input.reason.trim()) {
+  if ('all' in input && input.all === 'refused' && !input.reason.trim()) {
     errors.reason = t('sas.reasonRequired')
   }
   if (refusals(errors)) return errors
@@ -467,11 +467,11 @@ export async function decide(
     const changes: Record<string, FieldChange> = {}
     for (const [name, change] of Object.entries(request.changes)) {
       const { decision, reason } = decisions[name]!
-      if (decision === 'rejected') {
-        changes[name] = { ...change, decision: FieldDecision.rejected, reason: reason ?? '' }
+      if (decision === 'refused') {
+        changes[name] = { ...change, decision: FieldDecision.refused, reason: reason ?? '' }
       } else if (current[name] === change.before || current[name] === change.after) {
         write(ref, subject, name, change.after)
-        changes[name] = { ...change, decision: FieldDecision.approved }
+        changes[name] = { ...change, decision: FieldDecision.validated }
       } else {
         changes[name] = { ...change, decision: FieldDecision.conflict }
       }
@@ -494,8 +494,8 @@ export async function decide(
         data: {
           displayName: family.displayName,
           subject: subjectName(ref.type, subject, ref.id, familyT),
-          approved: described.filter((c) => c.decision === FieldDecision.approved),
-          rejected: described.filter((c) => c.decision === FieldDecision.rejected),
+          validated: described.filter((c) => c.decision === FieldDecision.validated),
+          refused: described.filter((c) => c.decision === FieldDecision.refused),
           conflicts: described.filter((c) => c.decision === FieldDecision.conflict),
           link: `${ctx.baseUrl}${subjectPath(ref)}`,
         },

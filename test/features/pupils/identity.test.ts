@@ -210,7 +210,7 @@ t.test('saving the pupil goes through the sas; staff approve it and the family i
   ])
   t.match(text(review.text), 'CM2')
   const url = `/admin/changements/${request.id}`
-  const decided = await office.submit(url, url, { action: 'approve-all' })
+  const decided = await office.submit(url, url, { action: 'validate-all' })
   t.equal(decided.statusCode, 303)
   const approved = await em().findOneOrFail(Pupil, family.pupil.id)
   t.equal(approved.school, "Collège des Monts d'Or")

@@ -98,21 +98,21 @@ t.test('the staff queue, the detail, the decisions and their mails', async (t) =
   t.ok(detail.querySelectorAll('ul.plain li .state').length > 0, 'with the state of each document')
 
   const url = `/admin/reinscriptions/${row.id}`
-  const noReason = await office.submit(url, url, { decision: 'rejected' })
+  const noReason = await office.submit(url, url, { decision: 'refused' })
   t.equal(noReason.statusCode, 400)
   t.equal(
     html(noReason.body).querySelector('#reason-error')?.text,
     'Indiquez le motif du refus : il sera envoyé à la famille.',
   )
   t.equal(
-    (await office.submit(url, url, { decision: 'rejected', reason: 'Dossier incomplet.' })).statusCode,
+    (await office.submit(url, url, { decision: 'refused', reason: 'Dossier incomplet.' })).statusCode,
     303,
   )
   const mail = await inbox.waitFor((m) => m.subject.includes('refusée'))
   t.match(mail.subject, 'Réinscription 2027-2028 de Léa Martin : refusée')
   t.match(mail.text, 'Motif : Dossier incomplet.')
-  t.ok(await em().findOne(AuditEvent, { action: 'reenrolment.rejected' }))
-  t.equal((await em().findOneOrFail(Reenrolment, row.id)).status, 'rejected')
+  t.ok(await em().findOne(AuditEvent, { action: 'reenrolment.refused' }))
+  t.equal((await em().findOneOrFail(Reenrolment, row.id)).status, 'refused')
   const again = await office.post(url, {
     _csrf: html((await office.get('/mot-de-passe')).body)
       .querySelector('input[name="_csrf"]')!

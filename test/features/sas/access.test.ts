@@ -43,7 +43,7 @@ t.test('the staff review is for staff and admins only', async (t) => {
       const token = html((await browser.get('/mot-de-passe')).body)
         .querySelector('input[name="_csrf"]')!
         .getAttribute('value')!
-      const post = await browser.post('/admin/changements/1', { _csrf: token, action: 'approve-all' })
+      const post = await browser.post('/admin/changements/1', { _csrf: token, action: 'validate-all' })
       t.equal(post.statusCode, 403)
     }
     t.notMatch(html((await family.get('/famille')).body).querySelector('header')?.text, 'Modifications')

@@ -126,14 +126,14 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
   })
 
   await t.test(
-    'a rejection needs a reason; then approved fields apply in one go, rejected ones do not',
+    'a refusal needs a reason; then validated fields apply in one go, refused ones do not',
     async (t) => {
       const request = await em().findOneOrFail(ChangeRequest, { subjectId: guardian.id })
       const url = `/admin/changements/${request.id}`
       const missing = await office.submit(url, url, {
         action: 'fields',
-        'decision-phoneHome': 'approved',
-        'decision-profession': 'rejected',
+        'decision-phoneHome': 'validated',
+        'decision-profession': 'refused',
         'reason-profession': '',
       })
       t.equal(missing.statusCode, 400)
@@ -143,12 +143,12 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
         'Indiquez le motif du refus : il sera envoyé à la famille.',
       )
       t.ok(
-        page.querySelector('input[name="decision-phoneHome"][value="approved"][checked]'),
+        page.querySelector('input[name="decision-phoneHome"][value="validated"][checked]'),
         'the choices are kept',
       )
       t.equal((await em().findOneOrFail(ChangeRequest, request.id)).status, 'pending')
 
-      const undecided = await office.submit(url, url, { action: 'fields', 'decision-phoneHome': 'approved' })
+      const undecided = await office.submit(url, url, { action: 'fields', 'decision-phoneHome': 'validated' })
       t.equal(
         html(undecided.body).querySelector('#decision-profession')?.text,
         'Choisissez Valider ou Refuser.',
@@ -156,21 +156,21 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
 
       const res = await office.submit(url, url, {
         action: 'fields',
-        'decision-phoneHome': 'approved',
-        'decision-profession': 'rejected',
+        'decision-phoneHome': 'validated',
+        'decision-profession': 'refused',
         'reason-profession': 'Merci de nous envoyer un justificatif.',
       })
       t.equal(res.statusCode, 303)
       const stored = await em().findOneOrFail(Guardian, guardian.id)
-      t.equal(stored.phoneHome, '04 78 00 00 01', 'the approved value is applied')
-      t.equal(stored.profession, null, 'the rejected one is not')
+      t.equal(stored.phoneHome, '04 78 00 00 01', 'the validated value is applied')
+      t.equal(stored.profession, null, 'the refused one is not')
       const decided = await em().findOneOrFail(ChangeRequest, request.id, { populate: ['decidedBy'] })
       t.equal(decided.status, 'decided')
       t.equal(decided.decidedBy?.id, staff.id)
       t.same(decided.changes.profession, {
         before: null,
         after: 'Luthière',
-        decision: 'rejected',
+        decision: 'refused',
         reason: 'Merci de nous envoyer un justificatif.',
       })
       const events = await em().find(AuditEvent, { action: 'change.decided' }, { populate: ['actor'] })
@@ -191,7 +191,7 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
         after.querySelectorAll('.decision-result').map((p) => text(p.text)),
         ['Validé', 'Refusé — Merci de nous envoyer un justificatif.'],
       )
-      const again = await office.post(url, { _csrf: 'x', action: 'approve-all' })
+      const again = await office.post(url, { _csrf: 'x', action: 'validate-all' })
       t.equal(again.statusCode, 403, 'no form, no token: nothing to post twice')
       t.equal(html((await office.get('/admin/changements')).body).querySelectorAll('tbody tr').length, 0)
       const familyPage = html((await family.get(action)).body)
@@ -217,13 +217,13 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
       t.match(review.querySelector('#row-address .conflict')?.text, '3 bis rue des Lilas')
       t.notOk(review.querySelector('#row-city .conflict'))
 
-      await office.submit(url, url, { action: 'approve-all' })
+      await office.submit(url, url, { action: 'validate-all' })
       const stored = await em().findOneOrFail(Guardian, guardian.id)
       t.equal(stored.address, '3 bis rue des Lilas', 'the newer validated value is kept')
       t.equal(stored.city, 'Lyon')
       const decided = await em().findOneOrFail(ChangeRequest, request.id)
       t.equal(decided.changes.address?.decision, 'conflict')
-      t.equal(decided.changes.city?.decision, 'approved')
+      t.equal(decided.changes.city?.decision, 'validated')
       const mail = await inbox
         .waitFor(() => mailsTo('a été traitée').length === 2)
         .then(() => mailsTo('a été traitée')[1]!)
@@ -240,12 +240,12 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
     await edit({ profession: 'Luthière' })
     const request = await em().findOneOrFail(ChangeRequest, { status: 'pending' })
     const url = `/admin/changements/${request.id}`
-    const missing = await office.submit(url, url, { action: 'reject-all', reason: ' ' })
+    const missing = await office.submit(url, url, { action: 'refuse-all', reason: ' ' })
     t.equal(
       html(missing.body).querySelector('#reason-error')?.text,
       'Indiquez le motif du refus : il sera envoyé à la famille.',
     )
-    await office.submit(url, url, { action: 'reject-all', reason: 'Profession déjà connue.' })
+    await office.submit(url, url, { action: 'refuse-all', reason: 'Profession déjà connue.' })
     t.equal((await em().findOneOrFail(Guardian, guardian.id)).profession, null)
     const mail = await inbox
       .waitFor(() => mailsTo('a été traitée').length === 3)
