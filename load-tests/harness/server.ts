@@ -246,8 +246,21 @@ export async function startServer(options: ServerOptions): Promise<Server> {
  * Postgres, counted by request, written to `file` when it exits. `nodeOptions` go to NODE_OPTIONS too.
  */
 export function countQueriesEnv(root: string, file: string, nodeOptions: string[] = []): NodeJS.ProcessEnv {
-  const preload = `--experimental-async-context-frame --import=${join(root, 'load-tests/harness/count-queries.ts')}`
-  return { NODE_OPTIONS: [preload, ...nodeOptions].join(' '), BENCH_QUERY_COUNT: file }
+  const preload = `--import=${join(root, 'load-tests/harness/count-queries.ts')}`
+  return { NODE_OPTIONS: [...startFlags(root), preload, ...nodeOptions].join(' '), BENCH_QUERY_COUNT: file }
+}
+
+/**
+ * The Node flags `npm start` runs the server with (package.json's start script), so that the
+ * benchmarked server is the one operators run. count-queries.ts needs --experimental-async-context-frame,
+ * which they include.
+ */
+export function startFlags(root: string): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts: { start: string }
+  }
+  const words = scripts.start.split(/\s+/)
+  return words.slice(words.indexOf('node') + 1, words.indexOf('src/main.ts'))
 }
 
 /** The counts count-queries.ts wrote when the server exited, the harness' readiness polls left out. */

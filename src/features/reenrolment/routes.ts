@@ -50,11 +50,13 @@ export default async function reenrolment(app: FastifyInstance) {
     })
   })
 
-  /** The request's context, the open campaign and the pupil's file. */
-  const open = async (request: FastifyRequest, pupilId: number) => {
+  /** The request's context, the open campaign and the pupil's file as a page of `path` (or the choice page) needs it. */
+  const open = async (request: FastifyRequest, pupilId: number, path?: string) => {
     const ctx = signedInContext(request)
     const campaign = openCampaign(ctx.config)
-    return { ctx, campaign, file: await loadFile(ctx, pupilId, campaign) }
+    const page = path === undefined ? undefined : pageOfPath(campaign, path)
+    const steps = page === undefined ? 'choice' : page === 'onePage' ? campaign.steps : [page]
+    return { ctx, campaign, file: await loadFile(ctx, pupilId, campaign, steps) }
   }
 
   app.get<{ Params: { id: number } }>(
@@ -118,7 +120,7 @@ export default async function reenrolment(app: FastifyInstance) {
     '/eleves/:id/reinscription/:step',
     { ...familyOnly, schema: { params: stepParams } },
     async (request, reply) => {
-      const { ctx, campaign, file } = await open(request, request.params.id)
+      const { ctx, campaign, file } = await open(request, request.params.id, request.params.step)
       const page = formPage(file, campaign, request.params.step)
       if (!page) return reply.redirect(pathOf(file.pupil.id, 'choice'), 303)
       return render(reply, ctx, file, campaign, page)
@@ -135,7 +137,7 @@ export default async function reenrolment(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { ctx, campaign, file } = await open(request, request.params.id)
+      const { ctx, campaign, file } = await open(request, request.params.id, request.params.step)
       const page = formPage(file, campaign, request.params.step)
       if (!page) return reply.redirect(pathOf(file.pupil.id, 'choice'), 303)
       const outcome = await saveStep(ctx, file, campaign, page, request.body)

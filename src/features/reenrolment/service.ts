@@ -36,7 +36,12 @@ import { displayValue, pendingChangesOf, pendingOf, proposeChanges } from '../sa
 import { checkDecision, type DecisionInput } from '../shared/decision.ts'
 import { documentRows, stateLabels, uploadable } from '../shared/document-table.ts'
 import { pupilFrame } from '../shared/pupil-frame.ts'
-import { currentSchoolYear, enrolmentsOfFamily, teacherName } from '../teaching/service.ts'
+import {
+  currentSchoolYear,
+  enrolmentsOfFamily,
+  type FamilyEnrolment,
+  teacherName,
+} from '../teaching/service.ts'
 import { Reenrolment, type ReenrolmentAnswers, ReenrolmentStatus } from './entities.ts'
 
 /** The tenant's re-enrolment window for the coming school year, and whether it is open now. */
@@ -119,34 +124,74 @@ export function isEditable(row: { status: string }): boolean {
   return row.status === ReenrolmentStatus.draft || row.status === ReenrolmentStatus.declined
 }
 
-// everything a pupil's re-enrolment pages show or check, in one statement
-const fileRead = prepare(
-  (db: Kysely<TenantDb>, p: { accountId: number; pupilId: number; yearId: number }) => {
+/** What a page of the re-enrolment reads besides the household, the pupil and the family's re-enrolments. */
+interface FileParts {
+  /** The guardians and the pending changes: the coordinates step. */
+  coordinates: boolean
+  /** This year's enrolments: the courses, the summary lines, the documents' conditions. */
+  courses: boolean
+  /** The family's uploads: the documents step and the summary. */
+  documents: boolean
+}
+
+function partsOf(steps: readonly Step[] | 'choice'): FileParts {
+  if (steps === 'choice') return { coordinates: false, courses: true, documents: false }
+  const has = (...wanted: Step[]) => steps.some((s) => wanted.includes(s))
+  return {
+    coordinates: has('coordinates'),
+    courses: has('documents', 'courses', 'summary', 'finalize'),
+    documents: has('documents', 'summary'),
+  }
+}
+
+// a part a page does not show is read as an empty list, so every variant has the same shape
+const none = <T>() => sql<T[]>`'[]'::json`
+
+const fileReads = new Map<string, ReturnType<typeof fileRead>>()
+
+/** Everything a page of the re-enrolment shows or checks, in one statement; one read per set of parts. */
+function fileRead(parts: FileParts) {
+  return prepare((db: Kysely<TenantDb>, p: { accountId: number; pupilId: number; yearId: number }) => {
     const family = familyIdOf(p.accountId)
     return db.selectNoFrom([
       householdOf(p.accountId).as('household'),
       pupilRecordOf(p.pupilId, family).as('pupil'),
-      guardiansOf(family).as('guardians'),
-      pendingChangesOf(family).as('changes'),
-      enrolmentsOfFamily(family, p.yearId).as('enrolments'),
       reenrolmentsOf(family).as('reenrolments'),
-      submissionsOf(family).as('submissions'),
+      (parts.coordinates ? guardiansOf(family) : none<JsonOf<typeof guardiansOf>>()).as('guardians'),
+      (parts.coordinates ? pendingChangesOf(family) : none<JsonOf<typeof pendingChangesOf>>()).as('changes'),
+      (parts.courses ? enrolmentsOfFamily(family, p.yearId) : none<FamilyEnrolment>()).as('enrolments'),
+      (parts.documents ? submissionsOf(family) : none<JsonOf<typeof submissionsOf>>()).as('submissions'),
     ])
-  },
-)
+  })
+}
 
 /** One pupil's re-enrolment as the family's pages work on it. */
 export type ReenrolmentFile = Awaited<ReturnType<typeof loadFile>>
 
-/** The pupil's re-enrolment file for the campaign's year; another family's pupil is a 404. */
-export async function loadFile(ctx: SignedInContext, pupilId: number, campaign: Campaign) {
+/**
+ * The pupil's re-enrolment file for the campaign's year, with what the given steps (or the choice
+ * page) need; another family's pupil is a 404.
+ */
+export async function loadFile(
+  ctx: SignedInContext,
+  pupilId: number,
+  campaign: Campaign,
+  steps: readonly Step[] | 'choice',
+) {
+  const parts = partsOf(steps)
+  const key = `${parts.coordinates}${parts.courses}${parts.documents}`
+  let read = fileReads.get(key)
+  if (!read) {
+    read = fileRead(parts)
+    fileReads.set(key, read)
+  }
   const year = await currentSchoolYear(ctx.db)
-  const found = await fileRead.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
+  const found = await read.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = found?.pupil
   if (!found || !pupil) throw new NotFound()
   const guardian = found.guardians[0]
-  if (!guardian) throw new NotFound()
+  if (parts.coordinates && !guardian) throw new NotFound()
   const row = found.reenrolments.find((r) => r.pupilId === pupilId && r.schoolYear === campaign.schoolYear)
   return { ...found, household, pupil, guardian, row }
 }
@@ -495,10 +540,17 @@ function withoutErrors<T extends object>(answers: T, errors: FieldErrors | undef
   return Object.fromEntries(Object.entries(answers).filter(([name]) => !(name in errors))) as Partial<T>
 }
 
+/** The main guardian, whose record the coordinates step shows (read with that step's parts). */
+function mainGuardian(file: ReenrolmentFile) {
+  if (!file.guardian) throw new NotFound()
+  return file.guardian
+}
+
 /** The guardian's and the pupil's forms of the coordinates step, prefixed g- and p- in the page. */
 function checkCoordinates(ctx: SignedInContext, file: ReenrolmentFile, body: Body) {
   const errors: FieldErrors = {}
-  const guardian = checkGuardianForm(file.guardian, prefixed(body, 'g-'), ctx)
+  const record = mainGuardian(file)
+  const guardian = checkGuardianForm(record, prefixed(body, 'g-'), ctx)
   for (const [name, message] of Object.entries(guardian.errors ?? {})) errors[`g-${name}`] = message
   const omitted = ctx.config.reenrolment.steps.includes('authorizations') ? authorizationFields : []
   const pupil = checkPupil(prefixed(body, 'p-'), {
@@ -516,11 +568,11 @@ function checkCoordinates(ctx: SignedInContext, file: ReenrolmentFile, body: Bod
         ? []
         : [
             {
-              ref: { type: 'guardian' as const, id: file.guardian.id },
+              ref: { type: 'guardian' as const, id: record.id },
               values: guardian.values,
               seen: {
-                values: guardianValues(file.guardian),
-                pending: pendingOf(file.changes, { type: 'guardian', id: file.guardian.id })?.changes,
+                values: guardianValues(record),
+                pending: pendingOf(file.changes, { type: 'guardian', id: record.id })?.changes,
               },
             },
             {
@@ -610,12 +662,13 @@ export function pageView(
   const answers = row.answers
   const view: Record<string, unknown> = {}
   if (steps.includes('coordinates')) {
-    const guardianPending = pendingOf(file.changes, { type: 'guardian', id: file.guardian.id })
+    const guardian = mainGuardian(file)
+    const guardianPending = pendingOf(file.changes, { type: 'guardian', id: guardian.id })
     const pupilPending = pendingOf(file.changes, { type: 'pupil', id: pupil.id })
     const display = (name: string, value: string | null) => displayValue(name, value, t)
-    view.guardian = file.guardian
+    view.guardian = guardian
     view.guardianFields = formFields(guardianFields, {
-      validated: guardianValues(file.guardian),
+      validated: guardianValues(guardian),
       pending: guardianPending?.changes,
       input: input && prefixed(input, 'g-'),
       mandatory: mandatoryFields(config.fields.guardian),

@@ -73,6 +73,8 @@ t.test(
       await page.selectOption('#p0-choice1', 'guitare')
 
       await page.click('button[value=addApplicant]')
+      // without a script the click loads a new page: wait for its new block before looking at it
+      await page.locator('#p1-useGuardianAddress').waitFor({ state: 'attached' })
       t.ok(
         await page.locator('#p1-address').isHidden(),
         `${label}: the address is hidden while "utiliser les coordonnées" is ticked`,
