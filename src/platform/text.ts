@@ -6,3 +6,9 @@ export function fold(text: string): string {
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
 }
+
+// one collator for the whole process: localeCompare(…, 'fr') would look one up at every comparison
+const french = new Intl.Collator('fr')
+
+/** French alphabetical order, for sort(): "Éveil" between "Danse" and "Flûte". */
+export const frenchOrder = (a: string, b: string): number => french.compare(a, b)

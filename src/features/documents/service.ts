@@ -34,10 +34,11 @@ import { DocumentState, DocumentSubmission, StoredFile } from './entities.ts'
 export const megabyte = 1024 * 1024
 
 /** A size in Mo as the tables show it, "0,54"; a few kilobytes read "< 0,01" rather than "0,00". */
+const twoDecimals = new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+
 export function sizeInMb(bytes: number): string {
   const mb = bytes / megabyte
-  const format = (n: number) =>
-    n.toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+  const format = (n: number) => twoDecimals.format(n)
   return bytes > 0 && mb < 0.005 ? `< ${format(0.01)}` : format(mb)
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { frenchOrder } from '../../platform/text.ts'
 import type { TenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { prepare } from '../../platform/db/reads.ts'
@@ -38,7 +39,7 @@ export async function homeView(ctx: SignedInContext) {
     courses: enrolments
       .filter((e) => e.pupilId === pupil.id)
       .map((e) => e.name)
-      .sort((a, b) => a.localeCompare(b, 'fr')),
+      .sort(frenchOrder),
   }))
   const facts = { family: household, enrolments, reenrolments: inProgress(reenrolments) }
   const documents = [

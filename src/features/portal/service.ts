@@ -1,3 +1,4 @@
+import { frenchOrder } from '../../platform/text.ts'
 import type { Tenant, TenantRegistry } from '../../platform/tenancy/registry.ts'
 
 export interface SiteOption {
@@ -15,7 +16,7 @@ export function siteGroups(registry: TenantRegistry): SiteGroup[] {
   return registry
     .list()
     .filter((tenant) => tenant.status === 'active')
-    .sort((a, b) => a.config.name.localeCompare(b.config.name, 'fr'))
+    .sort((a, b) => frenchOrder(a.config.name, b.config.name))
     .map((tenant) => ({
       label: tenant.config.name,
       options:

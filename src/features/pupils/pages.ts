@@ -4,7 +4,7 @@ import type { SignedInContext } from '../../platform/auth/context.ts'
 import { prepare } from '../../platform/db/reads.ts'
 import { type Checked, refusals } from '../../platform/forms.ts'
 import { NotFound } from '../../platform/http/errors.ts'
-import { fold } from '../../platform/text.ts'
+import { fold, frenchOrder } from '../../platform/text.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import {
   familyIdOf,
@@ -125,7 +125,7 @@ function courseTable(config: TenantConfig, courses: readonly FollowedCourse[]) {
   return {
     showSite: config.establishments.length > 1,
     rows: [...courses]
-      .sort((a, b) => a.name.localeCompare(b.name, 'fr'))
+      .sort((a, b) => frenchOrder(a.name, b.name))
       .map((course) => describeCourse(config, course)),
   }
 }
@@ -206,7 +206,7 @@ export async function historyPage(ctx: SignedInContext, pupilId: number) {
     ...pupilFrame(ctx, household, pupil, 'historique'),
     years: [...years.values()].map(({ year, courses }) => ({
       year,
-      courses: courses.sort((a, b) => a.name.localeCompare(b.name, 'fr')).map((c) => c.title),
+      courses: courses.sort((a, b) => frenchOrder(a.name, b.name)).map((c) => c.title),
     })),
   }
 }

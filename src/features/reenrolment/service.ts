@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core'
+import { frenchOrder } from '../../platform/text.ts'
 import { type Expression, type Kysely, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
@@ -277,7 +278,7 @@ export function currentCourses(
       teacher: teacherName(e),
       mandatory: mandatory.has(e.discipline),
     }))
-    .sort((a, b) => a.name.localeCompare(b.name, 'fr'))
+    .sort((a, b) => frenchOrder(a.name, b.name))
 }
 
 function minorNow(tenant: TenantConfig, birthDate: string | null): boolean {
@@ -913,7 +914,7 @@ export async function reenrolmentQueue(db: Reader, schoolYear: string, filters: 
   })
   const rows = (found?.rows ?? []).map((row) => ({
     ...row,
-    courses: [...row.courses].sort((a, b) => a.name.localeCompare(b.name, 'fr')),
+    courses: [...row.courses].sort((a, b) => frenchOrder(a.name, b.name)),
     familyName:
       row.guardianFirstName === null
         ? ''
@@ -922,7 +923,7 @@ export async function reenrolmentQueue(db: Reader, schoolYear: string, filters: 
   return {
     total: found?.total ?? 0,
     rows,
-    courseNames: (found?.courseNames ?? []).map((c) => c.name).sort((a, b) => a.localeCompare(b, 'fr')),
+    courseNames: (found?.courseNames ?? []).map((c) => c.name).sort(frenchOrder),
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { frenchOrder } from '../../platform/text.ts'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
 import type { Actor } from '../../platform/auth/context.ts'
@@ -162,6 +163,6 @@ export async function coursesOfTeacher(db: Reader, account: Actor) {
     year,
     courses: courses
       .map((c) => ({ ...c, pupils: c.pupils ?? 0 }))
-      .sort((a, b) => a.name.localeCompare(b.name, 'fr')),
+      .sort((a, b) => frenchOrder(a.name, b.name)),
   }
 }
