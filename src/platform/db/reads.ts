@@ -11,6 +11,7 @@ import {
   PostgresQueryCompiler,
 } from 'kysely'
 import type { Em } from './orm.ts'
+import { isStatementPool, runNamed, type StatementPool } from './statements.ts'
 
 /*
  * The read path of pages, lists and queues: typed Kysely queries (table types inferred from the
@@ -57,18 +58,43 @@ export interface Prepared<P, R> {
  * Where reads go: a tenant's schema on the shared pool (the request context's `db`, made once per
  * tenant), or an EntityManager, whose reads follow its transaction.
  */
-export type Reader = Pick<Em, 'schema' | 'config' | 'getKysely'>
+export type Reader = Pick<Em, 'schema' | 'config' | 'getKysely'> & {
+  /** The Postgres pool to run named statements on (platform/db/statements.ts); none on PGlite. */
+  statements?: () => Promise<StatementPool | undefined>
+}
 
 /** The reader of a schema on the ORM's pool, outside any transaction. */
 export function schemaReader(em: Em, schema: string): Reader {
-  const pool = em.getConnection().getClient()
-  return { schema, config: em.config, getKysely: (() => pool) as Em['getKysely'] }
+  const connection = em.getConnection()
+  const client = connection.getClient()
+  let pool: Promise<StatementPool | undefined> | undefined
+  return {
+    schema,
+    config: em.config,
+    getKysely: (() => client) as Em['getKysely'],
+    statements: () =>
+      (pool ??= connection.getNativeClient().then((p) => (isStatementPool(p) ? p : undefined))),
+  }
+}
+
+let reads = 0
+const schemaNumbers = new Map<string, number>()
+
+/** The name of a read's statement in a schema: short, as Postgres cuts names at 63 bytes. */
+function statementName(read: number, schema: string): string {
+  let n = schemaNumbers.get(schema)
+  if (n === undefined) {
+    n = schemaNumbers.size + 1
+    schemaNumbers.set(schema, n)
+  }
+  return `tutti_${read}_${n}`
 }
 
 export function prepare<Db, P extends Record<string, unknown>, Q extends Compilable>(
   build: Builder<Db, P, Q>,
 ): Prepared<P, InferResult<Q>[number]> {
   type R = InferResult<Q>[number]
+  const read = ++reads
   let compiled: Compiled | undefined
   const compile = (reader: Reader): Compiled => {
     const placeholders = new Proxy({} as P, { get: (_, name) => new Slot(String(name)) })
@@ -82,6 +108,8 @@ export function prepare<Db, P extends Record<string, unknown>, Q extends Compila
     if (!schema) throw new Error('a prepared read needs a tenant schema')
     const sql = compiled.parts.join(`"${schema}"`)
     const values = compiled.values.map((value) => (value instanceof Slot ? params[value.name] : value))
+    const pool = await reader.statements?.()
+    if (pool) return runNamed<R>(pool, statementName(read, schema), sql, values)
     // an EntityManager's getKysely is its transaction's when it is in one, the pool's otherwise
     const { rows } = await reader.getKysely().executeQuery<R>(CompiledQuery.raw(sql, values))
     return rows
