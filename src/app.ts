@@ -44,7 +44,7 @@ export function withoutTokens(url: string): string {
 /** The whole platform, in plugin order: platform services first, features last. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // the tenant files are validated before anything starts: a bad file stops the boot
-  const registry = new TenantRegistry(loadTenantConfigs(config.tenantsDir), config.platformDomain)
+  const registry = new TenantRegistry(loadTenantConfigs(config.tenantsDir), config)
   const orm = await openOrm(config.database, { entities: allEntities })
 
   const app = Fastify({

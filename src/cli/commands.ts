@@ -214,7 +214,7 @@ async function inviteAccount(
     return fail(io, `--email: "${values.email}" is not an e-mail address`)
   const invited = await invite(
     orm.em.fork({ schema: schemaFor(slug) }),
-    { config: tenant, locale: tenant.locale, baseUrl: tenantBaseUrl(config, slug) },
+    { config: tenant, locale: tenant.locale, baseUrl: tenantBaseUrl(config, tenant) },
     { role, identifiant: values.identifiant, email: values.email, displayName: values.name },
   )
   if (invited.errors) {

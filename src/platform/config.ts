@@ -11,6 +11,8 @@ export interface Config {
   host: string
   port: number
   platformDomain: string
+  /** The platform's public origin (scheme, platform domain, port if not the scheme's): mailed links are built on it. */
+  publicUrl: string
   dataDir: string
   tenantsDir: string
   database: Database
@@ -34,6 +36,7 @@ const envSchema = {
       pattern: '^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
       default: 'localhost',
     },
+    PUBLIC_URL: { type: 'string', pattern: '^https?://[^/?#@]+/?$' },
     DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     TENANTS_DIR: { type: 'string', minLength: 1, default: './tenants' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
@@ -53,6 +56,7 @@ const expectations: Record<string, string> = {
   HOST: 'an interface address such as 0.0.0.0',
   PORT: 'an integer between 1 and 65535',
   PLATFORM_DOMAIN: 'a lowercase domain name such as tutti.example.org',
+  PUBLIC_URL: 'the platform’s public origin such as https://tutti.example.org, on PLATFORM_DOMAIN',
   DATA_DIR: 'a directory path',
   TENANTS_DIR: 'a directory path',
   DATABASE_URL: 'a postgres:// connection URL',
@@ -86,11 +90,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (nodeEnv === 'production' && !values.SESSION_SECRET) {
     throw new ConfigError('  SESSION_SECRET must be set in production (at least 32 characters)')
   }
+  const platformDomain = values.PLATFORM_DOMAIN as string
   return {
     env: nodeEnv,
     host: values.HOST as string,
     port: values.PORT as number,
-    platformDomain: values.PLATFORM_DOMAIN as string,
+    platformDomain,
+    publicUrl: publicOrigin(
+      values.PUBLIC_URL as string | undefined,
+      nodeEnv,
+      platformDomain,
+      values.PORT as number,
+    ),
     dataDir,
     tenantsDir: resolve(values.TENANTS_DIR as string),
     database: values.DATABASE_URL
@@ -101,6 +112,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: values.LOG_LEVEL as string,
     trustProxy: parseTrustProxy(values.TRUST_PROXY as string),
   }
+}
+
+/**
+ * PUBLIC_URL's origin, on the platform domain itself (a link built on another domain would send
+ * families elsewhere); by default https in production and the listening port otherwise.
+ */
+function publicOrigin(
+  value: string | undefined,
+  env: Config['env'],
+  platformDomain: string,
+  port: number,
+): string {
+  if (!value) return env === 'production' ? `https://${platformDomain}` : `http://${platformDomain}:${port}`
+  const url = new URL(value)
+  if (url.hostname !== platformDomain) {
+    throw new ConfigError(
+      `  PUBLIC_URL must be on PLATFORM_DOMAIN ${platformDomain} (got ${JSON.stringify(value)})`,
+    )
+  }
+  return url.origin
 }
 
 /** Outside production a secret is generated once and kept in DATA_DIR so sessions survive restarts. */

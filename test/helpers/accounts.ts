@@ -30,9 +30,13 @@ export class Browser {
   readonly host: string
   cookies = new Map<string, string>()
 
-  constructor(app: FastifyInstance, host: string) {
+  /** The client's address, as the server sees it (limits count per address). */
+  readonly address: string
+
+  constructor(app: FastifyInstance, host: string, address = '127.0.0.1') {
     this.app = app
     this.host = host
+    this.address = address
   }
 
   private keep(res: LightMyRequestResponse) {
@@ -50,7 +54,11 @@ export class Browser {
 
   async get(url: string, headers: Record<string, string> = {}) {
     return this.keep(
-      await this.app.inject({ url, headers: { host: this.host, cookie: this.cookieHeader(), ...headers } }),
+      await this.app.inject({
+        url,
+        remoteAddress: this.address,
+        headers: { host: this.host, cookie: this.cookieHeader(), ...headers },
+      }),
     )
   }
 
@@ -69,6 +77,7 @@ export class Browser {
       await this.app.inject({
         method: 'POST',
         url,
+        remoteAddress: this.address,
         headers: {
           host: this.host,
           cookie: this.cookieHeader(),

@@ -38,6 +38,7 @@ export function testConfig(tenantsDir: string, dataDir: string, env: NodeJS.Proc
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     PLATFORM_DOMAIN: 'localhost',
+    PUBLIC_URL: 'http://localhost',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
     TENANTS_DIR: tenantsDir,
     DATA_DIR: dataDir,

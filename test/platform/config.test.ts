@@ -36,6 +36,36 @@ t.test('environment', async (t) => {
     t.equal(loadConfig({ DATA_DIR: dataDir }).sessionSecret, config.sessionSecret, 'and kept across restarts')
   })
 
+  t.test(
+    'the public URL: by default the listening port, https in production, on the platform domain only',
+    async (t) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
+      t.equal(loadConfig({ DATA_DIR: dataDir }).publicUrl, 'http://localhost:3000')
+      t.equal(
+        loadConfig({
+          NODE_ENV: 'production',
+          SESSION_SECRET: 'x'.repeat(32),
+          PLATFORM_DOMAIN: 'tutti.example.org',
+        }).publicUrl,
+        'https://tutti.example.org',
+      )
+      t.equal(
+        loadConfig({
+          DATA_DIR: dataDir,
+          PLATFORM_DOMAIN: 'tutti.example.org',
+          PUBLIC_URL: 'https://tutti.example.org:8443/',
+        }).publicUrl,
+        'https://tutti.example.org:8443',
+      )
+      t.throws(() => loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'https://ailleurs.example.org' }), {
+        message: /PUBLIC_URL must be on PLATFORM_DOMAIN localhost/,
+      })
+      t.throws(() => loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'https://localhost/chemin' }), {
+        message: /PUBLIC_URL must be the platform’s public origin/,
+      })
+    },
+  )
+
   t.test('a bad value names the variable and what is expected', async (t) => {
     t.throws(() => loadConfig({ PORT: 'abc' }), {
       message: /PORT must be an integer between 1 and 65535 \(got "abc"\)/,

@@ -4,6 +4,8 @@ import type { Role } from '../../platform/auth/entities.ts'
 import { describePolicy } from '../../platform/auth/password-policy.ts'
 import { signInPaths } from '../../platform/auth/plugin.ts'
 import { attemptLimits } from '../../platform/http/attempt-limits.ts'
+import { TooManyAttempts } from '../../platform/http/errors.ts'
+import { SignInLimits } from '../../platform/http/sign-in-limits.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { localPath } from '../portal/service.ts'
@@ -46,7 +48,8 @@ const fifteenMinutes = 15 * 60_000
 export default async function accounts(app: FastifyInstance) {
   const tenantOnly = { site: 'tenant' }
   const byIdentifiant = (request: FastifyRequest) =>
-    `${tenantContext(request).tenant.slug}:${normalizeIdentifiant((request.body as Body<'identifiant'> | undefined)?.identifiant ?? '')}`
+    normalizeIdentifiant((request.body as Body<'identifiant'> | undefined)?.identifiant ?? '')
+  const signInLimits = new SignInLimits()
 
   for (const portal of portals) {
     const render = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
@@ -77,13 +80,9 @@ export default async function accounts(app: FastifyInstance) {
       {
         constraints: tenantOnly,
         schema: form({ site: text(40), identifiant: text(100), password: text(1024), retour: text(2000) }),
-        preHandler: attemptLimits(app, [
-          { max: 30, timeWindowMs: fifteenMinutes },
-          { max: 10, timeWindowMs: fifteenMinutes, key: byIdentifiant },
-        ]),
       },
       async (request, reply) => {
-        const { em, config, t } = tenantContext(request)
+        const { em, config, t, tenant } = tenantContext(request)
         const { site = '', identifiant = '', password = '' } = request.body
         const retour = localPath(request.body.retour)
         const errors: FieldErrors = {}
@@ -94,10 +93,22 @@ export default async function accounts(app: FastifyInstance) {
         if (!identifiant.trim()) errors.identifiant = t('form.required')
         if (!password) errors.password = t('form.required')
         if (refusals(errors)) return render(request, reply.code(400), { errors, site, identifiant, retour })
+        const attempt = {
+          tenant: tenant.slug,
+          identifiant: normalizeIdentifiant(identifiant),
+          address: request.ip,
+        }
+        const refused = await signInLimits.admit(attempt)
+        if (refused) {
+          reply.header('retry-after', refused.retryAfterSeconds)
+          throw new TooManyAttempts()
+        }
         const account = await authenticate(em, identifiant, password, portal.roles)
         if (!account) {
+          await signInLimits.failed(attempt)
           return render(request, reply.code(401), { failed: true, site, identifiant, retour })
         }
+        await signInLimits.succeeded(attempt)
         await app.signIn(request, reply, account)
         return reply.redirect(retour !== '/' ? retour : portal.landing, 303)
       },

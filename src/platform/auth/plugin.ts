@@ -2,7 +2,6 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { Forbidden } from '../http/errors.ts'
-import { requestOrigin } from '../http/origin.ts'
 import { type Actor, tenantContext } from './context.ts'
 import type { Account, Role } from './entities.ts'
 import { actorOf, closeSession, openSession, resumeSession } from './sessions.ts'
@@ -104,7 +103,7 @@ export default fp(
         },
         locale: request.locale,
         t: request.t,
-        baseUrl: requestOrigin(request),
+        baseUrl: tenant.baseUrl,
         account: request.account,
       }
     })

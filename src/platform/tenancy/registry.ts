@@ -8,6 +8,8 @@ export interface Tenant {
   schema: string
   config: TenantConfig
   status: TenantStatus
+  /** The origin of the portal on its canonical host, whatever host a request came by: mailed links use it. */
+  baseUrl: string
 }
 
 export type Site = { kind: 'platform' } | { kind: 'tenant'; tenant: Tenant } | { kind: 'unknown' }
@@ -41,7 +43,8 @@ export class TenantRegistry {
   #bySlug = new Map<string, Tenant>()
   #byHost = new Map<string, Tenant>()
 
-  constructor(configs: TenantConfig[], platformDomain: string) {
+  constructor(configs: TenantConfig[], platform: Pick<Config, 'platformDomain' | 'publicUrl'>) {
+    const { platformDomain } = platform
     this.platformDomain = platformDomain
     for (const config of configs) {
       const tenant: Tenant = {
@@ -49,6 +52,7 @@ export class TenantRegistry {
         schema: schemaFor(config.slug),
         config,
         status: 'unprovisioned',
+        baseUrl: tenantBaseUrl(platform, config),
       }
       this.#bySlug.set(tenant.slug, tenant)
       this.#byHost.set(`${tenant.slug}.${platformDomain}`, tenant)
@@ -88,11 +92,15 @@ export class TenantRegistry {
 }
 
 /**
- * The origin of a tenant's portal outside any request (links in mails sent from the CLI): https in
- * production, the development port otherwise.
+ * The origin of a tenant's portal: the platform's public URL with the tenant's canonical host, the
+ * first of its own hosts or else `<slug>.<platform domain>`. Never the Host of a request, which a
+ * client chooses (an odd port, upper case, a trailing dot would be mailed as they came).
  */
-export function tenantBaseUrl(config: Config, slug: string): string {
-  return config.env === 'production'
-    ? `https://${slug}.${config.platformDomain}`
-    : `http://${slug}.${config.platformDomain}:${config.port}`
+export function tenantBaseUrl(
+  platform: Pick<Config, 'platformDomain' | 'publicUrl'>,
+  tenant: TenantConfig,
+): string {
+  const url = new URL(platform.publicUrl)
+  url.hostname = tenant.hosts[0] ?? `${tenant.slug}.${platform.platformDomain}`
+  return url.origin
 }

@@ -39,8 +39,9 @@ export interface TenantConfig {
   timezone: string
   /**
    * Extra host names (custom domains) that lead to this tenant, in addition to <slug>.<platform domain>.
-   * Lowercase, no scheme, no port, no path. Each host may belong to one tenant only. Example:
-   * ["conservatoire.limonest.fr"].
+   * The first one is the canonical host: links in e-mails point to it (without hosts, to
+   * <slug>.<platform domain>). Lowercase, no scheme, no port, no path. Each host may belong to one
+   * tenant only. Example: ["conservatoire.limonest.fr"].
    */
   hosts: string[]
   /** Visual identity of the portal: logo and colours. */

@@ -6,6 +6,33 @@ import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { linkIn, startInbox } from '../../helpers/smtp.ts'
 
+t.test('mailed links use the canonical host and the public URL, never the Host of the request', async (t) => {
+  const inbox = await startInbox(t)
+  const { app, host, tenants } = await build(t, {
+    tenants: [{}, { hosts: ['conservatoire.example.fr', 'musique.example.fr'] }],
+    env: { SMTP_URL: inbox.url, PUBLIC_URL: 'https://localhost:8443' },
+  })
+  await createAccount(app, tenants[0]!.slug, { identifiant: 'famille-martin', email: 'martin@example.fr' })
+  await createAccount(app, tenants[1]!.slug, { identifiant: 'famille-durand', email: 'durand@example.fr' })
+  const oddHost = `${host(0).toUpperCase()}.:6666`
+  const res = await new Browser(app, oddHost).submit('/mot-de-passe-perdu', '/mot-de-passe-perdu', {
+    identifiant: 'famille-martin',
+    email: 'martin@example.fr',
+  })
+  t.equal(res.statusCode, 200)
+  const link = linkIn(await inbox.waitFor((m) => m.to.includes('martin@example.fr')), '/mot-de-passe/nouveau')
+  t.equal(link.origin, `https://${host(0)}:8443`, 'the port and spelling of the request are not copied')
+  await new Browser(app, 'musique.example.fr').submit('/mot-de-passe-perdu', '/mot-de-passe-perdu', {
+    identifiant: 'famille-durand',
+    email: 'durand@example.fr',
+  })
+  const custom = linkIn(
+    await inbox.waitFor((m) => m.to.includes('durand@example.fr')),
+    '/mot-de-passe/nouveau',
+  )
+  t.equal(custom.origin, 'https://conservatoire.example.fr:8443', 'a custom domain: its first host')
+})
+
 t.test('Mot de passe perdu, end to end through a real SMTP server', async (t) => {
   const inbox = await startInbox(t)
   const { app, host, tenants } = await build(t, { env: { SMTP_URL: inbox.url } })

@@ -246,6 +246,30 @@ t.test('signing in', async (t) => {
   })
 })
 
+t.test("a form's token from one conservatoire is refused on another, even with its cookie", async (t) => {
+  const { app, host, tenants } = await build(t, { tenants: [{}, {}] })
+  await createAccount(app, tenants[1]!.slug, { identifiant: 'famille-martin' })
+  const here = new Browser(app, host(0))
+  const page = await here.get('/connexion')
+  const token = html(page.body)
+    .querySelector('form[action="/connexion"] input[name="_csrf"]')
+    ?.getAttribute('value')
+  const there = new Browser(app, host(1))
+  there.cookies = new Map(here.cookies)
+  const res = await there.post('/connexion', {
+    _csrf: token!,
+    identifiant: 'famille-martin',
+    password: goodPassword,
+  })
+  t.equal(res.statusCode, 403)
+  t.equal(html(res.body).querySelector('h1')?.text, 'Formulaire expiré')
+  const own = await there.submit('/connexion', '/connexion', {
+    identifiant: 'famille-martin',
+    password: goodPassword,
+  })
+  t.equal(own.statusCode, 303, 'the page of that conservatoire works')
+})
+
 t.test('several establishments: the Site field is shown and required', async (t) => {
   const { app, host, tenants } = await build(t, {
     tenants: [
