@@ -280,6 +280,28 @@ t.test('"le responsable est aussi élève" makes responsable 1 an applicant', as
   })
 })
 
+t.test(
+  'opened from the mail in a fresh browser, every form of the dossier page is accepted at once',
+  async (t) => {
+    const inbox = await startInbox(t)
+    const { app, host } = await build(t, { tenants: [demoTenant('limoges')], env: { SMTP_URL: inbox.url } })
+    await postForm(new Browser(app, host()), '/preinscription', filledForm())
+    const { path } = dossierLink(await nthMail(inbox, /dossier enregistré/))
+    const tokensOf = (body: string) =>
+      html(body)
+        .querySelectorAll('form input[name="_csrf"]')
+        .map((input) => input.getAttribute('value')!)
+    for (const which of ['first', 'last'] as const) {
+      const fresh = new Browser(app, host())
+      const tokens = tokensOf((await fresh.get(path)).body)
+      t.ok(tokens.length >= 2, 'the page carries several forms')
+      const token = which === 'first' ? tokens[0]! : tokens.at(-1)!
+      const saved = await fresh.post(path, { _csrf: token, ...filledForm({ 'p1-choice1': 'trompette' }) })
+      t.equal(saved.statusCode, 303, `the save is accepted with the ${which} form's token`)
+    }
+  },
+)
+
 t.test('links: malformed, unknown and another tenant’s tokens are 404', async (t) => {
   const inbox = await startInbox(t)
   const { app, host } = await build(t, {
