@@ -1,0 +1,15 @@
+import t from 'tap'
+import { demoSite, needsBrowser, signIn, walk } from '../helpers/walk.ts'
+
+t.test(
+  'demo-admin: every page reached through the menus passes axe-core at 390 and 1280 px',
+  needsBrowser,
+  async (t) => {
+    const site = await demoSite(t, ['limonest'])
+    const page = await site.newPage()
+    await signIn(page, site.origin(), '/admin/connexion', 'demo-admin')
+    const { walked, findings } = await walk(page, site.origin(), '/admin')
+    t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
+    t.same(findings, [], 'nothing found')
+  },
+)

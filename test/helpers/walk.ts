@@ -1,0 +1,113 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { demoPassword, seedDemoAccounts } from '../../src/demo/accounts.ts'
+import { seedDemo } from '../../src/demo/seed.ts'
+import { build } from './build.ts'
+import { demoTenant } from './reenrolment.ts'
+
+// Debian's chromium, as .ci/run installs it; never a downloaded browser
+const executablePath = '/usr/bin/chromium'
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+export const widths = [390, 1280] as const
+
+/** Skips a browser test where Debian's chromium is missing, saying how to install it. */
+export const needsBrowser = {
+  skip: existsSync(executablePath) ? false : `no browser at ${executablePath} (apt-get install -y chromium)`,
+}
+
+/** Something a person would meet on a page: an axe-core violation, sideways scrolling, an error status. */
+export interface Finding {
+  page: string
+  width: number
+  problem: string
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/**
+ * Demo conservatoires (under fresh slugs, with the demo data and accounts `npm start` gives) served
+ * on a port, and a chromium to visit them.
+ */
+export async function demoSite(t: Teardown, demos: string[]) {
+  const { app, host, tenants } = await build(t, { tenants: demos.map((slug) => demoTenant(slug)) })
+  await seedDemo(app.orm, tenants)
+  await seedDemoAccounts(app.orm, tenants)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const browser: Browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--host-resolver-rules=MAP *.localhost 127.0.0.1'],
+  })
+  t.teardown(() => browser.close())
+  return {
+    origin: (i = 0) => `http://${host(i)}:${port}`,
+    // axe is injected as an inline script, which the portal's CSP rightly forbids
+    newPage: async () => (await browser.newContext({ bypassCSP: true, locale: 'fr-FR' })).newPage(),
+  }
+}
+
+/** The page as shown, at each width: no sideways scrolling, and what axe-core finds against WCAG 2.1 AA. */
+export async function check(page: Page, label: string): Promise<Finding[]> {
+  const findings: Finding[] = []
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 844 })
+    // evaluated in the page, as strings: this project's TypeScript knows no DOM
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')
+    if (overflow > 0) findings.push({ page: label, width, problem: `${overflow} px wider than the screen` })
+    if ((await page.evaluate<string>('typeof axe')) === 'undefined')
+      await page.addScriptTag({ content: axeSource })
+    const violations = await page.evaluate<string[]>(`
+      axe.run({ runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }).then((result) =>
+        result.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')),
+      )`)
+    for (const problem of violations) findings.push({ page: label, width, problem })
+  }
+  return findings
+}
+
+/** Links a person follows: a page of the portal, not a file, an export, the outbox or a sign-out. */
+const followable = (href: string) =>
+  href.startsWith('/') &&
+  !href.startsWith('//') &&
+  !/\/fichier|\.csv|\/export|\/_outbox|\/deconnexion/.test(href)
+
+/** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters. */
+const kindOf = (href: string) => href.split(/[?#]/)[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')
+
+/**
+ * Every kind of page reachable from `start` through links, breadth first, each checked at both
+ * widths; returns the kinds walked and what was found.
+ */
+export async function walk(page: Page, origin: string, start: string, maxPages = 40) {
+  const findings: Finding[] = []
+  const seen = new Set<string>()
+  const queue = [start]
+  while (queue.length > 0 && seen.size < maxPages) {
+    const path = queue.shift()!
+    if (seen.has(kindOf(path))) continue
+    seen.add(kindOf(path))
+    const response = await page.goto(`${origin}${path}`)
+    const status = response?.status() ?? 0
+    if (status >= 400) findings.push({ page: path, width: 0, problem: `answered ${status}` })
+    findings.push(...(await check(page, path)))
+    const hrefs = await page.$$eval('a[href]', (links) => links.map((a) => a.getAttribute('href') ?? ''))
+    for (const href of hrefs) if (followable(href) && !seen.has(kindOf(href))) queue.push(href)
+  }
+  return { walked: [...seen], findings }
+}
+
+/** Signs in through the portal's page, as the person would. */
+export async function signIn(page: Page, origin: string, path: string, identifiant: string) {
+  await page.goto(`${origin}${path}`)
+  await page.fill('#identifiant', identifiant)
+  await page.fill('#password', demoPassword)
+  await Promise.all([
+    page.waitForURL((url) => !url.pathname.endsWith('connexion')),
+    page.click('button[type=submit]'),
+  ])
+}
