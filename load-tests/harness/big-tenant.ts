@@ -55,6 +55,15 @@ const batchSize = 250
  * 2 KiB PDF) and a submitted re-enrolment of their first pupil; and `queue` confirmed pré-inscription
  * dossiers. Through the app's entities, in batches of a few hundred families.
  */
+/**
+ * A birth date spread over nine years from `firstYear`, as a conservatoire's pupils are: one shared
+ * date would make every dossier a possible duplicate of every other, which no real tenant sees.
+ */
+function birthDateOf(n: number, firstYear: number): string {
+  const pad = (x: number) => String(x).padStart(2, '0')
+  return `${firstYear + (n % 9)}-${pad(1 + (n % 12))}-${pad(1 + (Math.floor(n / 12) % 28))}`
+}
+
 export async function seedBigTenant(
   orm: Orm,
   config: TenantConfig,
@@ -109,7 +118,7 @@ export async function seedBigTenant(
           civility: k === 0 ? 'Madame' : 'Monsieur',
           lastName,
           firstName: k === 0 ? 'Léa' : 'Jules',
-          birthDate: k === 0 ? '2014-09-01' : '2016-03-15',
+          birthDate: birthDateOf(n * 2 + k, 2008),
           schoolLevel: 'CM2',
           school: 'École élémentaire du Centre',
           imageRights: true,
@@ -188,7 +197,7 @@ export async function seedBigTenant(
               civility: 'Monsieur',
               lastName: `${bigSurname}-dossier-${n}`,
               firstName: 'Paul',
-              birthDate: '2017-05-04',
+              birthDate: birthDateOf(n, 2012),
             },
             choices: disciplines.length ? [disciplines[n % disciplines.length]!] : [],
             freeText: null,
