@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './platform/config.ts'
 import { allEntities } from './entities.ts'
@@ -74,7 +75,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // (the union is valid; Fastify's overloads only resolve on one of its members)
     trustProxy: config.trustProxy as boolean,
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // a request that reaches the server while it closes is answered (the ORM closes after the last
+    // one), with Connection: close, instead of a 503: a shutdown fails no request (see shutdown)
+    return503OnClosing: false,
     frameworkErrors: routerRefusal,
   })
   app.decorate('config', config)
@@ -101,4 +104,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(preregistration)
   await app.register(preregistrationReview)
   return app
+}
+
+/**
+ * Stops without failing a request: /readyz answers 503 at once and every response closes its
+ * connection; serving goes on for `graceMs`, while the load balancer stops sending traffic; then
+ * `close()` stops accepting, answers the requests in flight, and only then runs the plugins' onClose
+ * hooks (mail worker, then the ORM). Fastify's own onClose, the one that waits until the server has
+ * no connection left, is registered when the app gets ready, after every plugin's, and avvio runs
+ * onClose hooks newest first.
+ */
+export async function shutdown(app: FastifyInstance, graceMs: number): Promise<void> {
+  app.drain()
+  if (graceMs > 0) await sleep(graceMs)
+  await app.close()
 }

@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.ts'
+import { buildApp, shutdown } from './app.ts'
 import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts'
 import { seedDemo } from './demo/seed.ts'
 import { type Config, loadConfig } from './platform/config.ts'
@@ -20,10 +20,19 @@ if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')
 }
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-  if (err) app.log.error({ err }, 'closing after an error')
-  else app.log.info({ signal }, 'closing')
-  await app.close()
+// past the grace, the requests in flight and the mail worker's bounded wait must end within this,
+// or the process exits with 1 anyway
+const closeMs = 10_000
+closeWithGrace({ delay: config.shutdownGraceMs + closeMs }, async ({ signal, err }) => {
+  if (err) {
+    // the process is in an unknown state: no grace, only the requests in flight are finished
+    app.log.error({ err }, 'closing after an error')
+    await shutdown(app, 0)
+  } else {
+    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: not ready, serving during the grace')
+    await shutdown(app, config.shutdownGraceMs)
+    app.log.info('stopped')
+  }
 })
 
 await app.listen({ host: config.host, port: config.port })

@@ -55,6 +55,8 @@ export function productionEnv(options: ProductionEnvOptions): NodeJS.ProcessEnv 
     LOG_LEVEL: 'warn',
     // the load generator plays the ingress: it says who each client is through X-Forwarded-For
     TRUST_PROXY: '127.0.0.1',
+    // no load balancer to drain: a server stopped between runs exits without the production grace
+    SHUTDOWN_GRACE_SECONDS: '0',
     ...(options.port ? { PORT: String(options.port) } : {}),
   }
 }

@@ -21,6 +21,11 @@ export interface Config {
   logLevel: string
   /** Fastify's trustProxy: which proxies may set X-Forwarded-For (the client address of attempt limits). */
   trustProxy: boolean | number | string
+  /**
+   * After SIGTERM, how long the server keeps serving with /readyz answering 503, so that the load
+   * balancer stops sending traffic before the server stops accepting it.
+   */
+  shutdownGraceMs: number
 }
 
 export const ConfigError = createError('TUTTI_CONFIG_INVALID', 'Invalid environment:\n%s')
@@ -48,6 +53,7 @@ const envSchema = {
       pattern: '^(false|true|\\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
       default: 'false',
     },
+    SHUTDOWN_GRACE_SECONDS: { type: 'integer', minimum: 0, maximum: 120 },
   },
 } as const
 
@@ -64,6 +70,7 @@ const expectations: Record<string, string> = {
   SMTP_URL: 'an smtp:// or smtps:// URL',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   TRUST_PROXY: 'false, true, a number of proxy hops, or proxy addresses/CIDRs separated by commas',
+  SHUTDOWN_GRACE_SECONDS: 'an integer number of seconds between 0 and 120',
 }
 
 const validateEnv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile(envSchema)
@@ -111,6 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: values.SMTP_URL as string | undefined,
     logLevel: values.LOG_LEVEL as string,
     trustProxy: parseTrustProxy(values.TRUST_PROXY as string),
+    // nothing routes traffic through a load balancer outside production: stop at once there
+    shutdownGraceMs:
+      ((values.SHUTDOWN_GRACE_SECONDS as number | undefined) ?? (nodeEnv === 'production' ? 5 : 0)) * 1000,
   }
 }
 

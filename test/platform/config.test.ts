@@ -89,6 +89,18 @@ t.test('environment', async (t) => {
       message: /SESSION_SECRET must be at least 32/,
     })
   })
+
+  t.test('the shutdown grace lasts 5 s in production, none elsewhere, or as set', async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
+    const secret = 'a-production-secret-of-32-characters!'
+    t.equal(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: secret }).shutdownGraceMs, 5_000)
+    t.equal(loadConfig({ DATA_DIR: dataDir }).shutdownGraceMs, 0)
+    const set = { NODE_ENV: 'production', SESSION_SECRET: secret, SHUTDOWN_GRACE_SECONDS: '15' }
+    t.equal(loadConfig(set).shutdownGraceMs, 15_000)
+    t.throws(() => loadConfig({ DATA_DIR: dataDir, SHUTDOWN_GRACE_SECONDS: '5s' }), {
+      message: /SHUTDOWN_GRACE_SECONDS must be an integer number of seconds between 0 and 120 \(got "5s"\)/,
+    })
+  })
 })
 
 t.test('tenant files', async (t) => {

@@ -153,3 +153,25 @@ t.test('shared HTTP behaviour', async (t) => {
     t.equal(html(bad.body).querySelector('h1')?.text, 'Requête invalide')
   })
 })
+
+t.test(
+  'draining for a shutdown: not ready at once, pages still served, each closing its connection',
+  async (t) => {
+    const { app, host } = await build(t)
+    const before = await app.inject({ url: '/', headers: { host: host() } })
+    t.not(before.headers.connection, 'close', 'connections are kept alive before')
+
+    app.drain()
+    const ready = await app.inject({ url: '/readyz', headers: { host: 'localhost' } })
+    t.equal(ready.statusCode, 503)
+    t.same(ready.json(), { status: 'stopping' })
+    t.equal(
+      (await app.inject({ url: '/healthz', headers: { host: 'localhost' } })).statusCode,
+      200,
+      'still alive',
+    )
+    const home = await app.inject({ url: '/', headers: { host: host() } })
+    t.equal(home.statusCode, 200)
+    t.equal(home.headers.connection, 'close')
+  },
+)

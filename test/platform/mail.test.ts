@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
@@ -428,6 +428,40 @@ t.test('stopping lets the mail being sent finish and be marked sent', async (t) 
   t.equal(smtp.messages.length, 1)
   t.equal((await stored(app, tenant, mail!.uuid)).status, MailStatus.sent)
 })
+
+t.test(
+  'stopping waits a bounded time on a relay that never answers: the mail stays pending, not counted',
+  async (t) => {
+    const sockets = new Set<Socket>()
+    const relay = createServer((socket) => sockets.add(socket))
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => {
+      for (const socket of sockets) socket.destroy()
+      relay.close()
+    })
+    const { app, tenants } = await build(t)
+    const tenant = tenants[0]!
+    const worker = new MailWorker({
+      orm: app.orm,
+      registry: app.registry,
+      smtpUrl: `smtp://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+      log: app.log,
+      stopWaitMs: 200,
+    })
+    worker.start()
+    const [mail] = await queue(app, tenant)
+    worker.kick(tenant.slug)
+    await waitFor('the worker connected to the relay', () => sockets.size === 1)
+    const started = Date.now()
+    await worker.stop()
+    const took = Date.now() - started
+    t.ok(took >= 200 && took < 2_000, `stopped after its wait, not the relay's timeouts (${took} ms)`)
+    const stayed = await stored(app, tenant, mail!.uuid)
+    t.equal(stayed.status, MailStatus.pending)
+    t.equal(stayed.attempts, 0, 'the abandoned send is no attempt')
+    t.equal(stayed.lastError, null)
+  },
+)
 
 t.test('the app without SMTP_URL runs no worker: a queued mail stays pending', async (t) => {
   const { app, tenants } = await build(t)

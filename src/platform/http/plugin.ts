@@ -6,6 +6,13 @@ import fastifyStatic from '@fastify/static'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The first step of a shutdown (see `shutdown` in app.ts): /readyz answers 503, connections close after their response. */
+    drain(): void
+  }
+}
+
 const assetsDir = fileURLToPath(new URL('../../../templates/assets/', import.meta.url))
 
 /**
@@ -32,6 +39,10 @@ function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, 
 export default fp(
   async (app) => {
     const production = app.config.env === 'production'
+    let draining = false
+    app.decorate('drain', () => {
+      draining = true
+    })
     await app.register(fastifyCookie, { secret: app.config.sessionSecret })
     await app.register(fastifyFormbody)
     const headers = securityHeaders({
@@ -56,6 +67,9 @@ export default fp(
     })
     app.addHook('onRequest', (_request, reply, done) => {
       reply.headers(headers)
+      // a keep-alive connection would bring this server traffic past the grace: the client's next
+      // request opens a new one, which the load balancer sends to a server that is ready
+      if (draining) reply.header('connection', 'close')
       done()
     })
     // limits are declared per route (sign-in, reset, 404…), never globally
@@ -71,6 +85,7 @@ export default fp(
 
     app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
     app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
+      if (draining) return reply.code(503).send({ status: 'stopping' })
       try {
         await app.orm.em.fork().execute('select 1')
         return { status: 'ok', database: 'reachable' }

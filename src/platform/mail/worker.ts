@@ -13,6 +13,9 @@ const longestRetryMs = 60 * 60_000
 // tenants whose outboxes are checked by one query: one short statement instead of a thousand
 const tenantsPerQuery = 100
 
+/** A send stop() gave up on: the mail is left pending, its attempt not counted. */
+class SendAbandoned extends Error {}
+
 /** Wait after the n-th failed attempt: 1 minute, 2, 4… at most an hour (about two hours in all). */
 export function retryDelay(attempts: number): number {
   return Math.min(firstRetryMs * 2 ** Math.max(0, attempts - 1), longestRetryMs)
@@ -27,6 +30,8 @@ export interface MailWorkerOptions {
   sweepMs?: number
   /** Mails claimed (locked) by one transaction. */
   batchSize?: number
+  /** How long `stop()` waits for the mail being sent (a relay that accepts and never answers). */
+  stopWaitMs?: number
 }
 
 /** The server refused this recipient for good (5xx to RCPT TO): trying again cannot help. */
@@ -47,6 +52,9 @@ export class MailWorker {
   readonly #transport: ReturnType<typeof createTransport>
   readonly #sweepMs: number
   readonly #batchSize: number
+  readonly #stopWaitMs: number
+  /** Aborts the send in progress once `stop()` has waited long enough (nodemailer closes its connection). */
+  readonly #abandon = new AbortController()
   /** Slugs of the tenants to deliver for, from kicks and sweeps. */
   readonly #due = new Set<string>()
   #loop: Promise<void> | undefined
@@ -59,6 +67,7 @@ export class MailWorker {
     this.#log = options.log
     this.#sweepMs = options.sweepMs ?? 5_000
     this.#batchSize = options.batchSize ?? 20
+    this.#stopWaitMs = options.stopWaitMs ?? 5_000
     // a row stays locked during a send: bound every wait (nodemailer's defaults run to minutes)
     this.#transport = createTransport({
       url: options.smtpUrl,
@@ -80,11 +89,27 @@ export class MailWorker {
     this.#wake?.()
   }
 
-  /** Lets the mail being sent finish and be marked, then closes the SMTP connections. */
+  /**
+   * Lets the mail being sent finish and be marked, for `stopWaitMs` at most, then closes the SMTP
+   * connections. A send still waiting on the relay then is abandoned: its transaction rolls back, so
+   * the mail stays pending, its attempt not counted, for the next process. The ORM must stay open
+   * until this returns.
+   */
   async stop(): Promise<void> {
     this.#stopped = true
     this.#wake?.()
-    await this.#loop
+    if (this.#loop) {
+      let timer: NodeJS.Timeout | undefined
+      const waited = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), this.#stopWaitMs)
+      })
+      if ((await Promise.race([this.#loop, waited])) === 'late') {
+        this.#log.warn('the mail relay did not answer: the mail being sent stays in the outbox')
+        this.#abandon.abort()
+        await this.#loop
+      }
+      clearTimeout(timer)
+    }
     this.#transport.close()
   }
 
@@ -130,6 +155,7 @@ export class MailWorker {
         try {
           if ((await this.#deliverBatch(tenant)) === this.#batchSize) this.#due.add(slug)
         } catch (error) {
+          if (error instanceof SendAbandoned) return
           this.#log.error({ err: error, tenant: slug }, 'mail delivery failed')
         }
       }
@@ -215,6 +241,8 @@ export class MailWorker {
         html: mail.html,
         // RFC 3834: out-of-office robots must not answer
         headers: { 'Auto-Submitted': 'auto-generated' },
+        // aborted by stop() once it has waited enough: the connection is closed, the send fails
+        signal: this.#abandon.signal,
       })
       mail.status = MailStatus.sent
       mail.sentAt = new Date()
@@ -224,6 +252,8 @@ export class MailWorker {
       mail.html = ''
       this.#log.info({ tenant: tenant.slug, mail: mail.uuid, template: mail.template }, 'mail sent')
     } catch (error) {
+      // out of the transaction, which rolls back: the relay never answered, no attempt is counted
+      if (this.#abandon.signal.aborted) throw new SendAbandoned()
       mail.lastError = String((error as Error).message ?? error).slice(0, 2000)
       if (refusedRecipient(error) || mail.attempts >= maxAttempts) mail.status = MailStatus.failed
       else mail.nextAttemptAt = new Date(Date.now() + retryDelay(mail.attempts))

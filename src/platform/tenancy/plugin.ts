@@ -93,15 +93,19 @@ export default fp<TenancyOptions>(
       registry.applyStatuses(await app.orm.em.fork().find(TenantRow, {}, { fields: ['slug', 'status'] }))
     }
     let timer: NodeJS.Timeout | undefined
+    let refreshing: Promise<void> | undefined
     app.addHook('onReady', async () => {
       await refresh()
-      timer = setInterval(
-        () => refresh().catch((error) => app.log.error({ err: error }, 'tenant refresh failed')),
-        refreshMs,
-      )
+      timer = setInterval(() => {
+        refreshing = refresh().catch((error) => app.log.error({ err: error }, 'tenant refresh failed'))
+      }, refreshMs)
       timer.unref()
     })
-    app.addHook('onClose', async () => clearInterval(timer))
+    // a refresh under way finishes before the ORM (closed after this hook) goes
+    app.addHook('onClose', async () => {
+      clearInterval(timer)
+      await refreshing
+    })
 
     // the first hook: resolve the tenant from the Host and nothing else, then fork for its schema
     app.addHook('onRequest', async (request) => {
