@@ -61,6 +61,7 @@ export const en: Record<MessageKey, string> = {
   'form.required': 'This field is required.',
   'form.requiredMark': 'required',
   'form.errorSummary': 'The form has errors:',
+  'form.errorLine': '{label}: {message}',
   'form.siteRequired': 'Choose your site.',
   'lost.title': 'Forgotten password',
   'lost.intro':

@@ -60,6 +60,7 @@ export const fr = {
   'form.required': 'Ce champ est obligatoire.',
   'form.requiredMark': 'obligatoire',
   'form.errorSummary': 'Le formulaire contient des erreurs :',
+  'form.errorLine': '{label} : {message}',
   'form.siteRequired': 'Choisissez votre site.',
   'lost.title': 'Mot de passe perdu',
   'lost.intro':
