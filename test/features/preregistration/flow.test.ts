@@ -110,6 +110,11 @@ t.test(
     t.equal(fieldValue(reopened.body, 'g2-firstName'), 'Paul')
     t.equal(fieldValue(reopened.body, 'p0-choice2'), 'violon')
     t.equal(fieldValue(reopened.body, 'confirmEmail'), '', 'the e-mail is typed again at each save')
+    t.equal(
+      text(html(reopened.body).querySelector('title')?.text),
+      `Dossier de pré-inscription n° ${row?.id} — Conservatoire de Limoges`,
+      'not the blank form’s title',
+    )
 
     const modified = await postForm(
       stranger,
@@ -181,6 +186,7 @@ t.test(
     })
     t.equal(refused.statusCode, 400)
     const page = html(refused.body)
+    t.match(text(page.querySelector('title')?.text), /^Erreur : Pré-inscription en ligne — /)
     const summary = page.querySelector('.error-summary')
     t.ok(summary?.hasAttribute('autofocus'), 'the summary takes the focus, without a script')
     t.equal(summary?.getAttribute('tabindex'), '-1')
