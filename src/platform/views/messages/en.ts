@@ -56,6 +56,7 @@ export const en: Record<MessageKey, string> = {
   'signIn.lost': 'Forgotten password',
   'signIn.help': 'Help – Accessibility',
   'signIn.failed': 'Incorrect identifier or password.',
+  'signIn.signedOut': 'You are signed out.',
   'signIn.firstTime':
     'First time? Use the link you received by e-mail, or “Forgotten password” with your identifier and e-mail.',
   'form.required': 'This field is required.',

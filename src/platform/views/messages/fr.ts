@@ -55,6 +55,7 @@ export const fr = {
   'signIn.lost': 'Mot de passe perdu',
   'signIn.help': 'Aide – Accessibilité',
   'signIn.failed': 'Identifiant ou mot de passe incorrect.',
+  'signIn.signedOut': 'Vous êtes déconnecté.',
   'signIn.firstTime':
     'Première connexion ? Utilisez le lien reçu par e-mail, ou « Mot de passe perdu » avec votre identifiant et votre e-mail.',
   'form.required': 'Ce champ est obligatoire.',
