@@ -104,3 +104,24 @@ t.test('a page showing errors says so first in its title', async (t) => {
     'Password: this field is required.',
   )
 })
+
+t.test('a favicon in the conservatoire’s colour, Tutti’s elsewhere; /favicon.ico is no 404', async (t) => {
+  const { app, host } = await build(t, { tenants: [{ brand: { primaryColor: '#7a1f3d' } }, {}] })
+  const page = html((await new Browser(app, host()).get('/')).body)
+  t.equal(page.querySelector('link[rel="icon"]')?.getAttribute('href'), '/favicon.svg')
+
+  const icon = await app.inject({ url: '/favicon.svg', headers: { host: host() } })
+  t.equal(icon.statusCode, 200)
+  t.match(icon.headers['content-type'], /^image\/svg\+xml/)
+  t.match(icon.body, /fill="#7a1f3d"/, 'the tenant’s main colour')
+  const plain = await app.inject({ url: '/favicon.svg', headers: { host: host(1) } })
+  t.match(plain.body, /fill="#1d4e89"/, 'Tutti’s blue without a colour')
+  const platform = await app.inject({ url: '/favicon.svg', headers: { host: 'localhost' } })
+  t.equal(platform.statusCode, 200, 'the Site selector has it too')
+
+  for (const h of [host(), 'localhost']) {
+    const ico = await app.inject({ url: '/favicon.ico', headers: { host: h } })
+    t.equal(ico.statusCode, 301, h)
+    t.equal(ico.headers.location, '/favicon.svg')
+  }
+})
