@@ -61,17 +61,22 @@ export default async function accounts(app: FastifyInstance) {
         ...values,
       })
 
-    app.get<{ Querystring: { site?: string; retour?: string } }>(
+    app.get<{ Querystring: { site?: string; retour?: string; fait?: string } }>(
       portal.path,
       {
         constraints: tenantOnly,
-        schema: { querystring: { type: 'object', properties: { site: text(40), retour: text(2000) } } },
+        schema: {
+          querystring: { type: 'object', properties: { site: text(40), retour: text(2000), fait: text(20) } },
+        },
       },
       async (request, reply) => {
         if (request.account && portal.roles.includes(request.account.role)) {
           return reply.redirect(landingOf(request.account.role), 303)
         }
-        return render(request, reply, { site: request.query.site })
+        return render(request, reply, {
+          site: request.query.site,
+          signedOut: request.query.fait === 'deconnexion',
+        })
       },
     )
 
@@ -118,7 +123,8 @@ export default async function accounts(app: FastifyInstance) {
   app.post('/deconnexion', { constraints: tenantOnly, schema: form({}) }, async (request, reply) => {
     const role = request.account?.role
     await app.signOut(request, reply)
-    return reply.redirect(role ? signInPaths[role] : '/', 303)
+    // the sign-in page says the session is over ("Vous êtes déconnecté.")
+    return reply.redirect(role ? `${signInPaths[role]}?fait=deconnexion` : '/', 303)
   })
 
   const lostPage = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>

@@ -53,6 +53,7 @@ export default async function family(app: FastifyInstance) {
     return reply.view('family/famille', {
       title: t('famille.title'),
       guardian: page.guardian,
+      guardianName: fullName(page.guardian),
       guardians: page.guardians.map((g) => ({ id: g.id, rank: g.rank, name: fullName(g) })),
       pupils: page.household.pupils,
       fields,

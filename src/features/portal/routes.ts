@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { NotFound } from '../../platform/http/errors.ts'
-import { languageCookie } from '../../platform/views/plugin.ts'
+import { languageCookie, templatesDir } from '../../platform/views/plugin.ts'
 import { landingOf } from '../accounts/routes.ts'
 import { localPath, parseSite, siteGroups } from './service.ts'
 
 const oneYear = 365 * 24 * 3600
+// Tutti's icon, drawn in Tutti's blue; a conservatoire's icon takes its main colour
+const favicon = readFileSync(join(templatesDir, 'assets', 'favicon.svg'), 'utf8')
+const tuttiBlue = '#1d4e89'
 
 /** The public face of every host: the platform's Site selector, each tenant's home, accessibility. */
 export default async function portal(app: FastifyInstance) {
@@ -48,6 +53,17 @@ export default async function portal(app: FastifyInstance) {
     const css = `:root{--brand:${brand?.primaryColor ?? '#1d4e89'};--accent:${brand?.accentColor ?? '#b3541e'}}\n`
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(css)
   })
+
+  app.get('/favicon.svg', async (request, reply) => {
+    // the colour comes from the schema-validated YAML (#rrggbb only), so it is safe in the SVG
+    const color = request.tenant?.config.brand?.primaryColor ?? tuttiBlue
+    return reply
+      .type('image/svg+xml')
+      .header('cache-control', 'public, max-age=300')
+      .send(favicon.replace(tuttiBlue, color))
+  })
+  // browsers ask for /favicon.ico whatever the page says
+  app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301))
 
   app.get('/accessibilite', async (_request, reply) => reply.view('portal/accessibility', {}))
 

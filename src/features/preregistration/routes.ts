@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { tenantContext } from '../../platform/auth/context.ts'
-import type { FieldErrors } from '../../platform/forms.ts'
+import { blockLabels, type FieldErrors, type FieldLabels } from '../../platform/forms.ts'
 import { attemptLimits } from '../../platform/http/attempt-limits.ts'
 import type { Period } from '../../platform/tenancy/periods.ts'
+import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
 import { formFields } from '../family/identity.ts'
 import { tenantToday } from '../family/service.ts'
 import { displayValue } from '../sas/service.ts'
@@ -51,6 +53,45 @@ const tokenParams = {
 } as const
 
 /**
+ * What the error summary calls each field of the form: the field's label preceded by its block
+ * ("Responsable 1 — Nom", "Élève 2 — Choix 1"), the tenant's own questions as they ask them.
+ */
+function formLabels(
+  config: TenantConfig,
+  guardians: { prefix: string; rank: number; fields: FieldLabels }[],
+  applicants: {
+    prefix: string
+    index: number
+    fields: FieldLabels
+    choices: { name: string; number: number }[]
+  }[],
+  t: Translate,
+): FieldLabels[] {
+  const own = config.preregistration
+  return [
+    ...guardians.map((g) => blockLabels(g.fields, g.prefix, t('prereg.guardian', { n: g.rank }))),
+    ...applicants.map((a) =>
+      blockLabels(
+        {
+          ...a.fields,
+          ...Object.fromEntries(a.choices.map((c) => [c.name, t('prereg.choice', { n: c.number })])),
+          freeText: own?.freeTextQuestion,
+        },
+        a.prefix,
+        t('prereg.applicant', { n: a.index + 1 }),
+      ),
+    ),
+    {
+      applicants: t('prereg.applicants'),
+      confirmEmail: t('prereg.confirmEmail'),
+      antiSpam: own?.antiSpam?.question,
+      [honeypotName]: t('prereg.honeypot'),
+      confirmed: t('prereg.confirm.box'),
+    },
+  ]
+}
+
+/**
  * The public pré-inscription (manual 000): a form without an account, whose blocks are added and
  * removed by server round trips that keep everything typed, so it works without any script; the
  * private link mailed to responsable 1 reopens the dossier to modify it, then to confirm it.
@@ -86,7 +127,7 @@ export default async function preregistration(app: FastifyInstance) {
     const mandatory = applicantMandatory(config)
     const choices = choiceCount(config)
     const first = form.guardians[0] ?? {}
-    return reply.view('preregistration/form', {
+    const view = {
       title: t('prereg.title'),
       window: preregistrationPeriod(config),
       action: context.action,
@@ -132,7 +173,9 @@ export default async function preregistration(app: FastifyInstance) {
       antiSpam: form.antiSpam,
       honeypot: form.honeypot,
       honeypotName,
-    })
+    }
+    const labels = context.errors && formLabels(config, view.guardians, view.applicants, t)
+    return reply.view('preregistration/form', { ...view, labels })
   }
 
   /** A block button re-renders the form as typed; a save checks it all. */

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext } from '../../platform/auth/context.ts'
-import type { FieldErrors } from '../../platform/forms.ts'
+import type { FieldErrors, FieldLabels } from '../../platform/forms.ts'
 import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { idParams } from '../../platform/http/schemas.ts'
+import type { Translate } from '../../platform/views/i18n.ts'
 import { type DecisionInput, decide, pendingQueue, reviewOf } from './service.ts'
 
 type ReviewBody = Record<string, string | undefined>
@@ -17,6 +18,16 @@ function decisionInput(body: ReviewBody): DecisionInput {
     if (match) fields[match[2]!] = { ...fields[match[2]!], [match[1]!]: value }
   }
   return { fields }
+}
+
+/** What the error summary calls the fields of the review form: "Nom : choisissez Valider ou Refuser." */
+function reviewLabels(rows: { name: string; label: string }[], t: Translate): FieldLabels {
+  const labels: FieldLabels = { reason: t('sas.review.reasonAll') }
+  for (const row of rows) {
+    labels[`decision-${row.name}`] = row.label
+    labels[`reason-${row.name}`] = `${row.label} — ${t('sas.review.reason')}`
+  }
+  return labels
 }
 
 /** Staff review of the sas: the queue of pending changes, and each request's before/after table. */
@@ -51,6 +62,7 @@ export default async function sas(app: FastifyInstance) {
       ...review,
       input: submitted?.input ?? {},
       errors: submitted?.errors,
+      labels: submitted && reviewLabels(review.rows, t),
       done: (request.query as { fait?: string }).fait === '1',
     })
   }

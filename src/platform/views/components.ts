@@ -1,4 +1,5 @@
 import nunjucks from 'nunjucks'
+import { blockLabels, errorLines } from '../forms.ts'
 import type { Translate } from './i18n.ts'
 
 /*
@@ -177,6 +178,8 @@ export function identityField(
 /** The components as nunjucks globals: `this` is the rendering context, which holds `t`. */
 export function registerComponents(env: nunjucks.Environment): void {
   env.addGlobal('text', (value: unknown) => safe(textHtml(value)))
+  env.addGlobal('errorLines', errorLines)
+  env.addGlobal('blockLabels', blockLabels)
   env.addGlobal(
     'identityField',
     function (

@@ -203,7 +203,17 @@ t.test('signing in', async (t) => {
     t.equal(await em.count(Session, { idHash: sha256(first) }), 0, 'the previous session is gone')
     const out = await browser.submit('/accueil', '/deconnexion', {})
     t.equal(out.statusCode, 303)
-    t.equal(out.headers.location, '/connexion')
+    t.equal(out.headers.location, '/connexion?fait=deconnexion')
+    const landed = html((await browser.get(out.headers.location as string)).body)
+    t.equal(
+      landed.querySelector('[role="status"]')?.text,
+      'Vous êtes déconnecté.',
+      'the sign-in page says so',
+    )
+    t.notOk(
+      html((await browser.get('/connexion')).body).querySelector('[role="status"]'),
+      'not on a plain visit',
+    )
     t.equal(await em.count(Session, { idHash: sha256(second) }), 0)
     const replay = await app.inject({
       url: '/accueil',

@@ -100,7 +100,16 @@ t.test('staff review: the queue, the preview, validate or refuse with a reason, 
     'Indiquez le motif du refus : il sera envoyé à la famille.',
   )
   const noDecision = await decide(office, assurance!.id, {})
-  t.equal(html(noDecision.body).querySelector('.error-summary li')?.text, 'Choisissez Valider ou Refuser.')
+  const undecided = html(noDecision.body)
+  t.equal(undecided.querySelector('.error-summary li')?.text, 'Décision : choisissez Valider ou Refuser.')
+  t.equal(undecided.querySelector('.error-summary a')?.getAttribute('href'), '#decision')
+  t.equal(undecided.querySelector('fieldset#decision')?.getAttribute('aria-describedby'), 'decision-error')
+  t.equal(undecided.querySelector('#decision-error')?.text, 'Choisissez Valider ou Refuser.')
+  t.same(
+    undecided.querySelectorAll('input[name="decision"]').map((r) => r.getAttribute('aria-invalid')),
+    ['true', 'true'],
+    'the radios say they are invalid',
+  )
 
   t.equal((await decide(office, sepa!.id, { decision: 'validated' })).statusCode, 303)
   const refused = await decide(office, assurance!.id, {
@@ -115,7 +124,10 @@ t.test('staff review: the queue, the preview, validate or refuse with a reason, 
     decision: 'validated',
   })
   t.equal(again.statusCode, 400, 'a decided document cannot be decided again')
-  t.equal(html(again.body).querySelector('.error-summary li')?.text, 'Cette pièce a déjà été traitée.')
+  t.equal(
+    html(again.body).querySelector('.error-summary li')?.text,
+    'Décision : cette pièce a déjà été traitée.',
+  )
 
   const validatedMail = await inbox.waitFor((m) => m.subject.includes('Document validé'))
   t.match(validatedMail.subject, 'Mandat SEPA')
@@ -143,7 +155,7 @@ t.test('staff review: the queue, the preview, validate or refuse with a reason, 
   t.equal(cannotDelete.statusCode, 400)
   t.equal(
     html(cannotDelete.body).querySelector('.error-summary li')?.text,
-    'Un document validé ne peut pas être supprimé.',
+    'Nom du document : un document validé ne peut pas être supprimé.',
   )
   const resend = await upload(family, '/famille/pieces', 'sepa')
   t.equal(resend.statusCode, 400, 'a validated document cannot be replaced')

@@ -110,6 +110,11 @@ t.test(
     t.equal(fieldValue(reopened.body, 'g2-firstName'), 'Paul')
     t.equal(fieldValue(reopened.body, 'p0-choice2'), 'violon')
     t.equal(fieldValue(reopened.body, 'confirmEmail'), '', 'the e-mail is typed again at each save')
+    t.equal(
+      text(html(reopened.body).querySelector('title')?.text),
+      `Dossier de pré-inscription n° ${row?.id} — Conservatoire de Limoges`,
+      'not the blank form’s title',
+    )
 
     const modified = await postForm(
       stranger,
@@ -168,6 +173,48 @@ t.test(
       1,
       'one confirmation mail',
     )
+  },
+)
+
+t.test(
+  'an empty form: the summary names each field by its block and links to it, the page opens on it and its title says Erreur',
+  async (t) => {
+    const { app, host } = await build(t, { tenants: [demoTenant('limoges')] })
+    const refused = await postForm(new Browser(app, host()), '/preinscription', {
+      applicants: '1',
+      action: 'save',
+    })
+    t.equal(refused.statusCode, 400)
+    const page = html(refused.body)
+    t.match(text(page.querySelector('title')?.text), /^Erreur : Pré-inscription en ligne — /)
+    const summary = page.querySelector('.error-summary')
+    t.ok(summary?.hasAttribute('autofocus'), 'the summary takes the focus, without a script')
+    t.equal(summary?.getAttribute('tabindex'), '-1')
+    const lines = (summary?.querySelectorAll('li a') ?? []).map((a) => ({
+      href: a.getAttribute('href'),
+      text: text(a.text),
+    }))
+    t.ok(lines.length > 5, `${lines.length} errors`)
+    t.same(
+      lines.filter((line) => !line.text.includes(' : ')),
+      [],
+      'every line names its field (not "Ce champ est obligatoire." again and again)',
+    )
+    t.equal(new Set(lines.map((line) => line.text)).size, lines.length, 'no two lines alike')
+    t.same(
+      lines.find((line) => line.href === '#g1-lastName')?.text,
+      'Responsable 1 — Nom : ce champ est obligatoire.',
+    )
+    t.same(
+      lines.find((line) => line.href === '#p0-lastName')?.text,
+      'Élève 1 — Nom : ce champ est obligatoire.',
+    )
+    t.match(lines.find((line) => line.href === '#p0-choice1')?.text, /^Élève 1 — Choix 1 : choisissez/)
+    t.equal(
+      lines.find((line) => line.href === '#confirmEmail')?.text,
+      'Veuillez ressaisir l’e-mail du responsable 1 : ce champ est obligatoire.',
+    )
+    for (const line of lines) t.ok(page.querySelector(line.href ?? ''), `${line.href} is on the page`)
   },
 )
 

@@ -366,7 +366,7 @@ t.test(
     t.equal(again.statusCode, 400)
     t.equal(
       text(html(again.body).querySelector('.error-summary li')?.text),
-      'Ce dossier ne peut pas ou plus être traité : il est en cours de saisie par la famille, ou déjà accepté ou refusé.',
+      'Décision : ce dossier ne peut pas ou plus être traité : il est en cours de saisie par la famille, ou déjà accepté ou refusé.',
     )
     t.equal((await stored()).status, 'refused', 'a refused dossier is not accepted afterwards')
     t.equal(await em().count(Family, {}), 0, 'no family created')

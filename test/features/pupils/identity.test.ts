@@ -250,7 +250,14 @@ t.test('bad input: a French message beside each field, what was typed kept, noth
     const page = html(res.body)
     t.match(page.querySelector(`#${field}-error`)?.text, message, `${label}: the message is beside the field`)
     t.equal(page.querySelector(`#${field}`)?.getAttribute('aria-invalid'), 'true')
-    t.ok(page.querySelector(`.error-summary a[href="#${field}"]`), `${label}: the summary links to the field`)
+    // the summary names the field as its label or legend does ("Prénom (obligatoire)")
+    const shown =
+      page.querySelector(`label[for="${field}"]`) ?? page.querySelector(`fieldset#${field} legend`)
+    t.match(
+      page.querySelector(`.error-summary a[href="#${field}"]`)?.text,
+      `${shown?.childNodes[0]?.text.trim()} : `,
+      `${label}: the summary links to the field and names it`,
+    )
     t.equal(
       page.querySelector('#emergencyContact')?.getAttribute('value'),
       'Mamie Jeanne',

@@ -105,6 +105,14 @@ t.test('Limonest: six steps in its order, saved as drafts, submitted once, maile
     'Choisissez le mode de règlement souhaité.',
   )
   t.equal(html(noMode.body).querySelector('#g-city')?.getAttribute('value'), 'Lyon', 'what was typed is kept')
+  const noCity = await post(`${base}/coordonnees`, { 'g-city': '', paymentMode: 'prelevement' })
+  t.same(
+    html(noCity.body)
+      .querySelectorAll('.error-summary a')
+      .map((a) => [a.getAttribute('href'), text(a.text)]),
+    [['#g-city', 'Responsable — Ville : ce champ est obligatoire.']],
+    'the summary names the field and whose it is',
+  )
   t.equal(await em().count(ChangeRequest), 0, 'nothing proposed while the step is refused')
 
   const next = await post(`${base}/coordonnees`, {

@@ -121,7 +121,7 @@ t.test('the staff queue, the detail, the decisions and their mails', async (t) =
   })
   t.equal(
     html(again.body).querySelector('.error-summary li')?.text,
-    'Cette réinscription a déjà été traitée.',
+    'Décision : cette réinscription a déjà été traitée.',
   )
 })
 

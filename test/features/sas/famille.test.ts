@@ -178,6 +178,11 @@ t.test(
       bad.querySelectorAll('.error-summary a').map((a) => a.getAttribute('href')),
       ['#birthDate', '#address', '#postalCode', '#phoneMobile', '#email'],
     )
+    t.equal(
+      bad.querySelector('.error-summary a[href="#address"]')?.text,
+      'Adresse : ce champ est obligatoire.',
+      'the summary names the field',
+    )
     for (const [name, value] of Object.entries({
       phoneMobile: '06 12 34',
       phoneHome: '04.78.35.12.00',

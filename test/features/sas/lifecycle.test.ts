@@ -149,9 +149,25 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
       t.equal((await em().findOneOrFail(ChangeRequest, request.id)).status, 'pending')
 
       const undecided = await office.submit(url, url, { action: 'fields', 'decision-phoneHome': 'validated' })
-      t.equal(
-        html(undecided.body).querySelector('#decision-profession')?.text,
-        'Choisissez Valider ou Refuser.',
+      const refused = html(undecided.body)
+      t.equal(refused.querySelector('#decision-profession-error')?.text, 'Choisissez Valider ou Refuser.')
+      // the message is read with the radios it is about, which say they are invalid
+      const group = refused.querySelector('fieldset#decision-profession')
+      t.equal(group?.getAttribute('aria-describedby'), 'decision-profession-error')
+      t.same(
+        group?.querySelectorAll('input[type="radio"]').map((r) => r.getAttribute('aria-invalid')),
+        ['true', 'true'],
+      )
+      const answered = refused.querySelector('fieldset#decision-phoneHome')
+      t.equal(answered?.getAttribute('aria-describedby'), undefined, 'not on a field without an error')
+      t.same(
+        answered?.querySelectorAll('input[type="radio"]').map((r) => r.getAttribute('aria-invalid')),
+        [undefined, undefined],
+      )
+      t.same(
+        refused.querySelectorAll('.error-summary a').map((a) => [a.getAttribute('href'), text(a.text)]),
+        [['#decision-profession', 'Profession : choisissez Valider ou Refuser.']],
+        'the summary names the field and links to its choices',
       )
 
       const res = await office.submit(url, url, {
