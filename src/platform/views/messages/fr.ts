@@ -350,9 +350,7 @@ export const fr = {
   'documents.searchClear': 'Tout afficher',
   'documents.noMatch': 'Aucun document ne correspond à « {q} ».',
   'documents.none': 'Aucune pièce n’est demandée.',
-  'documents.import': 'Importer un document',
-  'documents.chooseDocument': 'Nom du document',
-  'documents.chooseFile': 'Fichier',
+  'documents.fileFor': 'Fichier pour « {document} »',
   'documents.chooseAgain':
     'Par sécurité, le navigateur ne garde pas le fichier choisi : choisissez-le à nouveau.',
   'documents.importButton': 'Importer',
