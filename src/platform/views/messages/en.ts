@@ -536,8 +536,13 @@ export const en: Record<MessageKey, string> = {
   'prereg.error.locked': 'This application is confirmed: it can no longer be changed.',
   'prereg.saved.title': 'Your application is saved',
   'prereg.saved.mail': 'An acknowledgement has just been sent to guardian 1’s e-mail address.',
+  'prereg.saved.number': 'Your application number is {number}.',
+  'prereg.saved.mailTo': 'An acknowledgement has just been sent to {email}.',
+  'prereg.saved.confirmFirst':
+    'The conservatoire reviews your application only once it is confirmed, with the link sent to that address.',
+  'prereg.saved.confirmBefore': 'Confirm it before {date}.',
   'prereg.saved.link':
-    'It holds the private link to your application: you can change it as often as needed during the pre-registration period, then confirm it. Once confirmed, it can no longer be changed.',
+    'This private link also lets you change the application as often as needed during the pre-registration period. Once confirmed, it can no longer be changed.',
   'prereg.saved.spam': 'Cannot find the message? Look in your junk mail, or write to the office: {email}.',
   'prereg.notice.saved': 'Your changes are saved. A new acknowledgement has been sent to you.',
   'prereg.confirm.title': 'Confirm the application',
@@ -545,7 +550,7 @@ export const en: Record<MessageKey, string> = {
     'When your application is complete, confirm it. Once confirmed, it can no longer be changed. Save any changes first.',
   'prereg.confirm.box': 'I confirm my pre-registration; I will no longer be able to change it.',
   'prereg.confirm.submit': 'Confirm',
-  'prereg.confirm.done': 'Your confirmation has been taken into account.',
+  'prereg.confirm.done': 'Your application is confirmed.',
   'prereg.dossier.title': 'Pre-registration application no. {number}',
   'prereg.dossier.number': 'Application no. {number}',
   'prereg.dossier.draftClosed':
@@ -665,7 +670,7 @@ export const en: Record<MessageKey, string> = {
     'You did not ask for this? Simply ignore this message: your password stays as it is.',
   'mail.preregistration-confirmed.subject': 'Pre-registration no. {number}: application confirmed',
   'mail.preregistration-confirmed.confirmed':
-    'Your confirmation has been taken into account: your pre-registration application no. {number} is confirmed and can no longer be changed. The conservatoire will review it and answer by e-mail.',
+    'Your pre-registration application no. {number} is confirmed: it can no longer be changed. The conservatoire will review it and answer by e-mail.',
   'mail.preregistration-confirmed.linkIntro': 'Your application can still be read at this address:',
   'mail.preregistration-confirmed.button': 'Read my application',
   'mail.preregistration-decided.subject.accepted': 'Pre-registration no. {number}: application accepted',

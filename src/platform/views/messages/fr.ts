@@ -540,8 +540,13 @@ export const fr = {
   'prereg.error.locked': 'Ce dossier est confirmé : il ne peut plus être modifié.',
   'prereg.saved.title': 'Votre demande est enregistrée',
   'prereg.saved.mail': 'Un accusé de réception vient d’être envoyé à l’adresse e-mail du responsable 1.',
+  'prereg.saved.number': 'Votre dossier porte le numéro {number}.',
+  'prereg.saved.mailTo': 'Un accusé de réception vient d’être envoyé à {email}.',
+  'prereg.saved.confirmFirst':
+    'Le conservatoire n’examine votre dossier qu’une fois confirmé, avec le lien reçu à cette adresse.',
+  'prereg.saved.confirmBefore': 'Confirmez-le avant le {date}.',
   'prereg.saved.link':
-    'Il contient le lien privé vers votre dossier : vous pouvez le modifier autant de fois que nécessaire pendant la période de pré-inscription, puis le confirmer. Après la confirmation, le dossier ne peut plus être modifié.',
+    'Ce lien privé vous permet aussi de modifier le dossier autant de fois que nécessaire pendant la période de pré-inscription. Après la confirmation, le dossier ne peut plus être modifié.',
   'prereg.saved.spam':
     'Vous ne trouvez pas le message ? Regardez dans les courriers indésirables, ou écrivez au secrétariat : {email}.',
   'prereg.notice.saved':
@@ -551,7 +556,7 @@ export const fr = {
     'Quand votre dossier est complet, confirmez-le. Après la confirmation, il ne peut plus être modifié. Enregistrez d’abord vos éventuelles modifications.',
   'prereg.confirm.box': 'Je confirme ma demande de pré-inscription ; je ne pourrai plus la modifier.',
   'prereg.confirm.submit': 'Confirmer',
-  'prereg.confirm.done': 'Votre demande de confirmation a bien été prise en compte.',
+  'prereg.confirm.done': 'Votre dossier est confirmé.',
   'prereg.dossier.title': 'Dossier de pré-inscription n° {number}',
   'prereg.dossier.number': 'Dossier n° {number}',
   'prereg.dossier.draftClosed':
@@ -678,7 +683,7 @@ export const fr = {
     'Vous n’êtes pas à l’origine de cette demande ? Ignorez simplement ce message : votre mot de passe ne change pas.',
   'mail.preregistration-confirmed.subject': 'Pré-inscription n° {number} : dossier confirmé',
   'mail.preregistration-confirmed.confirmed':
-    "Votre demande de confirmation a bien été prise en compte : votre dossier de pré-inscription n° {number} est confirmé et ne peut plus être modifié. Le conservatoire va l'étudier et vous répondra par e-mail.",
+    "Votre dossier de pré-inscription n° {number} est confirmé : il ne peut plus être modifié. Le conservatoire va l'étudier et vous répondra par e-mail.",
   'mail.preregistration-confirmed.linkIntro': 'Votre dossier reste consultable à cette adresse :',
   'mail.preregistration-confirmed.button': 'Consulter mon dossier',
   'mail.preregistration-decided.subject.accepted': 'Pré-inscription n° {number} : demande acceptée',
