@@ -28,7 +28,7 @@ t.test('the family’s Pièces à fournir: the table, Importer, Consulter, Suppr
   const { app, em, mine, browser } = await setUp(t)
 
   const empty = html((await browser.get('/famille/pieces')).body)
-  t.equal(empty.querySelector('h1')?.text, 'Pièces à fournir — Famille')
+  t.equal(empty.querySelector('h1')?.text, 'Pièces à fournir de la famille')
   t.same(
     empty.querySelectorAll('table.documents thead th').map((th) => th.text),
     ['Nom du document', 'Nom du fichier', 'Date', 'Heure', 'Taille (Mo)', 'État', 'Consulter'],
