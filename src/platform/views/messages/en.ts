@@ -19,6 +19,8 @@ export const en: Record<MessageKey, string> = {
   'platform.none': 'No portal is open at the moment.',
   'tenant.welcome': 'Families and pupils portal',
   'layout.contactEmail': 'Contact: {email}',
+  'tenant.yourSite': 'your site',
+  'home.yourSite': 'Your site, chosen when signing in',
   'tenant.establishments': 'Our sites',
   'tenant.contact': 'Contact us',
   'tenant.website': 'Website',

@@ -18,6 +18,8 @@ export const fr = {
   'platform.none': 'Aucun portail n’est ouvert pour le moment.',
   'tenant.welcome': 'Portail des familles et des élèves',
   'layout.contactEmail': 'Contact : {email}',
+  'tenant.yourSite': 'votre site',
+  'home.yourSite': 'Votre site, choisi à la connexion',
   'tenant.establishments': 'Nos sites',
   'tenant.contact': 'Nous contacter',
   'tenant.website': 'Site internet',
