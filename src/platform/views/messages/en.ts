@@ -429,6 +429,7 @@ export const en: Record<MessageKey, string> = {
   'reenrolment.status.declinedLong': 'You said you will not re-enrol {name}. You can still change your mind.',
   'reenrolment.progress': 'Re-enrolment steps',
   'reenrolment.stepOf': 'Step {number}: {label}',
+  'reenrolment.stepOfTotal': 'Step {number} of {total}: {label}',
   'reenrolment.onePageTitle': 'Re-enrolment of {name}',
   'reenrolment.step.coordinates': 'Contact details',
   'reenrolment.step.authorizations': 'Permissions',

@@ -432,6 +432,7 @@ export const fr = {
     'Vous avez indiqué ne pas réinscrire {name}. Vous pouvez encore changer d’avis.',
   'reenrolment.progress': 'Étapes de la réinscription',
   'reenrolment.stepOf': 'Étape {number} : {label}',
+  'reenrolment.stepOfTotal': 'Étape {number} sur {total} : {label}',
   'reenrolment.onePageTitle': 'Réinscription de {name}',
   'reenrolment.step.coordinates': 'Modification des coordonnées',
   'reenrolment.step.authorizations': 'Autorisations',
