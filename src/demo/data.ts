@@ -82,12 +82,12 @@ const limonest: TenantDemo = {
     // the four courses of the manual's re-enrolment screen
     { key: 'choeur', name: "Choeur Domin'ut", discipline: 'choeur-domin-ut', slot: 'Samedi 9h30 – 10h30', teacher: 0, kind: 'ensemble' },
     ...lessons({ key: 'clarinette', name: 'Clarinette', discipline: 'clarinette', teacher: 1, day: 'Mercredi', from: '13h30' }, ['1C1', '1C2', '1C3']),
-    { key: 'fm-1c2', name: 'FM 1C2', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 2, kind: 'fm' },
+    { key: 'fm-1c2', name: 'Formation musicale 1C2', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 2, kind: 'fm' },
     { key: 'tc1a', name: 'TC1A Théâtre classe 1A PRIMAIRE JEUDI', discipline: 'theatre', slot: 'Jeudi 17h00 – 18h30', teacher: 3 },
     // the rest of the cursus the manual's notes mention
-    { key: 'fm-1c1', name: 'FM 1C1', discipline: 'formation-musicale', slot: 'Mercredi 10h00 – 11h00', teacher: 2, kind: 'fm' },
-    { key: 'fm-1c3', name: 'FM 1C3', discipline: 'formation-musicale', slot: 'Samedi 11h30 – 12h30', teacher: 2, kind: 'fm' },
-    { key: 'fm-1c4', name: 'FM 1C4', discipline: 'formation-musicale', slot: 'Samedi 10h30 – 11h30', teacher: 2, kind: 'fm' },
+    { key: 'fm-1c1', name: 'Formation musicale 1C1', discipline: 'formation-musicale', slot: 'Mercredi 10h00 – 11h00', teacher: 2, kind: 'fm' },
+    { key: 'fm-1c3', name: 'Formation musicale 1C3', discipline: 'formation-musicale', slot: 'Samedi 11h30 – 12h30', teacher: 2, kind: 'fm' },
+    { key: 'fm-1c4', name: 'Formation musicale 1C4', discipline: 'formation-musicale', slot: 'Samedi 10h30 – 11h30', teacher: 2, kind: 'fm' },
     { key: 'orchestre', name: 'Orchestre 1er cycle', discipline: 'orchestre', slot: 'Mercredi 16h30 – 17h30', teacher: 4, kind: 'ensemble' },
     { key: 'decouverte', name: 'Découverte instrumentale', discipline: 'decouverte-instrumentale', slot: 'Lundi 17h00 – 18h00', teacher: 1, kind: 'eveil' },
     { key: 'eveil', name: 'Éveil artistique', discipline: 'eveil-artistique', slot: 'Mercredi 9h00 – 10h00', teacher: 0, kind: 'eveil' },
@@ -114,16 +114,16 @@ const grandAngouleme: TenantDemo = {
   maternity: { city: 'Angoulême', department: '16' },
   schools: { primary: ['École élémentaire des Remparts', 'École primaire du Plateau'], middle: 'Collège de la Charente', high: 'Lycée des Papetiers' },
   courses: [
-    // the manual's pupil: formation musicale "2C2", the string orchestra of the 2nd cycle, cello 2C3
-    { key: 'fm-2c2', name: '2C2', discipline: 'formation-musicale', slot: 'Jeudi 17h30 – 19h00', teacher: 0, kind: 'fm' },
+    // the manual's pupil: formation musicale "2C2", the string orchestra of the 2nd cycle, cello 2C3;
+    // courses of formation musicale are spelt alike in every conservatoire of the demo
+    { key: 'fm-2c2', name: 'Formation musicale 2C2', discipline: 'formation-musicale', slot: 'Jeudi 17h30 – 19h00', teacher: 0, kind: 'fm' },
     { key: 'orchestre-2c', name: 'Orchestre E. Chabrier - cordes 2e. C', discipline: 'orchestre-cordes', slot: 'Samedi 10h30 – 12h00', teacher: 2, kind: 'ensemble' },
     ...lessons({ key: 'violoncelle', name: 'Violoncelle', discipline: 'violoncelle', teacher: 1, day: 'Lundi', from: '17h00' }, ['2C1', '2C2', '2C3']),
-    // formation musicale is named by its cycle year alone, as "2C2" is
-    { key: 'fm-1c1', name: '1C1', discipline: 'formation-musicale', slot: 'Mercredi 10h00 – 11h00', teacher: 0, kind: 'fm' },
-    { key: 'fm-1c2', name: '1C2', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 0, kind: 'fm' },
-    { key: 'fm-1c3', name: '1C3', discipline: 'formation-musicale', slot: 'Mercredi 13h30 – 14h45', teacher: 0, kind: 'fm' },
-    { key: 'fm-1c4', name: '1C4', discipline: 'formation-musicale', slot: 'Mercredi 15h00 – 16h15', teacher: 0, kind: 'fm' },
-    { key: 'fm-2c1', name: '2C1', discipline: 'formation-musicale', slot: 'Mardi 17h30 – 19h00', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c1', name: 'Formation musicale 1C1', discipline: 'formation-musicale', slot: 'Mercredi 10h00 – 11h00', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c2', name: 'Formation musicale 1C2', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c3', name: 'Formation musicale 1C3', discipline: 'formation-musicale', slot: 'Mercredi 13h30 – 14h45', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c4', name: 'Formation musicale 1C4', discipline: 'formation-musicale', slot: 'Mercredi 15h00 – 16h15', teacher: 0, kind: 'fm' },
+    { key: 'fm-2c1', name: 'Formation musicale 2C1', discipline: 'formation-musicale', slot: 'Mardi 17h30 – 19h00', teacher: 0, kind: 'fm' },
     { key: 'orchestre-1c', name: 'Orchestre E. Chabrier - cordes 1er C', discipline: 'orchestre-cordes', slot: 'Samedi 9h00 – 10h15', teacher: 2, kind: 'ensemble' },
     ...lessons({ key: 'violon', name: 'Violon', discipline: 'violon', teacher: 2, day: 'Mardi', from: '16h00' }, ['1C1', '1C2', '1C3']),
     ...lessons({ key: 'piano', name: 'Piano', discipline: 'piano', teacher: 3, day: 'Vendredi', from: '17h00' }, ['1C1', '1C2', '1C3']),
@@ -183,10 +183,10 @@ const limoges: TenantDemo = {
   schools: { primary: ['École élémentaire des Tanneries', 'École primaire du Pont-Neuf'], middle: 'Collège des Émailleurs', high: 'Lycée des Arènes' },
   courses: [
     { key: 'eveil', name: 'Éveil musical (5-6 ans)', discipline: 'eveil-musical', slot: 'Mercredi 10h00 – 10h45', teacher: 0, kind: 'eveil' },
-    { key: 'fm-1c1', name: 'FM 1C1', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 0, kind: 'fm' },
-    { key: 'fm-1c2', name: 'FM 1C2', discipline: 'formation-musicale', slot: 'Mercredi 13h30 – 14h30', teacher: 0, kind: 'fm' },
-    { key: 'fm-1c3', name: 'FM 1C3', discipline: 'formation-musicale', slot: 'Mercredi 14h30 – 15h45', teacher: 0, kind: 'fm' },
-    { key: 'fm-1c4', name: 'FM 1C4', discipline: 'formation-musicale', slot: 'Samedi 10h00 – 11h15', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c1', name: 'Formation musicale 1C1', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c2', name: 'Formation musicale 1C2', discipline: 'formation-musicale', slot: 'Mercredi 13h30 – 14h30', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c3', name: 'Formation musicale 1C3', discipline: 'formation-musicale', slot: 'Mercredi 14h30 – 15h45', teacher: 0, kind: 'fm' },
+    { key: 'fm-1c4', name: 'Formation musicale 1C4', discipline: 'formation-musicale', slot: 'Samedi 10h00 – 11h15', teacher: 0, kind: 'fm' },
     ...lessons({ key: 'piano', name: 'Piano', discipline: 'piano', teacher: 1, day: 'Mardi', from: '17h00' }, ['1C1', '1C2', '1C3']),
     ...lessons({ key: 'violon', name: 'Violon', discipline: 'violon', teacher: 2, day: 'Lundi', from: '17h00' }, ['1C1', '1C2']),
     ...lessons({ key: 'flute', name: 'Flûte traversière', discipline: 'flute-traversiere', teacher: 3, day: 'Jeudi', from: '17h00' }, ['1C2', '1C3', '1C4']),
@@ -217,9 +217,9 @@ const porteOceane: TenantDemo = {
   // spread over the two sites so that both have courses
   courses: [
     { key: 'eveil', name: 'Éveil musical', discipline: 'eveil-musical', slot: 'Mercredi 10h00 – 10h45', teacher: 0, site: 0, kind: 'eveil' },
-    { key: 'fm-1c1', name: 'FM 1C1', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 0, site: 0, kind: 'fm' },
-    { key: 'fm-1c2', name: 'FM 1C2', discipline: 'formation-musicale', slot: 'Mardi 17h30 – 18h30', teacher: 0, site: 1, kind: 'fm' },
-    { key: 'fm-1c3', name: 'FM 1C3', discipline: 'formation-musicale', slot: 'Mercredi 14h00 – 15h15', teacher: 0, site: 0, kind: 'fm' },
+    { key: 'fm-1c1', name: 'Formation musicale 1C1', discipline: 'formation-musicale', slot: 'Mercredi 11h00 – 12h00', teacher: 0, site: 0, kind: 'fm' },
+    { key: 'fm-1c2', name: 'Formation musicale 1C2', discipline: 'formation-musicale', slot: 'Mardi 17h30 – 18h30', teacher: 0, site: 1, kind: 'fm' },
+    { key: 'fm-1c3', name: 'Formation musicale 1C3', discipline: 'formation-musicale', slot: 'Mercredi 14h00 – 15h15', teacher: 0, site: 0, kind: 'fm' },
     { key: 'chorale-enfants', name: 'Chorale enfants', discipline: 'chorale', slot: 'Mercredi 15h30 – 16h30', teacher: 0, site: 0, kind: 'ensemble' },
     { key: 'chorale-adultes', name: 'Chorale adultes', discipline: 'chorale', slot: 'Jeudi 20h00 – 21h30', teacher: 0, site: 1, kind: 'ensemble' },
     ...lessons({ key: 'piano', name: 'Piano', discipline: 'piano', teacher: 1, site: 0, day: 'Lundi', from: '17h00' }, ['1C1', '1C2']),

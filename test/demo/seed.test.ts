@@ -115,7 +115,7 @@ t.test('the demo seed', async (t) => {
       names.some((n) => /clarinette/i.test(n)),
       'one course is the clarinet',
     )
-    t.ok(names.includes('FM 1C2') && names.includes("Choeur Domin'ut"), 'as in the manual')
+    t.ok(names.includes('Formation musicale 1C2') && names.includes("Choeur Domin'ut"), 'as in the manual')
   })
 
   t.test('pupils have evaluations, absences and a history', async (t) => {
@@ -280,4 +280,18 @@ t.test('term reports are written only for the terms already over', async (t) => 
   )
   t.equal(schoolYears('2026-08-31', 0)[0]?.label, '2025-2026', 'the year changes on 1 September')
   t.equal(schoolYears('2026-09-01', 0)[0]?.label, '2026-2027')
+})
+
+t.test('a course is spelt one way in every demo conservatoire', async (t) => {
+  const musicTheory = Object.entries(demoData).flatMap(([slug, demo]) =>
+    demo.courses.filter((c) => c.discipline === 'formation-musicale').map((c) => `${slug}: ${c.name}`),
+  )
+  t.ok(musicTheory.length > 10)
+  t.same(
+    musicTheory.filter((line) => !/: Formation musicale [1-3]C[1-4]$/.test(line)),
+    [],
+    'formation musicale is neither "FM 1C2" here nor "2C2" there',
+  )
+  const notes = configs.flatMap((c) => c.reenrolment?.courseNotes ?? []).join('\n')
+  t.notMatch(notes, /\bFM ?\dC\d/, 'nor in the notes that name the courses')
 })

@@ -61,7 +61,11 @@ export async function importDocument(
   file?: Omit<FilePart, 'name'>,
 ) {
   const shown = await browser.get(page)
-  const form = html(shown.body).querySelector('form[enctype="multipart/form-data"]')
+  // the document's own Importer form, or any of the page's (to post what a person could not choose)
+  const form =
+    html(shown.body).querySelector(
+      `tr[id$="document-${fields.document}"] form[enctype="multipart/form-data"]`,
+    ) ?? html(shown.body).querySelector('form[enctype="multipart/form-data"]')
   if (!form) throw new Error(`no Importer form on ${page} (status ${shown.statusCode})`)
   const token = form.querySelector('input[name="_csrf"]')!.getAttribute('value')!
   const { body, contentType } = multipartBody(

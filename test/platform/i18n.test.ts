@@ -27,3 +27,14 @@ t.test(
     t.equal(translator('en')('mail.hello', { name: 'Zoé' }), 'Hello Zoé,')
   },
 )
+
+t.test('French takes no capital after a dash, except before a name', async (t) => {
+  // "Aide – Accessibilité" names the Accessibilité page
+  const names = new Set(['signIn.help'])
+  t.same(
+    Object.entries(fr)
+      .filter(([key, message]) => !names.has(key) && /\s[–—]\s\p{Lu}/u.test(message))
+      .map(([key, message]) => `${key}: ${message}`),
+    [],
+  )
+})

@@ -114,7 +114,8 @@ export default async function accounts(app: FastifyInstance) {
           return render(request, reply.code(401), { failed: true, site, identifiant, retour })
         }
         await signInLimits.succeeded(attempt)
-        await app.signIn(request, reply, account)
+        // the site is kept with the session: the portal shows its courses and address first
+        await app.signIn(request, reply, account, establishments.length > 1 ? site : undefined)
         return reply.redirect(retour !== '/' ? retour : portal.landing, 303)
       },
     )

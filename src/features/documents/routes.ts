@@ -80,6 +80,7 @@ export default async function documents(app: FastifyInstance) {
     const { t, config } = ctx
     const query = (request.query as { q?: string }).q ?? ''
     const notice = (request.query as { fait?: keyof typeof notices }).fait
+    const chosen = page.requirements.find((r) => r.document.id === submitted?.document)?.document
     const view = {
       rows: documentRows(ctx, page.requirements, query),
       total: page.requirements.length,
@@ -87,6 +88,11 @@ export default async function documents(app: FastifyInstance) {
       uploadable: uploadable(page.requirements),
       chosen: submitted?.document ?? '',
       errors: submitted?.errors,
+      // the summary names the field as its row's form does
+      labels: {
+        document: t('documents.col.document'),
+        file: chosen ? t('documents.fileFor', { document: chosen.label }) : t('documents.col.document'),
+      },
       notice: notice && notices[notice] ? t(notices[notice]) : '',
       intro: config.texts?.documentsIntro,
     }

@@ -6,7 +6,8 @@ import { prepare } from '../../platform/db/reads.ts'
 import { requirementsOf, submissionsOf, toDoCount } from '../documents/service.ts'
 import { campaignOf, inProgress, reenrolmentsOf } from '../reenrolment/service.ts'
 import { describeChanges, pendingChangesOf, subjectName, subjectPath } from '../sas/service.ts'
-import { currentSchoolYear, enrolmentsOfFamily } from '../teaching/service.ts'
+import { chosenSite, siteFirst } from '../shared/site.ts'
+import { currentSchoolYear, enrolmentsOfFamily, type FamilyEnrolment } from '../teaching/service.ts'
 import { familyIdOf, formalName, fullName, guardiansOf, householdOf } from './service.ts'
 
 // Accueil shows a little of everything: one statement reads it all
@@ -34,12 +35,19 @@ export async function homeView(ctx: SignedInContext) {
   if (!found?.household)
     return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }
   const { household, guardians, enrolments, changes, submissions, reenrolments } = found
+  // the courses of the site chosen at sign-in come first
+  const site = chosenSite(ctx)
+  const bySite = siteFirst<FamilyEnrolment>(
+    site?.code,
+    (e) => e.establishment,
+    (a, b) => frenchOrder(a.name, b.name),
+  )
   const pupils = household.pupils.map((pupil) => ({
     pupil,
     courses: enrolments
       .filter((e) => e.pupilId === pupil.id)
-      .map((e) => e.name)
-      .sort(frenchOrder),
+      .sort(bySite)
+      .map((e) => e.name),
   }))
   const facts = { family: household, enrolments, reenrolments: inProgress(reenrolments) }
   const documents = [
@@ -89,5 +97,6 @@ export async function homeView(ctx: SignedInContext) {
     pending,
     documents,
     reenrolment,
+    site,
   }
 }

@@ -5,6 +5,7 @@ import { NotFound } from '../../platform/http/errors.ts'
 import { languageCookie, templatesDir } from '../../platform/views/plugin.ts'
 import { landingOf } from '../accounts/routes.ts'
 import { localPath, parseSite, siteGroups } from './service.ts'
+import { siteFirst } from '../shared/site.ts'
 
 const oneYear = 365 * 24 * 3600
 // Tutti's icon, drawn in Tutti's blue; a conservatoire's icon takes its main colour
@@ -42,8 +43,18 @@ export default async function portal(app: FastifyInstance) {
   app.get('/', { constraints: { site: 'tenant' } }, async (request, reply) => {
     const tenant = request.tenant
     if (!tenant) throw new NotFound()
+    // the site chosen at sign-in is listed first
+    const chosen = request.account?.establishment ?? undefined
     return reply.view('portal/tenant-home', {
       landing: request.account ? landingOf(request.account.role) : undefined,
+      sites: [...tenant.config.establishments].sort(
+        siteFirst(
+          chosen,
+          (e) => e.code,
+          () => 0,
+        ),
+      ),
+      chosenSite: chosen,
     })
   })
 

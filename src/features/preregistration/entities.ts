@@ -49,6 +49,11 @@ export const Preregistration = defineEntity({
     applicants: p.json<Applicant[]>(),
     /** How many times the family saved it: 1 at creation. */
     revision: p.smallint().default(1),
+    /**
+     * When the family last saved it (created it, or changed it through its link). A staff decision
+     * changes `updatedAt`, never this: the dossier keeps the date it was registered.
+     */
+    savedAt: p.datetime().onCreate(() => new Date()),
     confirmedAt: p.datetime().nullable(),
     decidedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
     decidedAt: p.datetime().nullable(),

@@ -98,6 +98,29 @@ function formLabels(
  */
 export default async function preregistration(app: FastifyInstance) {
   const publicPage = { constraints: { site: 'tenant' } }
+  /*
+   * The "enregistrée" page names the dossier and the address its link went to. They travel in a
+   * signed cookie for that one page, for ten minutes, rather than in the URL, where an e-mail
+   * address would reach the history and the logs.
+   */
+  const savedCookie = 'tutti_preinscription'
+  const savedCookieOptions = {
+    path: '/preinscription/enregistree',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: app.config.env === 'production',
+    signed: true,
+    maxAge: 600,
+  } as const
+  const savedDossier = (request: FastifyRequest) => {
+    const raw = request.cookies[savedCookie]
+    const unsigned = raw ? request.unsignCookie(raw) : undefined
+    if (!unsigned?.valid || !unsigned.value) return undefined
+    const [slug, number, email] = unsigned.value.split(' ')
+    // a cookie signed on another tenant's host names another tenant's dossier
+    if (slug !== tenantContext(request).tenant.slug || !number || !email) return undefined
+    return { number, email }
+  }
   // a person filling the form posts it a handful of times; a robot posting it in a loop is stopped
   const posting = attemptLimits(app, [{ max: 40, timeWindowMs: 10 * 60_000 }])
   const creating = attemptLimits(app, [{ max: 10, timeWindowMs: 60 * 60_000 }])
@@ -218,14 +241,18 @@ export default async function preregistration(app: FastifyInstance) {
       openPeriod(ctx.config)
       return handle(request, reply, '/preinscription', async (dossier) => {
         await creating.call(app, request, reply)
-        await createDossier(ctx.em, ctx, dossier)
+        const row = await createDossier(ctx.em, ctx, dossier)
+        reply.setCookie(savedCookie, `${ctx.tenant.slug} ${row.id} ${row.email}`, savedCookieOptions)
         return { redirect: '/preinscription/enregistree' }
       })
     },
   )
 
   app.get('/preinscription/enregistree', publicPage, async (request, reply) =>
-    reply.view('preregistration/saved', { title: tenantContext(request).t('prereg.saved.title') }),
+    reply.header('cache-control', 'private, no-store').view('preregistration/saved', {
+      title: tenantContext(request).t('prereg.saved.title'),
+      saved: savedDossier(request),
+    }),
   )
 
   /**

@@ -133,6 +133,7 @@ export async function updateDossier(
     row.applicants = dossier.applicants
     row.email = dossier.email
     row.revision += 1
+    row.savedAt = new Date()
     mailAcknowledgement(tx, context, row, token, 'preregistration-saved')
     return undefined
   })
@@ -397,8 +398,9 @@ const dossierColumns = [
   'd.email',
   'd.guardians',
   'd.applicants',
-  'd.updated_at as updatedAt',
+  'd.saved_at as savedAt',
   'd.confirmed_at as confirmedAt',
+  'd.decided_at as decidedAt',
   'd.family_id as familyId',
 ] as const
 
@@ -463,6 +465,7 @@ export async function exportCsv(db: Reader, tenant: TenantConfig, t: Translate):
     t('prereg.csv.status'),
     t('prereg.csv.savedAt'),
     t('prereg.csv.confirmedAt'),
+    t('prereg.csv.decidedAt'),
     t('prereg.csv.guardian1'),
     t('identity.email'),
     t('identity.phoneMobile'),
@@ -484,8 +487,9 @@ export async function exportCsv(db: Reader, tenant: TenantConfig, t: Translate):
     const common = [
       String(row.id),
       t(`prereg.status.${row.status as PreregistrationStatus}`),
-      at(row.updatedAt),
+      at(row.savedAt),
       at(row.confirmedAt),
+      at(row.decidedAt),
       [g1?.lastName, g1?.firstName].filter(Boolean).join(' '),
       g1?.email ?? '',
       g1?.phoneMobile ?? '',
@@ -523,7 +527,6 @@ const reviewRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
       ...dossierColumns,
       'd.revision',
       'd.reason',
-      'd.decided_at as decidedAt',
       'u.display_name as decidedBy',
       'a.identifiant as invitedIdentifiant',
       'a.email as invitedEmail',

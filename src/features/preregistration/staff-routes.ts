@@ -66,7 +66,8 @@ export default async function preregistrationReview(app: FastifyInstance) {
             email: row.email,
             applicants: applicantLines(config, row.applicants),
             status: row.status,
-            date: row.updatedAt,
+            savedAt: row.savedAt,
+            decidedAt: row.decidedAt,
             duplicates: duplicates.get(row.id) ?? [],
           }
         }),

@@ -26,6 +26,7 @@ import {
   teacherName,
 } from '../teaching/service.ts'
 import { checkPupil, pupilRecordOf, pupilValues } from './service.ts'
+import { siteFirst } from '../shared/site.ts'
 
 /*
  * The reads of the Élèves pages: each page is one statement with the household (the chooser and
@@ -120,12 +121,22 @@ function describeCourse(config: TenantConfig, course: FollowedCourse) {
   }
 }
 
-/** The rows of a course table, by course name; the site column only where the tenant has several. */
-function courseTable(config: TenantConfig, courses: readonly FollowedCourse[]) {
+/**
+ * The rows of a course table: the courses of the site chosen at sign-in first, then by course name;
+ * the site column only where the tenant has several.
+ */
+function courseTable(ctx: Pick<SignedInContext, 'config' | 'account'>, courses: readonly FollowedCourse[]) {
+  const { config } = ctx
   return {
     showSite: config.establishments.length > 1,
     rows: [...courses]
-      .sort((a, b) => frenchOrder(a.name, b.name))
+      .sort(
+        siteFirst(
+          ctx.account.establishment,
+          (c) => c.establishment,
+          (a, b) => frenchOrder(a.name, b.name),
+        ),
+      )
       .map((course) => describeCourse(config, course)),
   }
 }
@@ -144,7 +155,7 @@ export async function coursesPage(ctx: SignedInContext, pupilId: number) {
   const found = await coursesRead.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
-  return { ...pupilFrame(ctx, household, pupil, 'cours'), year, ...courseTable(ctx.config, found!.courses) }
+  return { ...pupilFrame(ctx, household, pupil, 'cours'), year, ...courseTable(ctx, found!.courses) }
 }
 
 const courseRead = prepare(
@@ -236,7 +247,7 @@ export async function historyYearPage(ctx: SignedInContext, pupilId: number, yea
   return {
     ...pupilFrame(ctx, household, pupil, 'historique'),
     year: { id: past.yearId, label: past.yearLabel },
-    ...courseTable(ctx.config, found!.courses),
+    ...courseTable(ctx, found!.courses),
   }
 }
 

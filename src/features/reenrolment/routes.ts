@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type SignedInContext, signedInContext, tenantContext } from '../../platform/auth/context.ts'
 import type { FieldErrors } from '../../platform/forms.ts'
 import { idParams, recordId } from '../../platform/http/schemas.ts'
+import type { MessageKey } from '../../platform/views/i18n.ts'
 import { pupilFrame } from '../shared/pupil-frame.ts'
 import {
   type Campaign,
@@ -25,6 +26,15 @@ import {
 } from './service.ts'
 
 type Body = Record<string, string | undefined>
+
+/**
+ * "Chloé ne sera pas réinscrite": the sentence agrees with the pupil's civility; without one, it is
+ * worded so that it agrees with anyone.
+ */
+const declineExplain: Record<string, MessageKey> = {
+  Madame: 'reenrolment.declineExplain.female',
+  Monsieur: 'reenrolment.declineExplain.male',
+}
 
 const stepParams = {
   type: 'object',
@@ -89,6 +99,9 @@ export default async function reenrolment(app: FastifyInstance) {
       return reply.view('reenrolment/decline', {
         ...pupilFrame(ctx, file.household, file.pupil, 'reinscription'),
         name: `${file.pupil.firstName} ${file.pupil.lastName}`,
+        explain: ctx.t(declineExplain[file.pupil.civility ?? ''] ?? 'reenrolment.declineExplain.unknown', {
+          name: file.pupil.firstName,
+        }),
       })
     },
   )

@@ -42,6 +42,8 @@ export function documentRows(
       time: submission ? formatTime(submission.createdAt, timeZone) : '',
       size: submission ? sizeInMb(submission.size) : '',
       canDelete: Boolean(submission && state !== DocumentState.validated),
+      // each row not yet validated carries its own Importer form
+      uploadable: state !== DocumentState.validated,
     }))
     .filter((row) => !wanted || fold(`${row.document.label} ${row.fileName}`).includes(wanted))
 }

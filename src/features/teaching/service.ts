@@ -6,6 +6,7 @@ import type { Actor } from '../../platform/auth/context.ts'
 import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
 import { TenantCache } from '../../platform/db/tenant-cache.ts'
 import type { FamilyRef } from '../family/service.ts'
+import { siteFirst } from '../shared/site.ts'
 
 const currentYearRead = prepare((db: Kysely<TenantDb>) =>
   db
@@ -163,6 +164,12 @@ export async function coursesOfTeacher(db: Reader, account: Actor) {
     year,
     courses: courses
       .map((c) => ({ ...c, pupils: c.pupils ?? 0 }))
-      .sort((a, b) => frenchOrder(a.name, b.name)),
+      .sort(
+        siteFirst(
+          account.establishment,
+          (c) => c.establishment,
+          (a, b) => frenchOrder(a.name, b.name),
+        ),
+      ),
   }
 }

@@ -14,6 +14,11 @@ export interface Actor {
   identifiant: string
   email: string
   displayName: string
+  /**
+   * The site chosen at sign-in when the tenant has several establishments (null otherwise): pages
+   * that list courses or contacts show this site's first.
+   */
+  establishment?: string | null
 }
 
 /** What a request on a tenant's host works with: its tenant, its EntityManager, its language. */

@@ -39,6 +39,8 @@ export const Session = defineEntity({
     lastSeenAt: p.datetime(),
     expiresAt: p.datetime(),
     userAgent: p.string().length(300).nullable(),
+    /** The site chosen in the sign-in form's Site field (tenants with several establishments). */
+    establishment: p.string().length(40).nullable(),
   },
 })
 export type Session = InferEntity<typeof Session>

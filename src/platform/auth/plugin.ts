@@ -12,7 +12,13 @@ declare module 'fastify' {
     account: Actor | undefined
   }
   interface FastifyInstance {
-    signIn(request: FastifyRequest, reply: FastifyReply, account: Account): Promise<void>
+    /** Opens a session for the account; `establishment` is the site chosen in the sign-in form. */
+    signIn(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      account: Account,
+      establishment?: string,
+    ): Promise<void>
     signOut(request: FastifyRequest, reply: FastifyReply): Promise<void>
     /** The raw session id of the request's cookie, to tell this session from the account's others. */
     sessionId(request: FastifyRequest): string | undefined
@@ -115,15 +121,24 @@ export default fp(
       app.csrfProtection(request, reply, done)
     })
 
-    app.decorate('signIn', async (request: FastifyRequest, reply: FastifyReply, account: Account) => {
-      const previous = request.cookies[cookieName]
-      // a new id at every sign-in: an id planted before sign-in is worth nothing after it
-      if (previous) await closeSession(request.em, previous)
-      const { config } = tenantContext(request)
-      const id = await openSession(request.em, config, account, request.headers['user-agent'])
-      reply.setCookie(cookieName, id, cookieOptions)
-      request.account = actorOf(account)
-    })
+    app.decorate(
+      'signIn',
+      async (request: FastifyRequest, reply: FastifyReply, account: Account, establishment?: string) => {
+        const previous = request.cookies[cookieName]
+        // a new id at every sign-in: an id planted before sign-in is worth nothing after it
+        if (previous) await closeSession(request.em, previous)
+        const { config } = tenantContext(request)
+        const id = await openSession(
+          request.em,
+          config,
+          account,
+          request.headers['user-agent'],
+          establishment,
+        )
+        reply.setCookie(cookieName, id, cookieOptions)
+        request.account = { ...actorOf(account), establishment: establishment ?? null }
+      },
+    )
 
     app.decorate('signOut', async (request: FastifyRequest, reply: FastifyReply) => {
       const id = request.cookies[cookieName]

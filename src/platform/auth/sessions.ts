@@ -35,12 +35,16 @@ export function actorOf(account: Account): Actor {
   return { id, role, identifiant, email, displayName }
 }
 
-/** Starts a session; returns the id for the cookie (only its hash is stored). */
+/**
+ * Starts a session; returns the id for the cookie (only its hash is stored). `establishment` is the
+ * site chosen in the sign-in form, kept for the session's pages.
+ */
 export async function openSession(
   em: Em,
   config: TenantConfig,
   account: Account,
   userAgent?: string,
+  establishment?: string,
 ): Promise<string> {
   const id = randomToken()
   const now = new Date()
@@ -52,6 +56,7 @@ export async function openSession(
     lastSeenAt: now,
     expiresAt: new Date(now.getTime() + lifetimes(config).absoluteMs),
     userAgent: userAgent?.slice(0, 300) ?? null,
+    establishment: establishment ?? null,
   })
   return id
 }
@@ -64,6 +69,7 @@ const sessionRead = prepare((db: Kysely<AuthDb>, p: { idHash: string }) =>
     .select([
       's.last_seen_at as lastSeenAt',
       's.expires_at as expiresAt',
+      's.establishment',
       'a.id',
       'a.role',
       'a.identifiant',
@@ -94,8 +100,8 @@ export async function resumeSession(
   if (now - lastSeen > touchEveryMs) {
     await em().nativeUpdate(Session, { idHash }, { lastSeenAt: new Date(now) })
   }
-  const { id: accountId, role, identifiant, email, displayName } = found
-  return { id: accountId, role, identifiant, email, displayName }
+  const { id: accountId, role, identifiant, email, displayName, establishment } = found
+  return { id: accountId, role, identifiant, email, displayName, establishment }
 }
 
 export async function closeSession(em: Em, id: string): Promise<void> {

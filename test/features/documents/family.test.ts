@@ -28,7 +28,7 @@ t.test('the family’s Pièces à fournir: the table, Importer, Consulter, Suppr
   const { app, em, mine, browser } = await setUp(t)
 
   const empty = html((await browser.get('/famille/pieces')).body)
-  t.equal(empty.querySelector('h1')?.text, 'Pièces à fournir — Famille')
+  t.equal(empty.querySelector('h1')?.text, 'Pièces à fournir de la famille')
   t.same(
     empty.querySelectorAll('table.documents thead th').map((th) => th.text),
     ['Nom du document', 'Nom du fichier', 'Date', 'Heure', 'Taille (Mo)', 'État', 'Consulter'],
@@ -44,8 +44,28 @@ t.test('the family’s Pièces à fournir: the table, Importer, Consulter, Suppr
     'only the documents whose condition holds, each “à fournir”',
   )
   t.same(
-    empty.querySelectorAll('#document option').map((o) => o.getAttribute('value')),
-    ['', 'sepa', 'domicile'],
+    empty
+      .querySelectorAll('table.documents tbody tr')
+      .map((tr) => [
+        text(tr.querySelector('details.row-upload summary')?.text),
+        tr.querySelector('form[enctype="multipart/form-data"] input[name="document"]')?.getAttribute('value'),
+        text(tr.querySelector('form[enctype="multipart/form-data"] label')?.text),
+      ]),
+    [
+      ['Importer — Mandat SEPA', 'sepa', 'Fichier pour « Mandat SEPA » (obligatoire)'],
+      [
+        'Importer — Justificatif de domicile',
+        'domicile',
+        'Fichier pour « Justificatif de domicile » (obligatoire)',
+      ],
+    ],
+    'each missing document has its own Importer, which names it',
+  )
+  t.notOk(empty.querySelector('select[name="document"]'), 'no list to pick the document from a second time')
+  t.same(
+    empty.querySelectorAll('#document-sepa td.cell--empty').map((td) => td.getAttribute('data-label')),
+    ['Nom du fichier', 'Date', 'Heure', 'Taille (Mo)'],
+    'the cells with nothing to say, which a phone’s card leaves out',
   )
 
   const content = samples.pdf(300_000)
@@ -240,8 +260,8 @@ t.test('upload errors are French and precise, and nothing is stored', async (t) 
     t.ok(page.querySelector(`.error-summary a[href="#${field}"]`), `${label}: in the summary`)
     if (fields.document && fields.document !== 'certificat')
       t.ok(
-        page.querySelector(`#document option[value="${fields.document}"]`)?.hasAttribute('selected'),
-        `${label}: the document chosen is kept`,
+        page.querySelector(`#document-${fields.document} details.row-upload`)?.hasAttribute('open'),
+        `${label}: the document’s own form is open again`,
       )
   }
   t.equal(await em().count(DocumentSubmission), 0, 'no submission stored')

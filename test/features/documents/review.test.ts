@@ -145,8 +145,11 @@ t.test('staff review: the queue, the preview, validate or refuse with a reason, 
     'no Supprimer once validated',
   )
   t.same(
-    familyPage.querySelectorAll('#document option').map((o) => o.getAttribute('value')),
-    ['', 'domicile'],
+    familyPage
+      .querySelectorAll('table.documents tbody tr')
+      .filter((tr) => tr.querySelector('details.row-upload'))
+      .map((tr) => tr.getAttribute('id')),
+    ['document-domicile'],
     'a validated document is not offered again',
   )
   const cannotDelete = await family.post(`/pieces/${sepa!.id}/supprimer`, {

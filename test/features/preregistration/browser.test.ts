@@ -105,7 +105,7 @@ t.test(
       await page.click('#confirmer button[value=confirm]')
       t.equal(
         (await page.locator('.alert--success').textContent())?.trim(),
-        'Votre demande de confirmation a bien été prise en compte.',
+        'Votre dossier est confirmé.',
         label,
       )
       await page.close()

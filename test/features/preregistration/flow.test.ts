@@ -83,6 +83,18 @@ t.test(
 
     const [row] = await dossiers(app, slug)
     t.equal(row?.status, 'draft')
+    t.match(text(thanks.text), `Votre dossier porte le numéro ${row?.id}.`, 'the page names the dossier')
+    t.match(
+      text(thanks.text),
+      'Un accusé de réception vient d’être envoyé à claire.durand@example.fr.',
+      'and the address its link went to',
+    )
+    t.match(
+      text(thanks.querySelector('.alert--pending')?.text),
+      /^Le conservatoire n’examine votre dossier qu’une fois confirmé, avec le lien reçu à cette adresse\. Confirmez-le avant le \d\d\/\d\d\/\d{4} à 23:59\.$/,
+    )
+    const elsewhere = html((await new Browser(app, host()).get('/preinscription/enregistree')).body)
+    t.notMatch(text(elsewhere.text), 'claire.durand', 'another browser is not told the address')
     t.equal(row?.email, 'claire.durand@example.fr')
     t.equal(row?.guardians.length, 2)
     t.same(
@@ -141,10 +153,7 @@ t.test(
     const confirmed = await stranger.submit(path, path, { action: 'confirm', confirmed: 'true' })
     t.equal(confirmed.statusCode, 303)
     const locked = html((await stranger.get(`${path}?confirme=1`)).body)
-    t.equal(
-      text(locked.querySelector('.alert--success')?.text),
-      'Votre demande de confirmation a bien été prise en compte.',
-    )
+    t.equal(text(locked.querySelector('.alert--success')?.text), 'Votre dossier est confirmé.')
     t.notOk(locked.querySelector('input[name="g1-lastName"]'), 'read-only once confirmed')
     t.match(text(locked.text), /Hugo Durand/)
     t.match(text(locked.text), /Trompette/)

@@ -85,7 +85,7 @@ function queueRows(body: string) {
         guardian: text(cells[0]?.text),
         applicants: cells[1]!.querySelectorAll('li').map((li) => text(li.text)),
         state: text(cells[2]?.text),
-        duplicates: cells[4]!.querySelectorAll('li').map((li) => text(li.text).replace(/^⚠ /, '')),
+        duplicates: cells[5]!.querySelectorAll('li').map((li) => text(li.text).replace(/^⚠ /, '')),
       }
     })
 }
@@ -214,7 +214,9 @@ t.test('the queue: dossiers by state, each pupil’s choices in order, duplicate
   t.same(rows[2]?.duplicates, ['Une famille connue a déjà l’e-mail famille-martin@example.fr'])
   t.same(rows[3]?.duplicates, ['LÉA Martin : un élève du même nom, né le même jour, est déjà inscrit'])
   t.same(rows[4]?.duplicates, [], 'same name, another birth date: no duplicate')
-  t.equal(text(view.querySelectorAll('tbody tr')[4]?.querySelectorAll('td')[4]?.text), '—')
+  const noDuplicate = view.querySelectorAll('tbody tr')[4]?.querySelectorAll('td')[5]
+  t.equal(text(noDuplicate?.text), '—')
+  t.ok(noDuplicate?.classList.contains('cell--empty'), 'an empty cell is no line of a phone’s card')
 
   const drafts = queueRows((await office.get('/admin/preinscriptions?etat=draft')).body)
   t.same(
@@ -314,7 +316,7 @@ t.test(
       'Décision enregistrée. La famille en est informée par e-mail.',
     )
     t.match(text(after.text), 'Liste d’attente')
-    t.match(text(after.text), /Traité le \d\d\/\d\d\/\d{4} par Secrétariat/)
+    t.match(text(after.text), /Décidé le \d\d\/\d\d\/\d{4} \d\d:\d\d par Secrétariat/)
     const waitMail = await nthMail(inbox, new RegExp(`n° ${dossier.id} : liste d'attente`))
     t.equal(waitMail.to, 'claire.durand@example.fr')
     t.match(waitMail.text, "est inscrite sur liste d'attente")
@@ -459,6 +461,8 @@ t.test('Accepter creates the family and its account; the invitee signs in and se
     'p0-firstName': 'Zoé',
     'p0-birthDate': '2013-02-02',
   })
+  // registered on a March morning, decided today
+  await em().nativeUpdate(Preregistration, { id: dossier.id }, { savedAt: new Date('2026-03-02T08:15:00Z') })
   const office = await staffOf(built)
   const url = `/admin/preinscriptions/${dossier.id}`
   // a message typed with an acceptance is not kept
@@ -468,6 +472,17 @@ t.test('Accepter creates the family and its account; the invitee signs in and se
   const row = await em().findOneOrFail(Preregistration, dossier.id, { populate: ['family'] })
   t.equal(row.status, 'accepted')
   t.equal(row.reason, null)
+  const listed = html((await office.get('/admin/preinscriptions?etat=accepted')).body)
+  const cells = listed.querySelectorAll('tbody tr td').map((td) => text(td.text))
+  t.equal(cells[3], '02/03/2026 09:15', 'the queue keeps the date the family registered the dossier')
+  t.match(cells[4], /^\d\d\/\d\d\/\d{4} \d\d:\d\d$/, 'and shows the decision’s date in its own column')
+  t.not(cells[4], cells[3])
+  t.equal(text(listed.querySelectorAll('thead th')[5]?.text), 'Décidé le')
+  t.match(
+    text(html((await office.get(url)).body).text),
+    'Enregistré 1 fois par la famille, dernière fois le 02/03/2026 09:15.',
+    'the dossier too',
+  )
   t.ok(row.family, 'the dossier keeps its family')
   const familyId = row.family!.id
   const guardians = await em().find(
@@ -662,12 +677,12 @@ t.test('the CSV export: one line per applicant, choices in columns, for a French
   t.equal(lines.pop(), '', 'CRLF after each line')
   t.equal(
     lines[0],
-    "Dossier;État;Enregistré le;Confirmé le;Responsable 1;E-mail;Mobile;Tél. domicile;Adresse;Code postal;Ville;Responsable 2;E-mail du responsable 2;Nom de l’élève;Prénom de l’élève;Date de naissance;Choix 1;Choix 2;Précisez ci-dessous si vous provenez d'un autre établissement et votre niveau d'étude.;Doublon possible",
+    "Dossier;État;Enregistré le;Confirmé le;Décidé le;Responsable 1;E-mail;Mobile;Tél. domicile;Adresse;Code postal;Ville;Responsable 2;E-mail du responsable 2;Nom de l’élève;Prénom de l’élève;Date de naissance;Choix 1;Choix 2;Précisez ci-dessous si vous provenez d'un autre établissement et votre niveau d'étude.;Doublon possible",
   )
   const rows = lines.slice(1).map((l) => l.split(';'))
   t.equal(rows.length, 3, 'Léa and Hugo, then Jeanne: one line per applicant')
   t.same(
-    rows.map((r) => [r[0], r[1], r[13], r[14], r[15], r[16], r[17]]),
+    rows.map((r) => [r[0], r[1], r[14], r[15], r[16], r[17], r[18]]),
     [
       [String(durand.id), 'Confirmé', 'Durand', 'Léa', '04/04/2015', 'Piano', 'Violon'],
       [String(durand.id), 'Confirmé', 'Durand', 'Hugo', '20/09/2018', 'Éveil musical', ''],
@@ -677,7 +692,8 @@ t.test('the CSV export: one line per applicant, choices in columns, for a French
   t.match(rows[0]![2], /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/, 'saved at')
   t.match(rows[0]![3], /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/, 'confirmed at')
   t.equal(rows[2]![3], '', 'not confirmed')
-  t.same(rows[0]!.slice(4, 13), [
+  t.equal(rows[0]![4], '', 'not decided')
+  t.same(rows[0]!.slice(5, 14), [
     'Durand Claire',
     'claire.durand@example.fr',
     '06 12 34 56 78',

@@ -288,7 +288,7 @@ t.test('a minor without an autorisation de sortie is refused; an adult is not as
   const page = html(refused.body)
   t.equal(
     page.querySelector('#exitAuthorization-error')?.text,
-    'L’élève est mineur : répondez Oui ou Non à l’autorisation de sortie.',
+    'L’élève a moins de 18 ans : répondez Oui ou Non à l’autorisation de sortie.',
   )
   t.equal(page.querySelector('#school')?.getAttribute('value'), 'Non scolarisé·e')
   t.equal(await em().count(ChangeRequest), 0)

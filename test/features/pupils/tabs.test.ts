@@ -82,7 +82,7 @@ t.test('a pupil with no course, no history and no event is told so', async (t) =
   const { pupil } = await createFamily(app, tenants[0]!.slug, 'famille-martin')
   const browser = await signIn(new Browser(app, host()), 'famille-martin')
   const pages: [string, string][] = [
-    ['cours', 'L’élève n’est inscrit à aucun cours cette année.'],
+    ['cours', 'Aucune inscription à un cours cette année.'],
     ['historique', 'Aucune année précédente au conservatoire.'],
     ['repertoire', 'Aucun événement pour le moment.'],
   ]

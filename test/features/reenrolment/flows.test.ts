@@ -61,7 +61,7 @@ t.test('Limonest: six steps in its order, saved as drafts, submitted once, maile
   const home = html((await browser.get('/accueil')).body)
   t.match(
     text(home.querySelector('#reenrolment-title')?.text),
-    /^Réinscriptions — Jusqu’au \d{2}\/\d{2}\/\d{4} à 23:59$/,
+    /^Réinscriptions — jusqu’au \d{2}\/\d{2}\/\d{4} à 23:59$/,
   )
   t.match(text(home.querySelector('.card--highlight li')?.text), 'Léa Martin — à réinscrire')
 
@@ -131,7 +131,7 @@ t.test('Limonest: six steps in its order, saved as drafts, submitted once, maile
   const authorizations = html((await browser.get(`${base}/autorisations`)).body)
   t.match(
     authorizations.querySelector('#exitAuthorization')?.text,
-    'L’élève est mineur : une réponse est obligatoire.',
+    'L’élève a moins de 18 ans : une réponse est obligatoire.',
   )
   t.match(authorizations.querySelector('#imageRights')?.text, 'En cochant oui', 'the tenant’s full text')
   const unanswered = await post(`${base}/autorisations`, {})
@@ -140,7 +140,7 @@ t.test('Limonest: six steps in its order, saved as drafts, submitted once, maile
   t.equal(page.querySelector('#imageRights .field__error')?.text, 'Répondez Oui ou Non.')
   t.equal(
     page.querySelector('#exitAuthorization .field__error')?.text,
-    'L’élève est mineur : répondez Oui ou Non à l’autorisation de sortie.',
+    'L’élève a moins de 18 ans : répondez Oui ou Non à l’autorisation de sortie.',
   )
   t.equal(
     (await post(`${base}/autorisations`, { imageRights: 'true', exitAuthorization: 'false' })).headers
@@ -322,8 +322,22 @@ t.test('declining asks for confirmation, records it, and can be changed while op
   const confirm = html((await browser.get(`${base}/refuser`)).body)
   t.equal(
     confirm.querySelector('#decline-title')?.text,
-    'Êtes-vous sûr de ne pas vouloir réinscrire Léa Martin ?',
+    'Voulez-vous vraiment ne pas réinscrire Léa Martin ?',
   )
+  for (const [civility, sentence] of [
+    ['Madame', 'Léa ne sera pas réinscrite pour l’année prochaine.'],
+    ['Monsieur', 'Léa ne sera pas réinscrit pour l’année prochaine.'],
+    // without a civility, words that agree with anyone
+    [null, 'Réinscription de Léa pour l’année prochaine : non.'],
+  ] as const) {
+    await em().nativeUpdate(Pupil, { id: family.pupil.id }, { civility })
+    const agreed = html((await browser.get(`${base}/refuser`)).body)
+    t.equal(
+      text(agreed.querySelector('section[aria-labelledby="decline-title"] p')?.text),
+      `${sentence} Vous pourrez changer d’avis tant que la réinscription est ouverte.`,
+      `agrees with ${civility ?? 'no civility'}`,
+    )
+  }
   t.equal(await em().count(Reenrolment), 0, 'nothing recorded before the confirmation')
   const token = confirm
     .querySelector(`form[action="${base}/refuser"] input[name="_csrf"]`)!
@@ -343,7 +357,7 @@ t.test('an adult answers the autorisation de sortie too, with the adult’s word
   await start()
   await post(`${base}/coordonnees`, { paymentMode: 'payfip' })
   const page = html((await browser.get(`${base}/autorisations`)).body)
-  t.match(page.querySelector('#exitAuthorization')?.text, 'L’élève est majeur')
+  t.match(page.querySelector('#exitAuthorization')?.text, 'L’élève a 18 ans ou plus')
   const res = await post(`${base}/autorisations`, { imageRights: 'true' })
   t.equal(html(res.body).querySelector('#exitAuthorization .field__error')?.text, 'Répondez Oui ou Non.')
 })

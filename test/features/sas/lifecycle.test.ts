@@ -120,9 +120,9 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
     const dashboard = html((await office.get('/admin')).body)
     const card = dashboard
       .querySelectorAll('.card')
-      .find((c) => c.querySelector('h2')?.text === 'Modifications en attente')
+      .find((c) => c.querySelector('.card__label')?.text === 'Modifications en attente')
     t.equal(card?.querySelector('.stat')?.text, '1')
-    t.equal(card?.querySelector('a')?.getAttribute('href'), '/admin/changements')
+    t.equal(card?.getAttribute('href'), '/admin/changements')
   })
 
   await t.test(

@@ -163,3 +163,40 @@ t.test('a filter narrows the count as well as the rows', async (t) => {
   const none = html((await office.get('/admin/reinscriptions?etat=validated')).body)
   t.equal(none.querySelectorAll('tbody tr').length, 0)
 })
+
+t.test('each tile of the dashboard links to the list it counts', async (t) => {
+  const { app, tenants, host } = await build(t, { tenants: [tenant] })
+  const slug = tenants[0]!.slug
+  await seedQueues(app, slug, 3, 'Famille')
+  await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff' })
+  const office = new Browser(app, host())
+  await office.submit('/admin/connexion', '/admin/connexion', {
+    identifiant: 'secretariat',
+    password: goodPassword,
+  })
+  const dashboard = html((await office.get('/admin')).body)
+  const tiles = dashboard.querySelectorAll('.cards .card')
+  t.same(
+    tiles.map((tile) => [text(tile.text), tile.tagName.toLowerCase(), tile.getAttribute('href')]),
+    [
+      ['3 Modifications en attente', 'a', '/admin/changements'],
+      ['3 Pièces en attente de validation', 'a', '/admin/pieces?etat=pending'],
+      ['3 Réinscriptions en attente de validation', 'a', '/admin/reinscriptions?etat=submitted'],
+      ['3 Pré-inscriptions confirmées à examiner', 'a', '/admin/preinscriptions?etat=confirmed'],
+    ],
+    'every tile is a link, named by its count and what it counts',
+  )
+  for (const tile of tiles) {
+    const list = html((await office.get(tile.getAttribute('href')!)).body)
+    t.match(
+      text(list.querySelector('.pagination__summary')?.text),
+      'sur 3',
+      `${tile.getAttribute('href')}: the list holds what the tile counts`,
+    )
+  }
+  t.same(
+    dashboard.querySelectorAll('.figures dt').map((dt) => text(dt.text)),
+    ['Familles', 'Élèves', 'Cours', 'Comptes actifs'],
+    'the year’s figures, which no list shows, are figures rather than tiles',
+  )
+})
