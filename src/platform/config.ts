@@ -19,6 +19,8 @@ export interface Config {
   logLevel: string
   /** Fastify's trustProxy: which proxies may set X-Forwarded-For (the client address of attempt limits). */
   trustProxy: boolean | number | string
+  /** How long an upload's body may send nothing before it is abandoned and its slot given back. */
+  uploadIdleTimeoutMs: number
 }
 
 export const ConfigError = createError('TUTTI_CONFIG_INVALID', 'Invalid environment:\n%s')
@@ -45,6 +47,7 @@ const envSchema = {
       pattern: '^(false|true|\\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
       default: 'false',
     },
+    UPLOAD_IDLE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
   },
 } as const
 
@@ -60,6 +63,7 @@ const expectations: Record<string, string> = {
   SMTP_URL: 'an smtp:// or smtps:// URL',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   TRUST_PROXY: 'false, true, a number of proxy hops, or proxy addresses/CIDRs separated by commas',
+  UPLOAD_IDLE_TIMEOUT_MS: 'an integer number of milliseconds between 100 and 600000',
 }
 
 const validateEnv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile(envSchema)
@@ -100,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: values.SMTP_URL as string | undefined,
     logLevel: values.LOG_LEVEL as string,
     trustProxy: parseTrustProxy(values.TRUST_PROXY as string),
+    uploadIdleTimeoutMs: values.UPLOAD_IDLE_TIMEOUT_MS as number,
   }
 }
 
