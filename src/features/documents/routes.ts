@@ -16,7 +16,7 @@ import {
   submitDocument,
   type Upload,
 } from './service.ts'
-import { readUpload, uploadSlot } from './upload.ts'
+import { BodyStalled, readUpload, uploadSlots, watchBody } from './upload.ts'
 
 /** Sends a stored file as a download: never shown inline, never sniffed into something else. */
 export async function sendFile(
@@ -122,6 +122,13 @@ export default async function documents(app: FastifyInstance) {
     const errors: FieldErrors = {}
     let checked = false
     let upload: Upload | undefined
+    const interrupted = () => ({
+      document: fields.document,
+      errors: { file: t('documents.error.interrupted') },
+    })
+    // the client left while the page was read: the form's parser would wait for a close already past
+    if (request.raw.socket.destroyed) return interrupted()
+    const watch = watchBody(request.raw, app.config.uploadIdleTimeoutMs)
     try {
       for await (const part of request.parts()) {
         if (part.type === 'field') {
@@ -138,16 +145,22 @@ export default async function documents(app: FastifyInstance) {
           if (!file.filename) errors.file = t('documents.error.noFile')
           continue
         }
+        watch.reading(file.file)
         const read = await readUpload(file, document, t)
+        watch.reading(request.raw)
         if ('error' in read) errors.file = read.error
         else upload = read.upload
       }
     } catch (error) {
-      // refusals (CSRF, too many parts) keep their status; a body cut short or malformed is the
-      // family's connection failing mid-file: nothing was stored, and the page says to send it again
+      // refusals (CSRF, too many parts) keep their status; a body cut short, stalled or malformed is
+      // the family's connection failing mid-file: nothing was stored, and the page says to send it again
       if ((error as { statusCode?: number }).statusCode) throw error
       request.log.info({ err: error }, 'upload interrupted')
-      return { document: fields.document, errors: { file: t('documents.error.interrupted') } }
+      // the rest of a stalled body is never read: the connection cannot carry another request
+      if (error instanceof BodyStalled) reply.header('connection', 'close')
+      return interrupted()
+    } finally {
+      watch.stop()
     }
     if (!checked) await verifyCsrf(request, reply, fields._csrf)
     if (!upload && !errors.file) errors.file = t('documents.error.noFile')
@@ -160,8 +173,8 @@ export default async function documents(app: FastifyInstance) {
     (request.query as { retour?: string }).retour ?? fallback
 
   /** Receives and stores an upload, holding one of the upload slots from the first byte read to the row written. */
-  const upload = (request: FastifyRequest, reply: FastifyReply, pupilId?: number) =>
-    uploadSlot(async () => {
+  const upload = async (request: FastifyRequest, reply: FastifyReply, pupilId?: number) => {
+    const done = await uploadSlots.run(request.ip, request.raw.socket, async () => {
       const ctx = signedInContext(request)
       const page = await documentsPage(ctx, pupilId)
       const received = await receive(request, reply, ctx, page)
@@ -171,6 +184,10 @@ export default async function documents(app: FastifyInstance) {
       const back = page.pupil ? `/eleves/${page.pupil.id}/pieces` : '/famille/pieces'
       return reply.redirect(`${backTo(request, back)}?fait=envoye`, 303)
     })
+    // the client left while its upload waited for a slot: nobody is there to read an answer, and
+    // 499 ("client closed request", as nginx logs it) tells the logs so
+    return done ?? reply.code(499).send()
+  }
 
   // the token is read from the multipart stream by the handler, not by the global CSRF hook
   const multipartPost = {
