@@ -172,7 +172,10 @@ export default async function documents(app: FastifyInstance) {
   const backTo = (request: FastifyRequest, fallback: string) =>
     (request.query as { retour?: string }).retour ?? fallback
 
-  /** Receives and stores an upload, holding one of the upload slots from the first byte read to the row written. */
+  /**
+   * Receives and stores an upload, holding one of the upload slots from the first byte read to the
+   * row written; the answer is sent once the slot is given back, so a client slow to read it keeps none.
+   */
   const upload = async (request: FastifyRequest, reply: FastifyReply, pupilId?: number) => {
     const done = await uploadSlots.run(request.ip, request.raw.socket, async () => {
       const ctx = signedInContext(request)
@@ -180,13 +183,17 @@ export default async function documents(app: FastifyInstance) {
       const received = await receive(request, reply, ctx, page)
       const errors =
         received.errors ?? (await submitDocument(ctx, page.target, received.document!, received.upload!))
-      if (errors) return render(request, reply.code(400), ctx, page, { document: received.document, errors })
-      const back = page.pupil ? `/eleves/${page.pupil.id}/pieces` : '/famille/pieces'
-      return reply.redirect(`${backTo(request, back)}?fait=envoye`, 303)
+      return { ctx, page, document: received.document, errors }
     })
-    // the client left while its upload waited for a slot: nobody is there to read an answer, and
-    // 499 ("client closed request", as nginx logs it) tells the logs so
-    return done ?? reply.code(499).send()
+    if (!done) {
+      // nobody is there to read an answer: 499 is nginx's "client closed request"
+      request.log.info('upload abandoned: the client left while it waited for a slot')
+      return reply.code(499).send()
+    }
+    const { ctx, page, document, errors } = done
+    if (errors) return render(request, reply.code(400), ctx, page, { document, errors })
+    const back = page.pupil ? `/eleves/${page.pupil.id}/pieces` : '/famille/pieces'
+    return reply.redirect(`${backTo(request, back)}?fait=envoye`, 303)
   }
 
   // the token is read from the multipart stream by the handler, not by the global CSRF hook

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { createConnection, type Socket } from 'node:net'
+import { PassThrough } from 'node:stream'
 import t from 'tap'
 import { DocumentSubmission, StoredFile } from '../../../src/features/documents/entities.ts'
 import { UploadSlots } from '../../../src/features/documents/upload-slots.ts'
@@ -26,10 +27,42 @@ async function until(what: string, check: () => boolean, ms = 15_000) {
 
 /** A family on each of two conservatoires, signed in; the first tenant's family is the one stalling. */
 async function setUp(t: Parameters<typeof build>[0], idleMs: number) {
+  const logStream = new PassThrough()
+  const logs: {
+    level: number
+    msg?: string
+    reqId?: string
+    req?: { method: string; url: string }
+    res?: { statusCode: number }
+  }[] = []
+  let partial = ''
+  logStream.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n')
+    partial = lines.pop()!
+    for (const line of lines) if (line) logs.push(JSON.parse(line))
+  })
   const built = await build(t, {
     tenants: [documentsTenant, documentsTenant],
-    env: { UPLOAD_IDLE_TIMEOUT_MS: String(idleMs) },
+    env: { UPLOAD_IDLE_TIMEOUT_MS: String(idleMs), LOG_LEVEL: 'info' },
+    logStream,
   })
+  /** What the log says of the uploads: the statuses of those answered, the others, any warning. */
+  const logged = () => {
+    const uploads = new Set(
+      logs
+        .filter((line) => line.req?.method === 'POST' && line.req.url === '/famille/pieces')
+        .map((line) => line.reqId),
+    )
+    return {
+      uploads: logs
+        .filter((line) => line.msg === 'request completed' && uploads.has(line.reqId))
+        .map((line) => line.res!.statusCode)
+        .sort(),
+      interrupted: logs.filter((line) => line.msg === 'upload interrupted').length,
+      abandoned: logs.filter((line) => line.msg?.startsWith('upload abandoned')).length,
+      warnings: logs.filter((line) => line.level >= 40).map((line) => line.msg),
+    }
+  }
   const browsers: Browser[] = []
   for (const [i, tenant] of built.tenants.entries()) {
     const created = await createFamily(built.app, tenant.slug, 'famille-martin')
@@ -105,7 +138,7 @@ async function setUp(t: Parameters<typeof build>[0], idleMs: number) {
   }
   const stored = (i: number) =>
     built.app.orm.em.fork({ schema: schemaFor(built.tenants[i]!.slug) }).count(StoredFile)
-  return { ...built, browsers, stalledUpload, familyUploads, stored }
+  return { ...built, browsers, stalledUpload, familyUploads, stored, logged }
 }
 
 const uploaded = {
@@ -120,7 +153,7 @@ t.test(
   async (t) => {
     // long enough for the family's upload to queue behind the stalled ones on a loaded machine
     const idleMs = 3000
-    const { browsers, stalledUpload, familyUploads, stored } = await setUp(t, idleMs)
+    const { browsers, stalledUpload, familyUploads, stored, logged } = await setUp(t, idleMs)
     // four clients, four addresses: every slot of the process is taken
     const stalled = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((from) => stalledUpload(from))
     await until('the four stalled uploads to hold the slots', () => uploadSlots.busy === 4)
@@ -147,12 +180,17 @@ t.test(
     t.equal(await stored(0), 0, 'nothing of the stalled uploads is stored')
     t.equal(await stored(1), 1)
     await until('every slot given back', () => uploadSlots.busy === 0 && uploadSlots.waiting === 0)
+    t.same(
+      logged(),
+      { uploads: [303, 400, 400, 400, 400], interrupted: 4, abandoned: 0, warnings: [] },
+      'the log says what each got',
+    )
   },
 )
 
 t.test('uploads whose clients leave while they wait never keep a slot', async (t) => {
   // no stalled upload is given up during this test: its clients leave
-  const { browsers, stalledUpload, familyUploads, stored } = await setUp(t, 60_000)
+  const { browsers, stalledUpload, familyUploads, stored, logged } = await setUp(t, 60_000)
   const holding = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((from) => stalledUpload(from))
   await until('the four stalled uploads to hold the slots', () => uploadSlots.busy === 4)
   // three have sent their form's fields only, two the start of their file too: their connection is
@@ -179,6 +217,9 @@ t.test('uploads whose clients leave while they wait never keep a slot', async (t
   await until('every slot given back', () => uploadSlots.busy === 0 && uploadSlots.waiting === 0)
   t.equal(await stored(0), 1)
   t.equal(await stored(1), 1)
+  // the three that left while waiting never ran; the two paused ones ran to find their client
+  // gone, as did the four stalled ones; nobody was there to read an answer
+  t.same(logged(), { uploads: [303, 303], interrupted: 6, abandoned: 3, warnings: [] })
 })
 
 t.test('one client opening many stalled uploads holds two slots, and others upload meanwhile', async (t) => {
@@ -213,7 +254,7 @@ t.test('the slot given back goes to the client holding the fewest, then to the e
   const upload = (client: string, name: string, connection = socket()) =>
     slots.run(client, connection, () => {
       order.push(name)
-      return new Promise<void>((resolve) => releases.set(name, resolve))
+      return new Promise<string>((resolve) => releases.set(name, () => resolve(name)))
     })
 
   const running = [upload('a', 'a1'), upload('a', 'a2'), upload('a', 'a3'), upload('a', 'a4')]
@@ -235,6 +276,6 @@ t.test('the slot given back goes to the client holding the fewest, then to the e
   releases.get('a3')!()
   releases.get('a4')!()
   const results = await Promise.all(running)
-  t.equal(results[4], undefined, 'the upload whose client left never ran')
+  t.same(results, ['a1', 'a2', 'a3', 'a4', undefined, 'b1'], 'the upload whose client left never ran')
   t.equal(slots.busy, 0)
 })
