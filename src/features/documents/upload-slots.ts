@@ -9,7 +9,8 @@ interface Waiter {
  * The uploads a process reads and stores at once: at most `size`, and at most `perClient` for one
  * client, so that no client holds them all whatever it sends. The others wait before a byte of their
  * body is read, their connection paused (TCP back-pressure), so memory holds at most `size` files.
- * A slot is given back however the upload ends, and a request whose client has left never takes one.
+ * A slot is given back however the upload ends, and a request whose connection closes while it
+ * waits never takes one (a paused connection is only seen closed once read, at its turn).
  */
 export class UploadSlots {
   readonly size: number
@@ -87,7 +88,7 @@ export class UploadSlots {
     if (held > 0) this.#heldBy.set(client, held)
     else this.#heldBy.delete(client)
     // the waiter whose client holds the fewest slots goes first, then the earliest: a client with
-    // many requests waiting cannot keep the others' behind its own
+    // many requests waiting cannot keep the others behind its own
     while (this.#busy < this.size) {
       let next = -1
       for (let i = 0; i < this.#waiting.length; i++) {
