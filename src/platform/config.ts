@@ -26,6 +26,8 @@ export interface Config {
    * balancer stops sending traffic before the server stops accepting it.
    */
   shutdownGraceMs: number
+  /** How long an upload's body may send nothing before it is abandoned and its slot given back. */
+  uploadIdleTimeoutMs: number
 }
 
 export const ConfigError = createError('TUTTI_CONFIG_INVALID', 'Invalid environment:\n%s')
@@ -54,6 +56,7 @@ const envSchema = {
       default: 'false',
     },
     SHUTDOWN_GRACE_SECONDS: { type: 'integer', minimum: 0, maximum: 120 },
+    UPLOAD_IDLE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600_000, default: 10_000 },
   },
 } as const
 
@@ -71,6 +74,7 @@ const expectations: Record<string, string> = {
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   TRUST_PROXY: 'false, true, a number of proxy hops, or proxy addresses/CIDRs separated by commas',
   SHUTDOWN_GRACE_SECONDS: 'an integer number of seconds between 0 and 120',
+  UPLOAD_IDLE_TIMEOUT_MS: 'an integer number of milliseconds between 100 and 600000',
 }
 
 const validateEnv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile(envSchema)
@@ -121,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // nothing routes traffic through a load balancer outside production: stop at once there
     shutdownGraceMs:
       ((values.SHUTDOWN_GRACE_SECONDS as number | undefined) ?? (nodeEnv === 'production' ? 5 : 0)) * 1000,
+    uploadIdleTimeoutMs: values.UPLOAD_IDLE_TIMEOUT_MS as number,
   }
 }
 

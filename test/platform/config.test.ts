@@ -252,3 +252,12 @@ t.test('TRUST_PROXY names the proxies allowed to say who the client is', async (
     message: /TRUST_PROXY must be false, true, a number of proxy hops/,
   })
 })
+
+t.test('UPLOAD_IDLE_TIMEOUT_MS says how long an upload may send nothing', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
+  t.equal(loadConfig({ DATA_DIR: dataDir }).uploadIdleTimeoutMs, 10_000, '10 seconds by default')
+  t.equal(loadConfig({ DATA_DIR: dataDir, UPLOAD_IDLE_TIMEOUT_MS: '2500' }).uploadIdleTimeoutMs, 2500)
+  t.throws(() => loadConfig({ DATA_DIR: dataDir, UPLOAD_IDLE_TIMEOUT_MS: '0' }), {
+    message: /UPLOAD_IDLE_TIMEOUT_MS must be an integer number of milliseconds between 100 and 600000/,
+  })
+})

@@ -16,7 +16,7 @@ import {
   submitDocument,
   type Upload,
 } from './service.ts'
-import { readUpload, uploadSlot } from './upload.ts'
+import { BodyStalled, readUpload, uploadSlots, watchBody } from './upload.ts'
 
 /** Sends a stored file as a download: never shown inline, never sniffed into something else. */
 export async function sendFile(
@@ -128,6 +128,13 @@ export default async function documents(app: FastifyInstance) {
     const errors: FieldErrors = {}
     let checked = false
     let upload: Upload | undefined
+    const interrupted = () => ({
+      document: fields.document,
+      errors: { file: t('documents.error.interrupted') },
+    })
+    // the client left while the page was read: the form's parser would wait for a close already past
+    if (request.raw.socket.destroyed) return interrupted()
+    const watch = watchBody(request.raw, app.config.uploadIdleTimeoutMs)
     try {
       for await (const part of request.parts()) {
         if (part.type === 'field') {
@@ -144,16 +151,22 @@ export default async function documents(app: FastifyInstance) {
           if (!file.filename) errors.file = t('documents.error.noFile')
           continue
         }
+        watch.reading(file.file)
         const read = await readUpload(file, document, t)
+        watch.reading(request.raw)
         if ('error' in read) errors.file = read.error
         else upload = read.upload
       }
     } catch (error) {
-      // refusals (CSRF, too many parts) keep their status; a body cut short or malformed is the
-      // family's connection failing mid-file: nothing was stored, and the page says to send it again
+      // refusals (CSRF, too many parts) keep their status; a body cut short, stalled or malformed is
+      // the family's connection failing mid-file: nothing was stored, and the page says to send it again
       if ((error as { statusCode?: number }).statusCode) throw error
       request.log.info({ err: error }, 'upload interrupted')
-      return { document: fields.document, errors: { file: t('documents.error.interrupted') } }
+      // the rest of a stalled body is never read: the connection cannot carry another request
+      if (error instanceof BodyStalled) reply.header('connection', 'close')
+      return interrupted()
+    } finally {
+      watch.stop()
     }
     if (!checked) await verifyCsrf(request, reply, fields._csrf)
     if (!upload && !errors.file) errors.file = t('documents.error.noFile')
@@ -165,18 +178,29 @@ export default async function documents(app: FastifyInstance) {
   const backTo = (request: FastifyRequest, fallback: string) =>
     (request.query as { retour?: string }).retour ?? fallback
 
-  /** Receives and stores an upload, holding one of the upload slots from the first byte read to the row written. */
-  const upload = (request: FastifyRequest, reply: FastifyReply, pupilId?: number) =>
-    uploadSlot(async () => {
+  /**
+   * Receives and stores an upload, holding one of the upload slots from the first byte read to the
+   * row written; the answer is sent once the slot is given back, so a client slow to read it keeps none.
+   */
+  const upload = async (request: FastifyRequest, reply: FastifyReply, pupilId?: number) => {
+    const done = await uploadSlots.run(request.ip, request.raw.socket, async () => {
       const ctx = signedInContext(request)
       const page = await documentsPage(ctx, pupilId)
       const received = await receive(request, reply, ctx, page)
       const errors =
         received.errors ?? (await submitDocument(ctx, page.target, received.document!, received.upload!))
-      if (errors) return render(request, reply.code(400), ctx, page, { document: received.document, errors })
-      const back = page.pupil ? `/eleves/${page.pupil.id}/pieces` : '/famille/pieces'
-      return reply.redirect(`${backTo(request, back)}?fait=envoye`, 303)
+      return { ctx, page, document: received.document, errors }
     })
+    if (!done) {
+      // nobody is there to read an answer: 499 is nginx's "client closed request"
+      request.log.info('upload abandoned: the client left while it waited for a slot')
+      return reply.code(499).send()
+    }
+    const { ctx, page, document, errors } = done
+    if (errors) return render(request, reply.code(400), ctx, page, { document, errors })
+    const back = page.pupil ? `/eleves/${page.pupil.id}/pieces` : '/famille/pieces'
+    return reply.redirect(`${backTo(request, back)}?fait=envoye`, 303)
+  }
 
   // the token is read from the multipart stream by the handler, not by the global CSRF hook
   const multipartPost = {

@@ -1,17 +1,56 @@
+import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { MultipartFile } from '@fastify/multipart'
 import { fileTypeFromBuffer } from 'file-type'
-import pLimit from 'p-limit'
 import type { DocumentType, RequiredDocument } from '../../platform/tenancy/tenant-config-types.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { contentTypes, megabyte, type Upload } from './service.ts'
+import { UploadSlots } from './upload-slots.ts'
 
 /**
- * Uploads being read and stored at once, per process. The others wait before a byte of their body
- * is read, their connection paused (TCP back-pressure), so memory holds at most this many files,
- * whatever the number of families uploading together.
+ * The uploads read and stored at once in this process, whatever the number of families uploading
+ * together; one client address holds at most two of them, on every conservatoire together, since
+ * the slots are the process's memory.
  */
-export const uploadSlot = pLimit(4)
+export const uploadSlots = new UploadSlots(4, 2)
+
+/** The body of an upload sent nothing for the idle timeout while it was being read. */
+export class BodyStalled extends Error {
+  constructor() {
+    super('upload body stalled')
+  }
+}
+
+/**
+ * Watches a request's body while it is read: when no byte arrives for `idleMs` while the server
+ * waits for one, what is being read is destroyed with `BodyStalled`: the file (so the form can
+ * still be answered, the request's end left unread) or, between parts, the request itself. Watching
+ * sets the body flowing: start it in the same tick as the parser that reads it.
+ */
+export function watchBody(raw: IncomingMessage, idleMs: number) {
+  let reading: Readable = raw
+  const expire = () => {
+    // paused, the server is the one not reading (back-pressure): the client is not to blame
+    if (raw.readableFlowing === false) timer.refresh()
+    else (reading.readableEnded ? raw : reading).destroy(new BodyStalled())
+  }
+  const timer = setTimeout(expire, idleMs)
+  const alive = () => timer.refresh()
+  const stop = () => {
+    clearTimeout(timer)
+    raw.off('data', alive)
+    raw.off('end', stop)
+  }
+  raw.on('data', alive)
+  raw.once('end', stop)
+  return {
+    /** The stream to destroy if the body stalls from now on. */
+    reading(stream: Readable) {
+      reading = stream
+    },
+    stop,
+  }
+}
 
 const typeOfExtension: Record<string, DocumentType> = { pdf: 'pdf', jpg: 'jpeg', png: 'png' }
 
