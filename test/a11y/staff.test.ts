@@ -2,13 +2,22 @@ import t from 'tap'
 import { demoSite, needsBrowser, signIn, walk } from '../helpers/walk.ts'
 
 t.test(
-  'demo-admin: every page reached through the menus passes axe-core at 390 and 1280 px',
+  'demo-admin: every page reached through the menus, a family’s change request among them, passes axe-core at 390 and 1280 px',
   needsBrowser,
   async (t) => {
     const site = await demoSite(t, ['limonest'])
+    // a family changes its phone number: the sas then has a request to review
+    const family = await site.newPage()
+    await signIn(family, site.origin(), '/connexion', 'demo-famille')
+    await family.goto(`${site.origin()}/famille`)
+    const form = family.locator('form[action^="/famille/responsables/"]').first()
+    await form.locator('[name=phoneMobile]').fill('06 11 22 33 44')
+    await Promise.all([family.waitForURL(/enregistre=/), form.locator('button[type=submit]').click()])
+
     const page = await site.newPage()
     await signIn(page, site.origin(), '/admin/connexion', 'demo-admin')
     const { walked, findings } = await walk(page, site.origin(), '/admin')
+    t.ok(walked.includes('/admin/changements/:id'), 'the change request’s review page is walked')
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
     t.same(findings, [], 'nothing found')
   },
