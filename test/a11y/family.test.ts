@@ -1,5 +1,6 @@
 import t from 'tap'
-import { demoSite, needsBrowser, signIn, walk } from '../helpers/walk.ts'
+import { needsBrowser } from '../helpers/chromium.ts'
+import { demoSite, signIn, walk } from '../helpers/walk.ts'
 
 t.test(
   'demo-famille: every page reached through the menus passes axe-core at 390 and 1280 px',

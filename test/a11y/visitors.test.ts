@@ -1,5 +1,6 @@
 import t from 'tap'
-import { check, demoSite, needsBrowser, walk } from '../helpers/walk.ts'
+import { needsBrowser } from '../helpers/chromium.ts'
+import { check, demoSite, walk } from '../helpers/walk.ts'
 
 t.test(
   'a visitor: every page reached through the menus, and the pages that refuse, pass axe-core at 390 and 1280 px',

@@ -1,22 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { demoPassword, seedDemoAccounts } from '../../src/demo/accounts.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
+import { launchBrowser } from './chromium.ts'
 import { demoTenant } from './reenrolment.ts'
 
-// Debian's chromium, as .ci/run installs it; never a downloaded browser
-const executablePath = '/usr/bin/chromium'
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 export const widths = [390, 1280] as const
-
-/** Skips a browser test where Debian's chromium is missing, saying how to install it. */
-export const needsBrowser = {
-  skip: existsSync(executablePath) ? false : `no browser at ${executablePath} (apt-get install -y chromium)`,
-}
 
 /** Something a person would meet on a page: an axe-core violation, sideways scrolling, an error status. */
 export interface Finding {
@@ -39,11 +33,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoAccounts(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
-  const browser: Browser = await chromium.launch({
-    executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--host-resolver-rules=MAP *.localhost 127.0.0.1'],
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchBrowser(t)
   return {
     origin: (i = 0) => `http://${host(i)}:${port}`,
     // axe is injected as an inline script, which the portal's CSP rightly forbids

@@ -1,21 +1,13 @@
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { chromium } from 'playwright-core'
 import t from 'tap'
+import { launchBrowser, needsBrowser } from '../helpers/chromium.ts'
 import { goodPassword } from '../helpers/accounts.ts'
 import { build } from '../helpers/build.ts'
 import { demoTenant, enrolIn, reenrollingFamily } from '../helpers/reenrolment.ts'
 
-// Debian's chromium, as .ci/run installs it; never a downloaded browser
-const executablePath = '/usr/bin/chromium'
-
 t.test(
   'on a 320 px phone: nothing widens the page, steps are named, cards have no empty lines',
-  {
-    skip: existsSync(executablePath)
-      ? false
-      : `no browser at ${executablePath} (apt-get install -y chromium)`,
-  },
+  needsBrowser,
   async (t) => {
     // Limonest's home text ends with the address of a PDF whose long name has no place to break
     const { app, host, tenants } = await build(t, { tenants: [demoTenant('limonest')] })
@@ -24,11 +16,7 @@ t.test(
     await enrolIn(app, slug, family.pupil, ['clarinette'], tenants[0]!.establishments[0]!.code)
     await app.listen({ port: 0, host: '127.0.0.1' })
     const origin = `http://${host()}:${(app.server.address() as AddressInfo).port}`
-    const browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--host-resolver-rules=MAP *.localhost 127.0.0.1'],
-    })
-    t.teardown(() => browser.close())
+    const browser = await launchBrowser(t)
     const page = await browser.newPage({
       javaScriptEnabled: false,
       locale: 'fr-FR',
