@@ -18,8 +18,13 @@ const escapes: Record<string, string> = {
   '>': '&gt;',
   '\\': '&#92;',
 }
-const escapeHtml = (value: unknown): string =>
-  value === undefined || value === null ? '' : String(value).replace(/[&"'<>\\]/g, (c) => escapes[c]!)
+const special = /[&"'<>\\]/
+const escapeHtml = (value: unknown): string => {
+  if (value === undefined || value === null) return ''
+  const text = String(value)
+  // most values (ids, names, labels) have nothing to escape: testing is cheaper than replacing
+  return special.test(text) ? text.replace(/[&"'<>\\]/g, (c) => escapes[c]!) : text
+}
 const safe = (html: string) => new nunjucks.runtime.SafeString(html)
 
 type TextBlock = { text: string } | { items: string[] }
