@@ -290,6 +290,13 @@ t.test(
       text(html(nothing.body).querySelector('#decision .field__error')?.text),
       'Choisissez Accepter, Liste d’attente ou Refuser.',
     )
+    t.equal(html(nothing.body).querySelector('#decision')?.getAttribute('aria-describedby'), 'decision-error')
+    t.ok(
+      html(nothing.body)
+        .querySelectorAll('input[name="decision"]')
+        .every((r) => r.getAttribute('aria-invalid') === 'true'),
+      'each radio is marked invalid',
+    )
     t.equal(fieldText(nothing.body), 'Bonjour', 'the message typed is kept')
 
     const noReason = await office.submit(url, url, { decision: 'refused', reason: '   ' })

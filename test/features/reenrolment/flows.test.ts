@@ -104,6 +104,15 @@ t.test('Limonest: six steps in its order, saved as drafts, submitted once, maile
     html(noMode.body).querySelector('#paymentMode .field__error')?.text,
     'Choisissez le mode de règlement souhaité.',
   )
+  t.equal(
+    html(noMode.body).querySelector('#paymentMode')?.getAttribute('aria-describedby'),
+    'paymentMode-error',
+  )
+  t.ok(
+    html(noMode.body)
+      .querySelectorAll('input[name="paymentMode"]')
+      .every((r) => r.getAttribute('aria-invalid') === 'true'),
+  )
   t.equal(html(noMode.body).querySelector('#g-city')?.getAttribute('value'), 'Lyon', 'what was typed is kept')
   const noCity = await post(`${base}/coordonnees`, { 'g-city': '', paymentMode: 'prelevement' })
   t.same(
@@ -138,6 +147,13 @@ t.test('Limonest: six steps in its order, saved as drafts, submitted once, maile
   t.equal(unanswered.statusCode, 400)
   const page = html(unanswered.body)
   t.equal(page.querySelector('#imageRights .field__error')?.text, 'Répondez Oui ou Non.')
+  // the radios say they are in error, and which message explains it
+  t.equal(page.querySelector('#imageRights')?.getAttribute('aria-describedby'), 'imageRights-error')
+  t.equal(page.querySelector('#imageRights-error')?.text, 'Répondez Oui ou Non.')
+  t.same(
+    page.querySelectorAll('input[name="imageRights"]').map((r) => r.getAttribute('aria-invalid')),
+    ['true', 'true'],
+  )
   t.equal(
     page.querySelector('#exitAuthorization .field__error')?.text,
     'L’élève a moins de 18 ans : répondez Oui ou Non à l’autorisation de sortie.',
