@@ -57,7 +57,7 @@ import {
 import { round, roundSummary } from './harness/stats.ts'
 
 const database = 'tutti_bench_pages'
-const demoSlug = 'limonest'
+export const demoSlug = 'limonest'
 const bigSlug = 'bench-big'
 
 /** The wizard's step pages of Limonest's six-step re-enrolment, in order. */
@@ -80,7 +80,7 @@ const usage = `Usage: npm run bench -- pages [options]   (each option also read 
 
 type Who = 'anonymous' | 'family' | 'staff'
 
-interface Page {
+export interface Page {
   who: Who
   /** The path with ids as `:id`, as the table shows it. */
   label: string
@@ -103,10 +103,10 @@ interface PageFigures {
   cores: { machine: number; loadGenerator: number }
 }
 
-const cookieOf = (client: FamilyClient) => [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+export const cookieOf = (client: FamilyClient) => [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
 
 /** Signs in as a browser does (the form, its CSRF token, the POST); the client keeps the cookies. */
-async function signIn(
+export async function signIn(
   port: number,
   host: string,
   path: string,
@@ -131,7 +131,7 @@ async function signIn(
  * is read from the Identité form; a re-enrolment draft is started for that pupil (the choice page's
  * "Je souhaite réinscrire") so that the wizard's step pages exist.
  */
-async function familyPages(client: FamilyClient, host: string): Promise<Page[]> {
+export async function familyPages(client: FamilyClient, host: string): Promise<Page[]> {
   const list = await client.get('/eleves')
   const id = /^\/eleves\/(\d+)$/.exec(String(list.headers.location))?.[1]
   if (list.status !== 303 || !id)
@@ -325,7 +325,7 @@ const p99 = (f: LoadFigures) => (f.timeouts ? `${f.timeouts} timeouts` : latency
 const p99Under = (f: LoadFigures, limitMs: number) => f.timeouts === 0 && f.latencyMs.p99 < limitMs
 
 /** Plain text columns: the first left-aligned, the others right-aligned. */
-function table(head: string[], rows: string[][]): string[] {
+export function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
@@ -358,7 +358,7 @@ async function gatherStatistics(orm: Awaited<ReturnType<typeof openOrm>>): Promi
 }
 
 /** Demo data of every tenant of the directory (what `npm start` does), then the big tenant's. */
-async function seed(
+export async function seed(
   url: string,
   tenantsDir: string,
   big: { families: number; queue: number } | undefined,

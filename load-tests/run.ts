@@ -9,6 +9,7 @@
  *   npm run bench -- uploads            # 50 concurrent 2 MB uploads: see uploads.ts
  *   npm run bench -- reenrolment        # the Limonest re-enrolment flow: see reenrolment.ts
  *   npm run bench -- pages              # every page against the floor, and a big tenant: see pages.ts
+ *   npm run bench -- processes          # the family pages on one process and on two: see processes.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -53,6 +54,7 @@ import { freePort, killGroup, memoryOf, running, type Server, startServer } from
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
 import { pagesBenchmark } from './pages.ts'
+import { processesBenchmark } from './processes.ts'
 import { reenrolmentBenchmark } from './reenrolment.ts'
 import { signInBenchmark } from './sign-in.ts'
 import { uploadsBenchmark } from './uploads.ts'
@@ -63,6 +65,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   uploads: uploadsBenchmark,
   reenrolment: reenrolmentBenchmark,
   pages: pagesBenchmark,
+  processes: processesBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))
@@ -93,6 +96,7 @@ if (args.help) {
        npm run bench -- uploads [options]   50 concurrent 2 MB uploads (npm run bench -- uploads --help)
        npm run bench -- reenrolment [options]   scripted Limonest re-enrolment flows (… --help)
        npm run bench -- pages [options]   every page against the floor, and a big tenant (… --help)
+       npm run bench -- processes [options]   the family pages on one process and on two (… --help)
 
   --tenants N       TENANTS      tenants to provision and serve (default 1000)
   --connections N   CONNECTIONS  autocannon connections (default 10)
