@@ -17,7 +17,7 @@
 import { check, fail, sleep } from 'k6'
 import { parseHTML } from 'k6/html'
 import http from 'k6/http'
-import { profile } from './lib/profiles.js'
+import { profile, thinkTime } from './lib/profiles.js'
 
 const baseUrl = (__ENV.BASE_URL || 'http://127.0.0.1:3000').replace(/\/$/, '')
 const hosts = (__ENV.TENANT_HOSTS || '')
@@ -30,7 +30,6 @@ const password = __ENV.PASSWORD || ''
 const withSteps = __ENV.WITH_STEPS === '1'
 // issue 12: a page's p99 under 50 ms on a tenant of 3,000 families; raise it across a slow network
 const p99 = Number(__ENV.P99_MS || 50)
-const thinkTime = Number(__ENV.THINK_TIME ?? 1)
 
 const steps = ['coordonnees', 'autorisations', 'documents', 'cours', 'recapitulatif', 'finalisation']
 
@@ -118,6 +117,6 @@ export default function (data) {
       'is an HTML page': (r) => (r.headers['Content-Type'] || '').startsWith('text/html'),
       'has a heading': (r) => typeof r.body === 'string' && r.body.includes('<h1'),
     })
-    if (thinkTime > 0) sleep(thinkTime)
+    sleep(thinkTime(__ENV))
   }
 }

@@ -8,7 +8,7 @@
 // the load is spread over, so one address serves every conservatoire as in production.
 import { check, fail, sleep } from 'k6'
 import http from 'k6/http'
-import { profile } from './lib/profiles.js'
+import { profile, thinkTime } from './lib/profiles.js'
 
 const baseUrl = (__ENV.BASE_URL || 'http://127.0.0.1:3000').replace(/\/$/, '')
 const hosts = (__ENV.TENANT_HOSTS || '')
@@ -17,7 +17,6 @@ const hosts = (__ENV.TENANT_HOSTS || '')
   .filter((h) => h.length > 0)
 const p99 = Number(__ENV.P99_MS || 500)
 // a person reads the page before the next click; THINK_TIME=0 turns the profile into a throughput test
-const thinkTime = Number(__ENV.THINK_TIME ?? 1)
 
 export const options = {
   ...profile(__ENV.PROFILE),
@@ -52,5 +51,5 @@ export default function (data) {
     'is an HTML page': (r) => (r.headers['Content-Type'] || '').startsWith('text/html'),
     'has a heading': (r) => typeof r.body === 'string' && r.body.includes('<h1'),
   })
-  if (thinkTime > 0) sleep(thinkTime)
+  sleep(thinkTime(__ENV))
 }

@@ -46,7 +46,26 @@ export const soak = {
   ],
 }
 
-export const profiles = { smoke, average, stress, spike, soak }
+/**
+ * A Helm deployment on a campaign morning: families arrive over ten minutes and read each page
+ * before the next (scripts default THINK_TIME to 8 s with this profile), for half an hour. With
+ * TENANT_HOSTS from `node load-tests/hosts.ts`, the load is spread over every conservatoire.
+ */
+export const deployment = {
+  stages: [
+    { duration: '10m', target: 300 },
+    { duration: '30m', target: 300 },
+    { duration: '5m', target: 0 },
+  ],
+}
+
+export const profiles = { smoke, average, stress, spike, soak, deployment }
+
+/** Seconds to wait between two pages: THINK_TIME (8 with the deployment profile, else 1) give or take half. */
+export function thinkTime(env) {
+  const mean = Number(env.THINK_TIME ?? (env.PROFILE === 'deployment' ? 8 : 1))
+  return mean > 0 ? mean * (0.5 + Math.random()) : 0
+}
 
 /** The profile named by PROFILE (default smoke); an unknown name stops the script before it starts. */
 export function profile(name) {
