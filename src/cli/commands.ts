@@ -237,12 +237,17 @@ async function exportArchive(
     return fail(io, `tenant ${slug} is not provisioned`)
   const file = out ?? `tenant-${slug}-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '')}.jsonl.gz`
   const tenantFile = join(config.tenantsDir, `${slug}.yaml`)
-  const counts = await exportTenant(
-    orm,
-    slug,
-    file,
-    existsSync(tenantFile) ? readFileSync(tenantFile, 'utf8') : null,
-  )
+  let counts: Record<string, number>
+  try {
+    counts = await exportTenant(
+      orm,
+      slug,
+      file,
+      existsSync(tenantFile) ? readFileSync(tenantFile, 'utf8') : null,
+    )
+  } catch (error) {
+    return fail(io, `nothing exported: ${(error as Error).message}`)
+  }
   const rows = Object.values(counts).reduce((a, b) => a + b, 0)
   io.out(`${slug}: ${rows} rows of ${Object.keys(counts).length} tables written to ${file}`)
   if (!existsSync(tenantFile)) io.err(`warning: ${tenantFile} not found: the archive holds no tenant file`)

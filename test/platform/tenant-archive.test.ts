@@ -119,6 +119,10 @@ t.test('a tenant exported and imported under another slug: same rows, same files
     )
     await refused(['tenant', 'import', 'inconnu', file], /tenant inconnu is not provisioned/)
     await refused(['tenant', 'export', 'inconnu'], /tenant inconnu is not provisioned/)
+    await refused(
+      ['tenant', 'export', source, '--out', join(dir, 'absent', 'x.gz')],
+      /nothing exported: ENOENT: no such file or directory/,
+    )
     await refused(['tenant', 'import', other], /needs the archive file/)
     await refused(['tenant', 'import', other, join(dir, 'absent.gz')], /no such file/)
 

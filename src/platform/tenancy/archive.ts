@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, rmSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
@@ -110,8 +110,11 @@ export async function exportTenant(
   config: string | null,
 ): Promise<Record<string, number>> {
   const schema = schemaFor(slug)
+  const output = createWriteStream(file)
+  // a path that cannot be written is refused before the transaction starts
+  await once(output, 'open')
   const gzip = createGzip()
-  const written = pipeline(gzip, createWriteStream(file))
+  const written = pipeline(gzip, output)
   const write = async (value: unknown) => {
     if (!gzip.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`))
       await once(gzip, 'drain')
@@ -156,6 +159,8 @@ export async function exportTenant(
   } catch (error) {
     gzip.destroy()
     await written.catch(() => {})
+    // no half archive left behind to be mistaken for a backup
+    rmSync(file, { force: true })
     throw error
   }
 }
@@ -187,6 +192,10 @@ async function* archiveLines(file: string): AsyncGenerator<{ text: string; value
     throw new ArchiveError(
       `${file}: not a gzip'd tenant archive, or a damaged one (${(error as Error).message})`,
     )
+  } finally {
+    // the header alone is read through an early return: close the file now, not at garbage collection
+    input.destroy()
+    gunzip.destroy()
   }
 }
 
