@@ -1,5 +1,7 @@
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { parseDocument } from 'yaml'
 import { seedDemoAccounts } from '../demo/accounts.ts'
 import { seedDemo } from '../demo/seed.ts'
 import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
@@ -9,6 +11,7 @@ import { Role } from '../platform/auth/entities.ts'
 import { generateMigration } from '../platform/db/generate-migration.ts'
 import { pendingMigrations } from '../platform/db/migrations.ts'
 import { type Orm, openOrm } from '../platform/db/orm.ts'
+import { ArchiveError, exportTenant, importTenant, readArchiveHeader } from '../platform/tenancy/archive.ts'
 import {
   createTenant,
   migratePlatform,
@@ -37,6 +40,14 @@ export const usage = `Usage: npm run tutti -- <command>
   tenant migrate --all         apply pending migrations to every tenant (goes on past failures)
   tenant disable <slug>        close a tenant's portal (its data is kept)
   tenant enable <slug>         reopen it
+  tenant export <slug> [--out <file>]
+                               write the tenant's rows, stored files and tenant file to one archive
+                               (default tenant-<slug>-<date>.jsonl.gz)
+  tenant import <slug> <file>  restore an archive into a provisioned tenant that has no rows yet,
+                               at the archive's migration level (same or another deployment)
+  tenant import <slug> <file> --config-out <path>
+                               only write the archive's tenant file, renamed to <slug>, to <path>
+                               (to provision the tenant before importing its data)
   account invite <slug> --role <family|teacher|staff|admin> --identifiant <id> --email <e-mail> --name <name>
                                create an account and mail its owner an activation link (valid 7 days)
   demo seed                    add the demo data to the tenants of tenants/ (never in production)
@@ -57,6 +68,8 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
       identifiant: { type: 'string' },
       email: { type: 'string' },
       name: { type: 'string' },
+      out: { type: 'string' },
+      'config-out': { type: 'string' },
     },
   })
   const [group, command, arg] = positionals
@@ -95,16 +108,30 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
     'tenant migrate',
     'tenant disable',
     'tenant enable',
+    'tenant export',
+    'tenant import',
     'account invite',
     'demo seed',
   ]
   if (!known.includes(key)) return fail(io, `unknown command "${key}"\n\n${usage}`)
   const needsSlug =
-    ['tenant create', 'tenant disable', 'tenant enable', 'account invite'].includes(key) ||
+    [
+      'tenant create',
+      'tenant disable',
+      'tenant enable',
+      'tenant export',
+      'tenant import',
+      'account invite',
+    ].includes(key) ||
     (key === 'tenant migrate' && !values.all)
   if (needsSlug && (!arg || !slugPattern.test(arg))) {
     return fail(io, `${key} needs a tenant slug (lowercase letters, digits and hyphens, e.g. limonest)`)
   }
+  const archive = positionals[3]
+  if (key === 'tenant import' && !archive)
+    return fail(io, 'tenant import needs the archive file: tenant import <slug> <file>')
+  if (key === 'tenant import' && values['config-out'])
+    return await writeArchivedConfig(arg!, archive!, values['config-out'], io)
   if (key === 'demo seed' && config.env === 'production')
     return fail(io, 'the demo seed never runs in production')
 
@@ -141,6 +168,10 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         io.out(`${arg}: ${status} (running servers notice within 30 seconds)`)
         return 0
       }
+      case 'tenant export':
+        return await exportArchive(orm, config, arg!, values.out, io)
+      case 'tenant import':
+        return await importArchive(orm, arg!, archive!, io)
       case 'account invite':
         return await inviteAccount(orm, config, arg!, values, io)
       default: {
@@ -193,6 +224,71 @@ async function create(orm: Orm, config: Config, slug: string, io: CliIo): Promis
     `${slug}: provisioned in schema ${schemaFor(slug)}${applied.length ? `, applied ${applied.join(', ')}` : ', already up to date'}`,
   )
   return 0
+}
+
+async function exportArchive(
+  orm: Orm,
+  config: Config,
+  slug: string,
+  out: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  if (!(await tenantRows(orm)).some((r) => r.slug === slug))
+    return fail(io, `tenant ${slug} is not provisioned`)
+  const file = out ?? `tenant-${slug}-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '')}.jsonl.gz`
+  const tenantFile = join(config.tenantsDir, `${slug}.yaml`)
+  let counts: Record<string, number>
+  try {
+    counts = await exportTenant(
+      orm,
+      slug,
+      file,
+      existsSync(tenantFile) ? readFileSync(tenantFile, 'utf8') : null,
+    )
+  } catch (error) {
+    return fail(io, `nothing exported: ${(error as Error).message}`)
+  }
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0)
+  io.out(`${slug}: ${rows} rows of ${Object.keys(counts).length} tables written to ${file}`)
+  if (!existsSync(tenantFile)) io.err(`warning: ${tenantFile} not found: the archive holds no tenant file`)
+  return 0
+}
+
+async function importArchive(orm: Orm, slug: string, file: string, io: CliIo): Promise<number> {
+  if (!(await tenantRows(orm)).some((r) => r.slug === slug))
+    return fail(
+      io,
+      `tenant ${slug} is not provisioned: write its tenant file and run tenant create ${slug} first`,
+    )
+  try {
+    const header = await readArchiveHeader(file)
+    const counts = await importTenant(orm, slug, file)
+    const rows = Object.values(counts).reduce((a, b) => a + b, 0)
+    io.out(
+      `${slug}: ${rows} rows imported from ${file} (tenant ${header.slug}, exported ${header.exportedAt})`,
+    )
+    return 0
+  } catch (error) {
+    if (error instanceof ArchiveError) return fail(io, `nothing imported: ${error.message}`)
+    throw error
+  }
+}
+
+/** The archived tenant file under the new slug; its hosts stay for the operator to review. */
+async function writeArchivedConfig(slug: string, file: string, path: string, io: CliIo): Promise<number> {
+  if (existsSync(path)) return fail(io, `${path} already exists: nothing written`)
+  try {
+    const header = await readArchiveHeader(file)
+    if (header.config === null) return fail(io, `${file} holds no tenant file`)
+    const document = parseDocument(header.config)
+    document.set('slug', slug)
+    writeFileSync(path, String(document))
+    io.out(`wrote ${path} (tenant file of ${header.slug}): review its hosts, then run tenant create ${slug}`)
+    return 0
+  } catch (error) {
+    if (error instanceof ArchiveError) return fail(io, error.message)
+    throw error
+  }
 }
 
 async function inviteAccount(
