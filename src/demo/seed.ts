@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto'
+import { DocumentSubmission, StoredFile } from '../features/documents/entities.ts'
 import { Family, Guardian } from '../features/family/entities.ts'
 import { Preregistration } from '../features/preregistration/entities.ts'
 import { choiceCount, offeredDisciplines } from '../features/preregistration/form.ts'
 import { Pupil } from '../features/pupils/entities.ts'
+import { Reenrolment } from '../features/reenrolment/entities.ts'
+import { ChangeRequest } from '../features/sas/entities.ts'
 import { schoolLevels } from '../features/pupils/identity.ts'
 import { RepertoireEntry, SchoolEvent } from '../features/repertoire/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
@@ -68,9 +72,13 @@ export async function seedDemo(orm: Orm, configs: TenantConfig[], now = new Date
     const em = orm.em.fork({ schema: schemaFor(config.slug) })
     const seeded = (await em.count(SchoolYear)) === 0
     if (seeded) {
-      populate(em, config, localDate(now, config.timezone))
-      // one flush, one transaction: a failed seed leaves nothing behind and the next start retries it
-      await em.flush()
+      // one transaction: a failed seed leaves nothing behind and the next start retries it
+      await em.transactional(async (tx) => {
+        populate(tx, config, localDate(now, config.timezone))
+        // the requests staff review name what they change by id: known once the rest is written
+        await tx.flush()
+        await addWaitingWork(tx, config, now)
+      })
     }
     reports.push({ slug: config.slug, seeded })
   }
@@ -220,6 +228,85 @@ function createDossiers(ctx: Context): void {
     status: 'confirmed',
     confirmedAt: first.confirmedAt,
   })
+}
+
+/**
+ * What staff find waiting when they open the demo, from two families other than demo-famille's (so
+ * demo-famille can try every flow from the start): a new phone number and address in the sas, a
+ * document to validate, and a submitted re-enrolment when the tenant has a re-enrolment period.
+ */
+async function addWaitingWork(em: Em, config: TenantConfig, now: Date): Promise<void> {
+  const families = await em.find(Family, {}, { orderBy: { id: 'asc' }, limit: 3, populate: ['guardians'] })
+  const [, second, third] = families
+  if (!second || !third) return
+  const guardian = second.guardians.getItems().find((g) => g.rank === 1)!
+  em.create(ChangeRequest, {
+    family: second,
+    subjectType: 'guardian',
+    subjectId: guardian.id,
+    changes: {
+      phoneMobile: { before: guardian.phoneMobile ?? null, after: '06 48 27 19 53' },
+      address: { before: guardian.address ?? null, after: '14 allée des Tilleuls' },
+    },
+  })
+  const document = (config.documents ?? []).find((d) => d.accept.includes('pdf'))
+  const pupil = await em.findOne(Pupil, { family: third }, { orderBy: { id: 'asc' } })
+  if (document && pupil) {
+    const content = demoPdf(document.label)
+    em.create(DocumentSubmission, {
+      family: third,
+      pupil: document.level === 'pupil' ? pupil : null,
+      documentId: document.id,
+      file: em.create(StoredFile, {
+        fileName: `${document.id}.pdf`,
+        contentType: 'application/pdf',
+        size: content.length,
+        sha256: createHash('sha256').update(content).digest('hex'),
+        content,
+      }),
+    })
+  }
+  const period = config.periods?.reenrolment
+  if (period && pupil) {
+    em.create(Reenrolment, {
+      family: third,
+      pupil,
+      schoolYear: period.schoolYear,
+      status: 'submitted',
+      step: 'finalize',
+      answers: {
+        ...(config.paymentModes?.[0] ? { paymentMode: config.paymentModes[0].id } : {}),
+        imageRights: true,
+        exitAuthorization: true,
+        accepted: true,
+      },
+      submittedAt: now,
+    })
+  }
+}
+
+/** A one-page PDF saying what it stands for, as a family's scan would be. */
+function demoPdf(title: string): Buffer {
+  const text = `(${title.replace(/[()\\]/g, '')} - document de demonstration)`
+  const stream = `BT /F1 14 Tf 60 760 Td ${text} Tj ET`
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
+    `<< /Length ${Buffer.byteLength(stream, 'latin1')} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ]
+  let pdf = '%PDF-1.4\n'
+  const offsets = objects.map((object, i) => {
+    const offset = Buffer.byteLength(pdf, 'latin1')
+    pdf += `${i + 1} 0 obj\n${object}\nendobj\n`
+    return offset
+  })
+  const xref = Buffer.byteLength(pdf, 'latin1')
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
+  for (const offset of offsets) pdf += `${String(offset).padStart(10, '0')} 00000 n \n`
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return Buffer.from(pdf, 'latin1')
 }
 
 function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
