@@ -129,6 +129,18 @@ t.test('the schema refuses values the app or Kubernetes would refuse later', asy
       .length > 0,
     'both an existing ConfigMap and inline files',
   )
+  const volume = { persistentVolumeClaim: { claimName: 'tenants' } }
+  t.same(problems(merge(defaults, { tenants: { existingVolume: volume } })), [], 'an existing volume alone')
+  t.ok(
+    problems(merge(defaults, { tenants: { existingVolume: volume, files: { 'a.yaml': 'slug: a' } } }))
+      .length > 0,
+    'both an existing volume and inline files',
+  )
+  t.ok(
+    problems(merge(defaults, { tenants: { existingVolume: volume, existingConfigMap: 'tenants' } })).length >
+      0,
+    'both an existing volume and an existing ConfigMap',
+  )
   t.ok(problems(merge(defaults, { metrics: { port: 3000 } })).length > 0, 'metrics on the HTTP port')
 })
 

@@ -23,6 +23,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
+{{/* Whether the chart makes the tenants' ConfigMap from `tenants.files` (no existing ConfigMap or volume). */}}
+{{- define "tutti.ownsTenantsConfigMap" -}}
+{{- if not (or .Values.tenants.existingConfigMap .Values.tenants.existingVolume) }}true{{ end -}}
+{{- end -}}
+
 {{- define "tutti.tenantsConfigMap" -}}
 {{- .Values.tenants.existingConfigMap | default (printf "%s-tenants" (include "tutti.fullname" .)) -}}
 {{- end -}}
