@@ -20,7 +20,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 # package.json holds "type": "module"; the rest is what the server and the CLI read at runtime:
 # the sources, the page and mail templates with their assets, the tenant file contract, the migrations
-COPY package.json package-lock.json ./
+COPY package.json ./
 COPY src ./src
 COPY templates ./templates
 COPY config ./config
