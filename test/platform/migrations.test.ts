@@ -95,3 +95,14 @@ t.test('migrate --all goes on past a failing tenant and exits non-zero listing i
     [false, true, false],
   )
 })
+
+t.test('the command of the Helm migration Job exits 1 naming the tenant that failed', async (t) => {
+  const { app, tenants, config } = await build(t, { tenants: [{}, {}] })
+  await app.orm.em.fork().execute(`drop table "${schemaFor(tenants[0]!.slug)}".mikro_orm_migrations`)
+  const errors: string[] = []
+  const io = { out: () => {}, err: (l: string) => errors.push(l) }
+  // the argv of helm/tutti/templates/migrations-job.yaml: exit 1 fails the Job, and so the release
+  t.equal(await runCli(['tenant', 'migrate', '--all'], config, io, app.orm), 1)
+  t.match(errors.join('\n'), new RegExp(`^failed: .*${schemaFor(tenants[0]!.slug)}`))
+  t.notMatch(errors.join('\n'), schemaFor(tenants[1]!.slug))
+})
