@@ -31,9 +31,10 @@ export const needsRedis = {
 
 /**
  * A TCP proxy in front of the test Redis, so a test can make Redis go away (`cut`): the proxy
- * stops accepting and drops every connection, as a Redis that died would.
+ * stops accepting and drops every connection, as a Redis that died would; `resume` brings it
+ * back on the same port.
  */
-export async function redisProxy(): Promise<{ url: string; cut(): Promise<void> }> {
+export async function redisProxy(): Promise<{ url: string; cut(): Promise<void>; resume(): Promise<void> }> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: target.hostname, port })
@@ -56,5 +57,10 @@ export async function redisProxy(): Promise<{ url: string; cut(): Promise<void> 
     for (const socket of sockets) socket.destroy()
     await closed
   }
-  return { url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`, cut }
+  const { port: proxyPort } = server.address() as AddressInfo
+  const resume = async () => {
+    await new Promise<void>((resolve) => server.listen(proxyPort, '127.0.0.1', resolve))
+    open = true
+  }
+  return { url: `redis://127.0.0.1:${proxyPort}`, cut, resume }
 }

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
 import { build, html, uniqueSlug } from '../../helpers/build.ts'
@@ -55,14 +56,16 @@ t.test(
     t.teardown(proxy.cut)
     const logs = new PassThrough()
     const warnings: string[] = []
+    const notes: string[] = []
     logs.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         const entry = JSON.parse(line)
         if (entry.level === 40) warnings.push(entry.msg)
+        if (entry.level === 30 && /Redis/.test(entry.msg)) notes.push(entry.msg)
       }
     })
     const { app, host, tenants } = await build(t, {
-      env: { REDIS_URL: proxy.url, LOG_LEVEL: 'warn' },
+      env: { REDIS_URL: proxy.url, LOG_LEVEL: 'info' },
       logStream: logs,
     })
     await createAccount(app, tenants[0]!.slug, { identifiant: 'famille-cible' })
@@ -88,5 +91,30 @@ t.test(
       1,
       'the outage is logged once, not per request',
     )
+
+    await proxy.resume()
+    const resumed = Date.now()
+    while (notes.length === 0 && Date.now() - resumed < 5_000) await sleep(100)
+    t.match(notes, [/Redis reachable again/], 'its return is logged once too')
+    t.equal((await signIn(new Browser(app, host(), '192.0.2.200'))).statusCode, 401, 'sign-in answers')
+    t.equal(warnings.filter((message) => /Redis/.test(message)).length, 1, 'no further warning')
   },
 )
+
+t.test('a Redis that does not answer does not keep the server from starting', async (t) => {
+  const proxy = await redisProxy()
+  await proxy.cut()
+  const logs = new PassThrough()
+  const warnings: string[] = []
+  logs.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      const entry = JSON.parse(line)
+      if (entry.level === 40) warnings.push(entry.msg)
+    }
+  })
+  const started = performance.now()
+  const { app, host } = await build(t, { env: { REDIS_URL: proxy.url, LOG_LEVEL: 'warn' }, logStream: logs })
+  t.ok(performance.now() - started < 10_000, 'it starts')
+  t.equal((await signIn(new Browser(app, host(), '203.0.113.9'))).statusCode, 401, 'sign-in answers')
+  t.match(warnings, [/Redis unreachable/], 'and says the limits count per process')
+})
