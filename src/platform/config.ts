@@ -18,6 +18,8 @@ export interface Config {
   database: Database
   sessionSecret: string
   smtpUrl: string | undefined
+  /** Where the attempt limits are counted, shared by every process; unset: in each process's memory. */
+  redisUrl: string | undefined
   logLevel: string
   /** Fastify's trustProxy: which proxies may set X-Forwarded-For (the client address of attempt limits). */
   trustProxy: boolean | number | string
@@ -49,6 +51,7 @@ const envSchema = {
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
     SESSION_SECRET: { type: 'string', minLength: 32 },
     SMTP_URL: { type: 'string', pattern: '^smtps?://' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://' },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     TRUST_PROXY: {
       type: 'string',
@@ -71,6 +74,7 @@ const expectations: Record<string, string> = {
   DATABASE_URL: 'a postgres:// connection URL',
   SESSION_SECRET: 'at least 32 characters',
   SMTP_URL: 'an smtp:// or smtps:// URL',
+  REDIS_URL: 'a redis:// or rediss:// URL',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   TRUST_PROXY: 'false, true, a number of proxy hops, or proxy addresses/CIDRs separated by commas',
   SHUTDOWN_GRACE_SECONDS: 'an integer number of seconds between 0 and 120',
@@ -120,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'pglite', dataDir: join(dataDir, 'pglite') },
     sessionSecret: (values.SESSION_SECRET as string | undefined) ?? keptSecret(dataDir),
     smtpUrl: values.SMTP_URL as string | undefined,
+    redisUrl: values.REDIS_URL as string | undefined,
     logLevel: values.LOG_LEVEL as string,
     trustProxy: parseTrustProxy(values.TRUST_PROXY as string),
     // nothing routes traffic through a load balancer outside production: stop at once there

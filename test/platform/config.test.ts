@@ -73,6 +73,10 @@ t.test('environment', async (t) => {
     t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), {
       message: /DATABASE_URL must be a postgres:\/\/ connection URL/,
     })
+    t.throws(() => loadConfig({ REDIS_URL: '127.0.0.1:6379' }), {
+      message: /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    })
+    t.equal(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl, 'rediss://cache:6380')
     const both = t.throws(() => loadConfig({ LOG_LEVEL: 'loud', PORT: '0' })) as Error
     t.match(
       both.message,

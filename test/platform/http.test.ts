@@ -64,6 +64,21 @@ t.test('shared HTTP behaviour', async (t) => {
     t.equal(page.querySelector('.brand__name')?.text, tenants[0]!.name)
   })
 
+  t.test('an address probing for pages is held back: 120 unknown pages a minute', async (t) => {
+    const probe = () =>
+      app.inject({ url: '/wp-login.php', remoteAddress: '192.0.2.66', headers: { host: host() } })
+    for (let i = 0; i < 120; i++) {
+      const res = await probe()
+      if (res.statusCode !== 404) t.fail(`probe ${i + 1} answered ${res.statusCode}`)
+    }
+    const refused = await probe()
+    t.equal(refused.statusCode, 429)
+    t.match(html(refused.body).querySelector('h1')?.text ?? '', /Trop de tentatives/)
+    t.ok(Number(refused.headers['retry-after']) <= 60, 'until the minute ends')
+    const elsewhere = await app.inject({ url: '/wp-login.php', headers: { host: host() } })
+    t.equal(elsewhere.statusCode, 404, 'another address still gets the page')
+  })
+
   t.test('log lines carry the tenant and the request id', async (t) => {
     await app.inject({ url: '/', headers: { host: host() } })
     await app.inject({ url: '/', headers: { host: 'localhost' } })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { memoryLimiters } from '../../src/platform/http/limiters.ts'
 import { SignInLimits } from '../../src/platform/http/sign-in-limits.ts'
 
 const attempt = (address: string) => ({ tenant: 'limonest', identifiant: 'famille-cible', address })
@@ -6,7 +7,7 @@ const attempt = (address: string) => ({ tenant: 'limonest', identifiant: 'famill
 t.test(
   'past its ceiling, an identifiant failing from many addresses is slowed down, never refused',
   async (t) => {
-    const limits = new SignInLimits({ perIdentifiant: 3, delayStepMs: 150, maxDelayMs: 300 })
+    const limits = new SignInLimits(memoryLimiters, { perIdentifiant: 3, delayStepMs: 150, maxDelayMs: 300 })
     for (let i = 0; i < 3; i++) await limits.failed(attempt(`192.0.2.${i}`))
     let started = performance.now()
     t.equal(await limits.admit(attempt('198.51.100.7')), undefined, 'the owner is admitted')
@@ -20,7 +21,7 @@ t.test(
 )
 
 t.test('an address failing too often is told when to come back', async (t) => {
-  const limits = new SignInLimits({ perAddress: 2, windowSeconds: 60 })
+  const limits = new SignInLimits(memoryLimiters, { perAddress: 2, windowSeconds: 60 })
   await limits.failed({ tenant: 'limonest', identifiant: 'a', address: '192.0.2.1' })
   t.equal(await limits.admit({ tenant: 'limonest', identifiant: 'b', address: '192.0.2.1' }), undefined)
   await limits.failed({ tenant: 'limonest', identifiant: 'b', address: '192.0.2.1' })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext, tenantContext } from '../../platform/auth/context.ts'
 import type { Role } from '../../platform/auth/entities.ts'
@@ -49,7 +50,7 @@ export default async function accounts(app: FastifyInstance) {
   const tenantOnly = { site: 'tenant' }
   const byIdentifiant = (request: FastifyRequest) =>
     normalizeIdentifiant((request.body as Body<'identifiant'> | undefined)?.identifiant ?? '')
-  const signInLimits = new SignInLimits()
+  const signInLimits = new SignInLimits(app.limiter)
 
   for (const portal of portals) {
     const render = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
@@ -140,7 +141,7 @@ export default async function accounts(app: FastifyInstance) {
     {
       constraints: tenantOnly,
       schema: form({ identifiant: text(100), email: text(254) }),
-      preHandler: attemptLimits(app, [
+      preHandler: attemptLimits(app, 'lost-password', [
         { max: 10, timeWindowMs: fifteenMinutes },
         { max: 5, timeWindowMs: 60 * 60_000, key: byIdentifiant },
       ]),
@@ -192,13 +193,16 @@ export default async function accounts(app: FastifyInstance) {
     {
       constraints: tenantOnly,
       schema: form({ jeton: text(100), password: text(1024), confirmation: text(1024) }),
-      preHandler: attemptLimits(app, [
+      preHandler: attemptLimits(app, 'new-password', [
         { max: 20, timeWindowMs: fifteenMinutes },
-        // an invitation or reset link is someone's identity here
+        // an invitation or reset link is someone's identity here; hashed, since counters may live in Redis
         {
           max: 10,
           timeWindowMs: fifteenMinutes,
-          key: (request) => `link:${(request.body as Body<'jeton'>).jeton}`,
+          key: (request) =>
+            `link:${createHash('sha256')
+              .update((request.body as Body<'jeton'>).jeton ?? '')
+              .digest('base64url')}`,
         },
       ]),
     },
@@ -234,7 +238,10 @@ export default async function accounts(app: FastifyInstance) {
     {
       constraints: tenantOnly,
       schema: form({ current: text(1024), password: text(1024), confirmation: text(1024) }),
-      preHandler: [signedIn, attemptLimits(app, [{ max: 20, timeWindowMs: fifteenMinutes }])],
+      preHandler: [
+        signedIn,
+        attemptLimits(app, 'change-password', [{ max: 20, timeWindowMs: fifteenMinutes }]),
+      ],
     },
     async (request, reply) => {
       const errors = await changePassword(signedInContext(request), app.sessionId(request), {

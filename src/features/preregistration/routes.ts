@@ -122,8 +122,8 @@ export default async function preregistration(app: FastifyInstance) {
     return { number, email }
   }
   // a person filling the form posts it a handful of times; a robot posting it in a loop is stopped
-  const posting = attemptLimits(app, [{ max: 40, timeWindowMs: 10 * 60_000 }])
-  const creating = attemptLimits(app, [{ max: 10, timeWindowMs: 60 * 60_000 }])
+  const posting = attemptLimits(app, 'preregistration-post', [{ max: 40, timeWindowMs: 10 * 60_000 }])
+  const creating = attemptLimits(app, 'preregistration-create', [{ max: 10, timeWindowMs: 60 * 60_000 }])
 
   const closedPage = (request: FastifyRequest, reply: FastifyReply, period: Period) =>
     reply.view('preregistration/closed', {

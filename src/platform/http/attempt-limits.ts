@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { RateLimiterRes } from 'rate-limiter-flexible'
 import { TooManyAttempts } from './errors.ts'
 
 export interface AttemptLimit {
@@ -13,24 +14,30 @@ const tenantOf = (request: FastifyRequest) => request.tenant?.slug ?? ''
 
 /**
  * A preHandler enforcing several limits at once (e.g. per address and per identifiant); the first
- * exceeded one answers 429 with Retry-After. @fastify/rate-limit runs a single limit per request,
- * so its checkers are combined here. These count every request: for sign-in, which must count
- * failures only, see sign-in-limits.ts.
+ * exceeded one answers 429 with Retry-After. `name` names the counters, shared by every process
+ * through Redis when there is one: each call needs its own. These count every request: for
+ * sign-in, which must count failures only, see sign-in-limits.ts.
  */
-export function attemptLimits(app: FastifyInstance, limits: AttemptLimit[]): preHandlerAsyncHookHandler {
-  const checkers = limits.map((limit) =>
-    app.createRateLimit({
-      max: limit.max,
-      timeWindow: limit.timeWindowMs,
-      keyGenerator: (request: FastifyRequest) =>
-        `${tenantOf(request)}|${(limit.key ?? ((r) => r.ip))(request)}`,
+export function attemptLimits(
+  app: FastifyInstance,
+  name: string,
+  limits: AttemptLimit[],
+): preHandlerAsyncHookHandler {
+  const checkers = limits.map((limit, i) => ({
+    limiter: app.limiter({
+      name: `${name}:${i}`,
+      points: limit.max,
+      durationSeconds: Math.ceil(limit.timeWindowMs / 1000),
     }),
-  )
+    key: limit.key ?? ((request: FastifyRequest) => request.ip),
+  }))
   return async (request, reply) => {
-    for (const check of checkers) {
-      const result = await check(request)
-      if (!result.isAllowed && result.isExceeded) {
-        reply.header('retry-after', result.ttlInSeconds)
+    for (const { limiter, key } of checkers) {
+      try {
+        await limiter.consume(`${tenantOf(request)}|${key(request)}`)
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error
+        reply.header('retry-after', Math.max(1, Math.ceil(error.msBeforeNext / 1000)))
         throw new TooManyAttempts()
       }
     }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type MessageKey, translator } from '../views/i18n.ts'
 import { prepareView } from '../views/plugin.ts'
+import { attemptLimits } from './attempt-limits.ts'
 import { CsrfRefused, HttpError, NotFound } from './errors.ts'
 
 const pages: Record<number, [MessageKey, MessageKey]> = {
@@ -68,9 +69,9 @@ export default fp(
     })
     // probing for URLs is cheap for a scanner and costs a page render here: limit it per IP
     app.setNotFoundHandler(
-      { preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) },
+      { preHandler: attemptLimits(app, 'not-found', [{ max: 120, timeWindowMs: 60_000 }]) },
       async (request, reply) => render(request, reply, 404, new NotFound()),
     )
   },
-  { name: 'error-pages', dependencies: ['views'] },
+  { name: 'error-pages', dependencies: ['views', 'http'] },
 )

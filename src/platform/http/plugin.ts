@@ -1,15 +1,17 @@
 import { fileURLToPath } from 'node:url'
 import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
-import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
+import { type LimiterFactory, memoryLimiters, redisLimiters } from './limiters.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The first step of a shutdown (see `shutdown` in app.ts): /readyz answers 503, connections close after their response. */
     drain(): void
+    /** The counters of attempt limits: shared through Redis when REDIS_URL is set (limiters.ts). */
+    limiter: LimiterFactory
   }
 }
 
@@ -35,7 +37,7 @@ function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, 
   return headers
 }
 
-/** Cross-cutting HTTP: cookies, form bodies, security headers, static assets, health. */
+/** Cross-cutting HTTP: cookies, form bodies, security headers, attempt limits' counters, static assets, health. */
 export default fp(
   async (app) => {
     const production = app.config.env === 'production'
@@ -73,7 +75,16 @@ export default fp(
       done()
     })
     // limits are declared per route (sign-in, reset, 404…), never globally
-    await app.register(fastifyRateLimit, { global: false })
+    if (app.config.redisUrl) {
+      const redis = redisLimiters(app.config.redisUrl, app.log)
+      app.decorate('limiter', redis.limiter)
+      // the first requests count in Redis when it answers; when it does not, the server starts anyway
+      await redis.connected
+      // onClose hooks run once the requests in flight are answered: nothing counts any more
+      app.addHook('onClose', () => redis.close())
+    } else {
+      app.decorate('limiter', memoryLimiters)
+    }
     await app.register(fastifyStatic, {
       root: assetsDir,
       prefix: '/assets/',

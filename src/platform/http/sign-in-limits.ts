@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible'
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
+import { type LimiterFactory, memoryLimiters } from './limiters.ts'
 
 /** Who is trying: the tenant, the identifiant typed (normalized) and the client's address. */
 export interface Attempt {
@@ -36,20 +37,23 @@ const defaults: SignInLimitSettings = {
  * identifiant, or alone), so failures from elsewhere never block the owner's own device. What
  * spans addresses, the per-identifiant ceiling, slows tries down instead of refusing them
  * (docs/decisions.md, "Rate limits"). Every key carries the tenant: one conservatoire's limits
- * never touch another's.
+ * never touch another's. The counters are the app's (`app.limiter`): in Redis, shared by every
+ * process, when REDIS_URL is set.
  */
 export class SignInLimits {
   readonly #settings: SignInLimitSettings
-  readonly #pair: RateLimiterMemory
-  readonly #address: RateLimiterMemory
-  readonly #identifiant: RateLimiterMemory
+  readonly #pair: RateLimiterAbstract
+  readonly #address: RateLimiterAbstract
+  readonly #identifiant: RateLimiterAbstract
 
-  constructor(settings: Partial<SignInLimitSettings> = {}) {
+  constructor(limiter: LimiterFactory = memoryLimiters, settings: Partial<SignInLimitSettings> = {}) {
     this.#settings = { ...defaults, ...settings }
-    const { windowSeconds: duration } = this.#settings
-    this.#pair = new RateLimiterMemory({ points: this.#settings.perIdentifiantAndAddress, duration })
-    this.#address = new RateLimiterMemory({ points: this.#settings.perAddress, duration })
-    this.#identifiant = new RateLimiterMemory({ points: this.#settings.perIdentifiant, duration })
+    const { windowSeconds: durationSeconds } = this.#settings
+    const points = (name: string, points: number) =>
+      limiter({ name: `sign-in:${name}`, points, durationSeconds })
+    this.#pair = points('pair', this.#settings.perIdentifiantAndAddress)
+    this.#address = points('address', this.#settings.perAddress)
+    this.#identifiant = points('identifiant', this.#settings.perIdentifiant)
   }
 
   /**
