@@ -25,6 +25,7 @@ import staff from './features/staff/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
 import mailPlugin from './platform/mail/plugin.ts'
+import metricsPlugin from './platform/metrics.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -88,6 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(viewsPlugin)
   await app.register(errorPages)
   await app.register(mailPlugin)
+  await app.register(metricsPlugin)
   await app.register(authPlugin)
 
   await app.register(portal)
