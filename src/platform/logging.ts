@@ -29,7 +29,13 @@ export function loggedError(error: Error): LoggedError {
   const { detail: _detail, ...fields } = error as unknown as Record<string, unknown>
   const logged =
     error instanceof Error
-      ? { type: error.constructor.name, message: error.message, stack: error.stack, ...fields }
+      ? {
+          type: error.constructor.name,
+          message: error.message,
+          stack: error.stack,
+          ...fields,
+          cause: error.cause instanceof Error ? loggedError(error.cause) : undefined,
+        }
       : fields
   try {
     return JSON.parse(withoutAddresses(JSON.stringify(logged))) as LoggedError
