@@ -24,7 +24,9 @@ import sas from './features/sas/routes.ts'
 import staff from './features/staff/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
+import { loggedError, withoutTokens } from './platform/logging.ts'
 import mailPlugin from './platform/mail/plugin.ts'
+import metricsPlugin from './platform/metrics.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,11 +37,6 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Pino destination for tests; the default writes JSON lines to stdout. */
   logStream?: NodeJS.WritableStream
-}
-
-/** A URL as logged: the secret of a mailed link replaced by "…". */
-export function withoutTokens(url: string): string {
-  return url.replace(/(\/preinscription\/dossier\/)[^/?#]+/, '$1…').replace(/([?&]jeton=)[^&#]*/, '$1…')
 }
 
 /** The whole platform, in plugin order: platform services first, features last. */
@@ -62,6 +59,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           remoteAddress: request.ip,
           remotePort: request.socket?.remotePort,
         }),
+        err: loggedError,
       },
     },
     // every log line carries the tenant, decided from the Host exactly as routing does
@@ -88,6 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(viewsPlugin)
   await app.register(errorPages)
   await app.register(mailPlugin)
+  await app.register(metricsPlugin)
   await app.register(authPlugin)
 
   await app.register(portal)

@@ -36,6 +36,11 @@ closeWithGrace({ delay: config.shutdownGraceMs + closeMs }, async ({ signal, err
 })
 
 await app.listen({ host: config.host, port: config.port })
+if (config.metricsPort > 0) {
+  // apart from the pages' port, which the Ingress exposes; closed with the app (its onClose)
+  const { port } = await app.metrics.listen({ host: config.host, port: config.metricsPort })
+  app.log.info({ port }, 'metrics served at /metrics')
+}
 if (config.env !== 'production') printDemo(config, configs)
 
 function printDemo(config: Config, configs: TenantConfig[]) {

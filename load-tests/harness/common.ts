@@ -57,6 +57,8 @@ export function productionEnv(options: ProductionEnvOptions): NodeJS.ProcessEnv 
     TRUST_PROXY: '127.0.0.1',
     // no load balancer to drain: a server stopped between runs exits without the production grace
     SHUTDOWN_GRACE_SECONDS: '0',
+    // two servers may run side by side: neither takes the fixed metrics port
+    METRICS_PORT: '0',
     ...(options.port ? { PORT: String(options.port) } : {}),
   }
 }

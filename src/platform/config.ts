@@ -10,6 +10,8 @@ export interface Config {
   env: 'development' | 'production' | 'test'
   host: string
   port: number
+  /** Port of `GET /metrics` (Prometheus), apart from the pages' port; 0 serves no metrics. */
+  metricsPort: number
   platformDomain: string
   /** The platform's public origin (scheme, platform domain, port if not the scheme's): mailed links are built on it. */
   publicUrl: string
@@ -40,6 +42,7 @@ const envSchema = {
     NODE_ENV: { enum: ['development', 'production', 'test'], default: 'development' },
     HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
     PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 3000 },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     PLATFORM_DOMAIN: {
       type: 'string',
       pattern: '^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
@@ -67,6 +70,7 @@ const expectations: Record<string, string> = {
   NODE_ENV: 'one of development, production, test',
   HOST: 'an interface address such as 0.0.0.0',
   PORT: 'an integer between 1 and 65535',
+  METRICS_PORT: 'an integer between 0 (no metrics) and 65535',
   PLATFORM_DOMAIN: 'a lowercase domain name such as tutti.example.org',
   PUBLIC_URL: 'the platform’s public origin such as https://tutti.example.org, on PLATFORM_DOMAIN',
   DATA_DIR: 'a directory path',
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv,
     host: values.HOST as string,
     port: values.PORT as number,
+    metricsPort: values.METRICS_PORT as number,
     platformDomain,
     publicUrl: publicOrigin(
       values.PUBLIC_URL as string | undefined,

@@ -116,6 +116,8 @@ export async function startServer(t: Teardown, prepared: Prepared, env: NodeJS.P
       ...(config.database.kind === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
       // warnings and errors only: a line per request would cost the load test more than the page
       LOG_LEVEL: 'warn',
+      // several servers run at once: none takes the fixed metrics port unless a test asks
+      METRICS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

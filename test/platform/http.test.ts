@@ -15,6 +15,19 @@ t.test('shared HTTP behaviour', async (t) => {
       app.get('/test/boom', async () => {
         throw new Error('secret detail from the database layer')
       })
+      // as node-postgres reports a row at fault: `detail` echoes its values
+      app.get('/test/row', async () => {
+        throw Object.assign(new Error('new row for relation "guardian" violates check constraint'), {
+          code: '23514',
+          detail: 'Failing row contains (7, Zyxwaldt, Camille, claire.zyx@example.fr).',
+          table: 'guardian',
+        })
+      })
+      app.get('/test/relay', async () => {
+        throw new Error(
+          'Can’t send mail - all recipients were rejected: 550 <claire.zyx@example.fr>: unknown',
+        )
+      })
     },
   })
 
@@ -54,6 +67,24 @@ t.test('shared HTTP behaviour', async (t) => {
       lines.some((l) => (l.err as { message?: string })?.message === 'secret detail from the database layer'),
       'logged',
     )
+  })
+
+  t.test('a failure’s log line keeps the error, not the row’s values or an address', async (t) => {
+    for (const url of ['/test/row', '/test/relay']) {
+      t.equal((await app.inject({ url, headers: { host: host() } })).statusCode, 500)
+    }
+    const logged = lines
+      .filter((l) => l.msg === 'request failed')
+      .map((l) => l.err as Record<string, unknown>)
+    const row = logged.find((err) => err.code === '23514')
+    t.match(row, { type: 'Error', table: 'guardian', message: /violates check constraint/ })
+    t.notOk(row && 'detail' in row, 'Postgres’ detail is dropped')
+    t.ok(
+      logged.some((err) => String(err.message).includes('550 <…>: unknown')),
+      'the address is masked',
+    )
+    t.notMatch(JSON.stringify(lines), 'claire.zyx')
+    t.notMatch(JSON.stringify(lines), 'Zyxwaldt')
   })
 
   t.test('an unknown page on a tenant host is a French 404 in the tenant’s layout', async (t) => {

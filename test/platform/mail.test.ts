@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net'
+import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
@@ -344,25 +345,47 @@ t.test(`after ${maxAttempts} failed attempts a mail is failed and left alone`, a
   t.equal((await stored(app, tenant, mail!.uuid)).attempts, maxAttempts, 'never tried again')
 })
 
-t.test('a recipient the server refuses for good is failed at once', async (t) => {
-  const smtp = await smtpServer(t, {
-    onRcptTo(address, _session, callback) {
-      if (address.address !== 'inconnu@example.fr') return callback()
-      const error = Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 })
-      callback(error)
-    },
-  })
-  const { app, tenants } = await build(t, { env: { SMTP_URL: smtp.url } })
-  const tenant = tenants[0]!
-  const [refused] = await queue(app, tenant, 1, 'inconnu@example.fr')
-  const [accepted] = await queue(app, tenant)
-  app.mail.worker!.kick(tenant.slug)
-  const row = await waitForStatus(app, tenant, refused!.uuid, MailStatus.failed)
-  t.equal(row.attempts, 1)
-  t.match(row.lastError, /550/)
-  await waitForStatus(app, tenant, accepted!.uuid, MailStatus.sent)
-  t.equal(smtp.messages.length, 1)
-})
+t.test(
+  'a recipient the server refuses for good is failed at once, its address kept out of the logs',
+  async (t) => {
+    const smtp = await smtpServer(t, {
+      onRcptTo(address, _session, callback) {
+        if (address.address !== 'inconnu@example.fr') return callback()
+        // as Postfix answers: the refusal names the recipient
+        const error = Object.assign(new Error('5.1.1 <inconnu@example.fr>: Recipient address rejected'), {
+          responseCode: 550,
+        })
+        callback(error)
+      },
+    })
+    const logStream = new PassThrough()
+    const logs: string[] = []
+    logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')))
+    const { app, tenants } = await build(t, { env: { SMTP_URL: smtp.url, LOG_LEVEL: 'info' }, logStream })
+    const tenant = tenants[0]!
+    const [refused] = await queue(app, tenant, 1, 'inconnu@example.fr')
+    const [accepted] = await queue(app, tenant)
+    app.mail.worker!.kick(tenant.slug)
+    const row = await waitForStatus(app, tenant, refused!.uuid, MailStatus.failed)
+    t.equal(row.attempts, 1)
+    t.match(row.lastError, /550 5\.1\.1 <inconnu@example\.fr>/, 'the outbox page shows the whole answer')
+    await waitForStatus(app, tenant, accepted!.uuid, MailStatus.sent)
+    t.equal(smtp.messages.length, 1)
+    const notSent = logs
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry.msg === 'mail not sent')
+    t.match(notSent, {
+      tenant: tenant.slug,
+      mail: refused!.uuid,
+      status: 'failed',
+      reason: /550 5\.1\.1 <…>/,
+    })
+    t.notMatch(logs.join(''), 'inconnu@example.fr')
+  },
+)
 
 t.test('two workers on one app send each of 20 mails exactly once', async (t) => {
   const smtp = await smtpServer(t, { delayMs: 5 })

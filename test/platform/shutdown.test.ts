@@ -12,6 +12,7 @@ import { createFamily } from '../helpers/families.ts'
 import {
   cookiesOf,
   errorsIn,
+  freePort,
   get,
   prepareServer,
   type Response,
@@ -47,9 +48,20 @@ t.setTimeout(240_000)
 const prepared = await prepareServer(t, signedInFamily)
 
 t.test('after SIGTERM, /readyz answers 503 at once while pages are served through the grace', async (t) => {
-  const server = await startServer(t, prepared, { SHUTDOWN_GRACE_SECONDS: '3' })
+  const metricsPort = await freePort()
+  const server = await startServer(t, prepared, {
+    SHUTDOWN_GRACE_SECONDS: '3',
+    METRICS_PORT: String(metricsPort),
+  })
+  const metrics = { ...server, port: metricsPort }
   const cookie = prepared.seeded
   t.equal((await get(server, '/famille', prepared.host, cookie)).status, 200, 'signed in before')
+  const scraped = await get(metrics, '/metrics', 'localhost')
+  t.equal(scraped.status, 200, 'the metrics are served on their own port')
+  t.match(
+    scraped.body,
+    'tutti_http_request_duration_seconds_count{method="GET",route="/famille",status_code="200"} 1',
+  )
 
   const signalled = performance.now()
   server.child.kill('SIGTERM')
@@ -67,11 +79,17 @@ t.test('after SIGTERM, /readyz answers 503 at once while pages are served throug
   const famille = await get(server, '/famille', prepared.host, cookie)
   t.equal(famille.status, 200, 'a signed-in page too')
   t.equal(html(famille.body).querySelector('h1')?.text, 'Famille')
+  t.equal((await get(metrics, '/metrics', 'localhost')).status, 200, 'and the metrics')
   t.ok(performance.now() - signalled < 3_000, 'all of it during the grace')
 
   const { code } = await server.exited
   t.equal(code, 0, 'a clean exit')
   t.ok(performance.now() - signalled >= 2_900, 'after the whole grace')
+  await t.rejects(
+    get(metrics, '/metrics', 'localhost'),
+    { code: 'ECONNREFUSED' },
+    'the metrics port closed too',
+  )
   t.same(errorsIn(server), [])
 })
 

@@ -2,6 +2,7 @@ import { LockMode, TableNotFoundException } from '@mikro-orm/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { createTransport } from 'nodemailer'
 import type { Em, Orm } from '../db/orm.ts'
+import { withoutAddresses } from '../logging.ts'
 import type { Tenant, TenantRegistry } from '../tenancy/registry.ts'
 import { MailStatus, OutboxMail } from './entities.ts'
 
@@ -263,7 +264,8 @@ export class MailWorker {
           mail: mail.uuid,
           attempts: mail.attempts,
           status: mail.status,
-          reason: mail.lastError,
+          // an SMTP refusal usually names the recipient: the address stays in the outbox, not the logs
+          reason: withoutAddresses(mail.lastError),
         },
         'mail not sent',
       )
