@@ -56,6 +56,8 @@ t.test('a family fills the form in a real browser, with and without JavaScript',
     await page.click('button[value=addApplicant]')
     // without a script the click loads a new page: wait for its new block before looking at it
     await page.locator('#p1-useGuardianAddress').waitFor({ state: 'attached' })
+    // and for its stylesheet, which is what hides the address
+    await page.waitForLoadState('load')
     t.ok(
       await page.locator('#p1-address').isHidden(),
       `${label}: the address is hidden while "utiliser les coordonnées" is ticked`,
