@@ -350,6 +350,28 @@ function targetLine(t: Target): string {
 }
 
 /**
+ * A fresh database with the demo data of every tenant of tenants/ (and the big tenant's when asked),
+ * its tenant files copied into `dir`: what each scenario's production servers run on.
+ */
+export async function demoDatabase(
+  dir: string,
+  pgUrl: string,
+  database: string,
+  big: { families: number; queue: number } | undefined,
+) {
+  const tenantsDir = join(dir, 'tenants')
+  const dataDir = join(dir, 'data')
+  mkdirSync(tenantsDir)
+  mkdirSync(dataDir)
+  for (const file of readdirSync(join(root, 'tenants')).filter((f) => f.endsWith('.yaml')))
+    cpSync(join(root, 'tenants', file), join(tenantsDir, file))
+  if (big) writeBigTenantFile(tenantsDir, bigSlug)
+  recreateDatabase(pgUrl, database)
+  const url = databaseUrl(pgUrl, database)
+  return { url, tenantsDir, dataDir, seeded: await seed(url, tenantsDir, big) }
+}
+
+/**
  * The statistics autovacuum gathers after a bulk load, gathered at once: without them Postgres
  * plans every queue as if its tables were empty (nested loops over thousands of rows).
  */
@@ -358,7 +380,7 @@ async function gatherStatistics(orm: Awaited<ReturnType<typeof openOrm>>): Promi
 }
 
 /** Demo data of every tenant of the directory (what `npm start` does), then the big tenant's. */
-export async function seed(
+async function seed(
   url: string,
   tenantsDir: string,
   big: { families: number; queue: number } | undefined,
@@ -445,18 +467,10 @@ export async function pagesBenchmark(argv: string[]): Promise<number> {
       `  ${options.connections} connections, ${options.warmupS} s warm-up + ${options.durationS} s per page, each after ${options.durationS} s of the floor; big tenant: ${options.skipBig ? 'skipped' : `${options.bigFamilies} families, ${options.queue} items per queue, ${options.bigConnections} connections`}`,
     )
 
-    const tenantsDir = join(work.dir, 'tenants')
-    const dataDir = join(work.dir, 'data')
-    mkdirSync(tenantsDir)
-    mkdirSync(dataDir)
-    for (const file of readdirSync(join(root, 'tenants')).filter((f) => f.endsWith('.yaml')))
-      cpSync(join(root, 'tenants', file), join(tenantsDir, file))
-    if (!options.skipBig) writeBigTenantFile(tenantsDir, bigSlug)
-    recreateDatabase(options.pgUrl, database)
-    const url = databaseUrl(options.pgUrl, database)
-    const seeded = await seed(
-      url,
-      tenantsDir,
+    const { url, tenantsDir, dataDir, seeded } = await demoDatabase(
+      work.dir,
+      options.pgUrl,
+      database,
       options.skipBig ? undefined : { families: options.bigFamilies, queue: options.queue },
     )
     print(`  demo data of tenants/ seeded in ${s(seeded.demoMs)}`)

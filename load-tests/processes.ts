@@ -9,7 +9,7 @@
  * both at once with half the connections each (two autocannon instances: no proxy in between).
  * The two processes' figures are added up: answers per second summed, latencies pooled.
  */
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
@@ -23,11 +23,10 @@ import {
   scratch,
 } from './harness/common.ts'
 import { type PageRun, pageLoad } from './harness/load.ts'
-import { databaseUrl, recreateDatabase } from './harness/postgres.ts'
 import { ms } from './harness/report.ts'
 import { freePort, send, startServer } from './harness/server.ts'
 import { round, summarize } from './harness/stats.ts'
-import { cookieOf, demoSlug, familyPages, type Page, seed, signIn, table } from './pages.ts'
+import { cookieOf, demoDatabase, demoSlug, familyPages, type Page, signIn, table } from './pages.ts'
 
 const database = 'tutti_bench_processes'
 
@@ -103,15 +102,7 @@ export async function processesBenchmark(argv: string[]): Promise<number> {
     print(
       `  ${options.connections} connections on one process, or ${options.connections / 2} on each of two; ${options.warmupS} s warm-up + ${options.durationS} s per page and setting`,
     )
-    const tenantsDir = join(work.dir, 'tenants')
-    const dataDir = join(work.dir, 'data')
-    mkdirSync(tenantsDir)
-    mkdirSync(dataDir)
-    for (const file of readdirSync(join(root, 'tenants')).filter((f) => f.endsWith('.yaml')))
-      cpSync(join(root, 'tenants', file), join(tenantsDir, file))
-    recreateDatabase(options.pgUrl, database)
-    const url = databaseUrl(options.pgUrl, database)
-    await seed(url, tenantsDir, undefined)
+    const { url, tenantsDir, dataDir } = await demoDatabase(work.dir, options.pgUrl, database, undefined)
 
     const servers = []
     for (const logFile of logs) {

@@ -88,3 +88,17 @@ export class Browser {
     )
   }
 }
+
+/** A browser signed in through the page at `path` (staff: /admin/connexion) with the test password. */
+export async function signedInBrowser(
+  app: FastifyInstance,
+  host: string,
+  identifiant: string,
+  path = '/connexion',
+) {
+  const browser = new Browser(app, host)
+  const res = await browser.submit(path, path, { identifiant, password: goodPassword })
+  if (res.statusCode !== 303)
+    throw new Error(`sign-in of ${identifiant} on ${host}${path}: ${res.statusCode}`)
+  return browser
+}

@@ -371,6 +371,16 @@ t.test('links: malformed, unknown and another tenant’s tokens are 404', async 
   t.equal((await family.get('/preinscription/dossier/abc')).statusCode, 404)
   t.equal((await family.get(`/preinscription/dossier/${'A'.repeat(43)}`)).statusCode, 404)
   const other = new Browser(app, host(1))
+  // the "enregistrée" page's signed cookie, carried to the other conservatoire, names nothing there
+  other.cookies = new Map(family.cookies)
+  const thanks = await other.get('/preinscription/enregistree')
+  t.equal(thanks.statusCode, 200)
+  t.notMatch(thanks.body, /claire\.durand/, 'no address from another conservatoire')
+  t.match(
+    (await family.get('/preinscription/enregistree')).body,
+    /claire\.durand@example\.fr/,
+    'its own host does',
+  )
   const foreign = await other.get(path)
   t.equal(foreign.statusCode, 404, 'the other tenant’s host does not know the link')
   t.notMatch(foreign.body, /Durand/)

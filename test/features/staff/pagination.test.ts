@@ -8,7 +8,7 @@ import { Pupil } from '../../../src/features/pupils/entities.ts'
 import { Reenrolment } from '../../../src/features/reenrolment/entities.ts'
 import { ChangeRequest } from '../../../src/features/sas/entities.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
-import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
+import { Browser, createAccount, goodPassword, signedInBrowser } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 
 const text = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim()
@@ -152,11 +152,7 @@ t.test('a filter narrows the count as well as the rows', async (t) => {
   const slug = tenants[0]!.slug
   await seedQueues(app, slug, 3, 'Famille')
   await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff' })
-  const office = new Browser(app, host())
-  await office.submit('/admin/connexion', '/admin/connexion', {
-    identifiant: 'secretariat',
-    password: goodPassword,
-  })
+  const office = await signedInBrowser(app, host(), 'secretariat', '/admin/connexion')
   const byPupil = html((await office.get('/admin/pieces?etat=tous&eleve=famille2')).body)
   t.equal(byPupil.querySelectorAll('tbody tr').length, 1)
   t.match(text(byPupil.querySelector('.pagination__summary')?.text), '1 à 1 sur 1')
@@ -169,11 +165,7 @@ t.test('each tile of the dashboard links to the list it counts', async (t) => {
   const slug = tenants[0]!.slug
   await seedQueues(app, slug, 3, 'Famille')
   await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff' })
-  const office = new Browser(app, host())
-  await office.submit('/admin/connexion', '/admin/connexion', {
-    identifiant: 'secretariat',
-    password: goodPassword,
-  })
+  const office = await signedInBrowser(app, host(), 'secretariat', '/admin/connexion')
   const dashboard = html((await office.get('/admin')).body)
   const tiles = dashboard.querySelectorAll('.cards .card')
   t.same(
