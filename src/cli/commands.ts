@@ -48,7 +48,7 @@ export const usage = `Usage: npm run tutti -- <command>
   tenant import <slug> <file> --config-out <path>
                                only write the archive's tenant file, renamed to <slug>, to <path>
                                (to provision the tenant before importing its data)
-  account invite <slug> --role <family|teacher|staff|admin> --identifiant <id> --email <e-mail> --name <name>
+  account invite <slug> --role <family|teacher|secretariat|direction|admin> --identifiant <id> --email <e-mail> --name <name>
                                create an account and mail its owner an activation link (valid 7 days)
   demo seed                    add the demo data to the tenants of tenants/ (never in production)
   config docs                  rewrite docs/tenant-configuration.md from the schema (developers)
@@ -303,7 +303,7 @@ async function inviteAccount(
     return fail(io, `tenant ${slug} is not provisioned`)
   const role = values.role as Role | undefined
   if (!role || !Object.values(Role).includes(role))
-    return fail(io, '--role must be family, teacher, staff or admin')
+    return fail(io, '--role must be family, teacher, secretariat, direction or admin')
   if (!values.identifiant || !values.email || !values.name)
     return fail(io, '--identifiant, --email and --name are required')
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email))

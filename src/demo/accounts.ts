@@ -12,11 +12,19 @@ export const demoPassword = 'Conservatoire-2025'
 export const demoAccounts: { identifiant: string; role: Role; what: string }[] = [
   { identifiant: 'demo-famille', role: 'family', what: 'a family with two pupils' },
   { identifiant: 'demo-prof', role: 'teacher', what: 'a teacher' },
-  { identifiant: 'demo-admin', role: 'staff', what: 'the conservatoire’s staff' },
+  { identifiant: 'demo-admin', role: 'admin', what: 'the conservatoire’s administrator' },
+  { identifiant: 'demo-secretariat', role: 'secretariat', what: 'the secretariat' },
+  { identifiant: 'demo-direction', role: 'direction', what: 'the direction' },
 ]
 
+const staffNames: Partial<Record<Role, string>> = {
+  admin: 'Administration',
+  secretariat: 'Secrétariat',
+  direction: 'Direction',
+}
+
 /**
- * Gives each demo tenant its three demo accounts (idempotent): demo-famille is the first guardian of
+ * Gives each demo tenant its demo accounts (idempotent): demo-famille is the first guardian of
  * the first demo family, demo-prof the first teacher.
  */
 export async function seedDemoAccounts(orm: Orm, configs: TenantConfig[]): Promise<void> {
@@ -37,7 +45,7 @@ export async function seedDemoAccounts(orm: Orm, configs: TenantConfig[]): Promi
         email: person?.email ?? `${demo.identifiant}@example.fr`,
         displayName: person
           ? `${person.firstName} ${person.lastName}`
-          : `Secrétariat — ${config.shortName ?? config.name}`,
+          : `${staffNames[demo.role]} — ${config.shortName ?? config.name}`,
         passwordHash,
       })
       if (person) person.account = account

@@ -12,7 +12,11 @@ t.test(
     const { app, host, tenants } = await build(t, { tenants: [demoTenant('limoges')] })
     const slug = tenants[0]!.slug
     const { second, pupil } = await createFamily(app, slug, 'famille-martin')
-    await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff', displayName: 'Secrétariat' })
+    await createAccount(app, slug, {
+      identifiant: 'secretariat',
+      role: 'secretariat',
+      displayName: 'Secrétariat',
+    })
     const visitor = new Browser(app, host())
     const family = new Browser(app, host())
     await family.submit('/connexion', '/connexion', { identifiant: 'famille-martin', password: goodPassword })

@@ -45,7 +45,7 @@ t.test('a tenant exported and imported under another slug: same rows, same files
   const [source, target, other] = tenants.map((c) => c.slug) as [string, string, string]
   await seedDemo(app.orm, [tenants[0]!])
   await seedDemoAccounts(app.orm, [tenants[0]!])
-  await createAccount(app, source, { identifiant: 'secretariat', role: 'staff' })
+  await createAccount(app, source, { identifiant: 'secretariat', role: 'secretariat' })
   const family = new Browser(app, host(0))
   await family.submit('/connexion', '/connexion', { identifiant: 'demo-famille', password: demoPassword })
   const pdf = samples.pdf(3000)

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext, tenantContext } from '../../platform/auth/context.ts'
-import type { Role } from '../../platform/auth/entities.ts'
+import { Role } from '../../platform/auth/entities.ts'
+import { staffRoles } from '../../platform/auth/roles.ts'
 import { describePolicy } from '../../platform/auth/password-policy.ts'
 import { signInPaths } from '../../platform/auth/plugin.ts'
 import { attemptLimits } from '../../platform/http/attempt-limits.ts'
@@ -30,7 +31,7 @@ interface Portal {
 export const portals: Portal[] = [
   { path: signInPaths.family, titleKey: 'signIn.family.title', roles: ['family'], landing: '/accueil' },
   { path: signInPaths.teacher, titleKey: 'signIn.teacher.title', roles: ['teacher'], landing: '/enseignant' },
-  { path: signInPaths.staff, titleKey: 'signIn.staff.title', roles: ['staff', 'admin'], landing: '/admin' },
+  { path: signInPaths.admin, titleKey: 'signIn.staff.title', roles: staffRoles, landing: '/admin' },
 ]
 
 export function landingOf(role: Role): string {
@@ -227,7 +228,7 @@ export default async function accounts(app: FastifyInstance) {
       ...values,
     })
 
-  const signedIn = app.requireRole('family', 'teacher', 'staff', 'admin')
+  const signedIn = app.requireRole(...Object.values(Role))
 
   app.get('/mot-de-passe', { constraints: tenantOnly, preHandler: signedIn }, async (request, reply) =>
     changePage(request, reply),

@@ -1,6 +1,7 @@
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext, type TenantContext } from '../../platform/auth/context.ts'
+import { staffAccess } from '../../platform/auth/roles.ts'
 import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
@@ -44,7 +45,7 @@ function describe(ctx: Pick<TenantContext, 'config' | 't'>, row: QueueRow) {
 
 /** Staff review of the pièces: a filtered queue, a safe preview, validate or refuse with a reason. */
 export default async function documentReview(app: FastifyInstance) {
-  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
+  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.decide) }
 
   app.get<{ Querystring: { document?: string; etat?: string; eleve?: string; page?: number } }>(
     '/admin/pieces',

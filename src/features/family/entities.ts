@@ -14,6 +14,10 @@ export const Family = defineEntity({
     quotientBracket: p.string().nullable(),
     /** Id of one of the tenant's payment modes. */
     paymentMode: p.string().nullable(),
+    /** Set when the family left: kept for the tenant's retention period, hidden from lists. */
+    archivedAt: p.datetime().nullable(),
+    /** Set when its personal data was erased after the retention period; the row keeps the statistics. */
+    erasedAt: p.datetime().nullable(),
     guardians: () => p.oneToMany(Guardian).mappedBy('family'),
   },
 })

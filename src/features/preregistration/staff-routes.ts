@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext } from '../../platform/auth/context.ts'
+import { staffAccess } from '../../platform/auth/roles.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { decisionView, type RefusedDecision, reviewRoutes } from '../shared/decision.ts'
@@ -25,7 +26,7 @@ export default async function preregistrationReview(app: FastifyInstance) {
   const staffOnly = {
     constraints: { site: 'tenant' },
     preHandler: [
-      app.requireRole('staff', 'admin'),
+      app.requireRole(...staffAccess.decide),
       // a tenant without a pré-inscription period has no such pages
       async (request: FastifyRequest) => {
         if (!signedInContext(request).config.periods?.preregistration) throw new NotFound()

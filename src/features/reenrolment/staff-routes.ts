@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext, type TenantContext } from '../../platform/auth/context.ts'
+import { staffAccess } from '../../platform/auth/roles.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
@@ -27,7 +28,7 @@ function schoolYearOf(ctx: TenantContext): string {
  * decision mailed to the family, and the year's CSV for a French spreadsheet.
  */
 export default async function reenrolmentReview(app: FastifyInstance) {
-  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
+  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.decide) }
 
   app.get<{ Querystring: { etat?: string; cours?: string; site?: string; page?: number } }>(
     '/admin/reinscriptions',

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { signedInContext } from '../../platform/auth/context.ts'
+import { staffAccess } from '../../platform/auth/roles.ts'
 import type { FieldErrors, FieldLabels } from '../../platform/forms.ts'
 import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { idParams } from '../../platform/http/schemas.ts'
@@ -32,7 +33,7 @@ function reviewLabels(rows: { name: string; label: string }[], t: Translate): Fi
 
 /** Staff review of the sas: the queue of pending changes, and each request's before/after table. */
 export default async function sas(app: FastifyInstance) {
-  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') }
+  const staffOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.decide) }
 
   app.get<{ Querystring: { page?: number } }>(
     '/admin/changements',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { signedInContext } from '../../platform/auth/context.ts'
+import { staffAccess } from '../../platform/auth/roles.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { dashboardCounts } from './service.ts'
@@ -34,7 +35,7 @@ function tiles(config: TenantConfig, counts: Awaited<ReturnType<typeof dashboard
 export default async function staff(app: FastifyInstance) {
   app.get(
     '/admin',
-    { constraints: { site: 'tenant' }, preHandler: app.requireRole('staff', 'admin') },
+    { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.read) },
     async (request, reply) => {
       const { db, t, config } = signedInContext(request)
       const counts = await dashboardCounts(db)

@@ -30,9 +30,19 @@ export const Teacher = defineEntity({
 })
 export type Teacher = InferEntity<typeof Teacher>
 
+/** One weekly slot of a course. */
+export interface CourseSlot {
+  /** 1 for Monday … 7 for Sunday. */
+  day: number
+  /** "17:00" */
+  start: string
+  end: string
+}
+
 /**
- * A course of one school year. Disciplines and establishments are part of the tenant's configuration
- * (its YAML), so a course refers to them by code.
+ * A course of one school year; its `cycle` is the level staff filter by ("Cycle 1", "FM 1C2").
+ * Disciplines and establishments are part of the tenant's configuration (its YAML), so a course
+ * refers to them by code.
  */
 export const Course = defineEntity({
   name: 'Course',
@@ -47,8 +57,21 @@ export const Course = defineEntity({
     name: p.string(),
     cycle: p.string().nullable(),
     teacher: () => p.manyToOne(Teacher).nullable(),
-    /** Free text such as "Jeudi 17h00 – 18h00". */
+    /**
+     * What families read, such as "Jeudi 17h00 – 18h00": written from `slots` when staff set them,
+     * free text for courses imported before.
+     */
     slot: p.string().nullable(),
+    /** The weekly slots: day 1 (Monday) … 7, times as "HH:MM". */
+    slots: p
+      .json<CourseSlot[]>()
+      .defaultRaw("'[]'")
+      .onCreate(() => []),
+    room: p.string().length(100).nullable(),
+    /** Seats; null when the course takes everyone. */
+    capacity: p.integer().nullable(),
+    /** Set when staff close the course: it takes no more pupils and leaves the catalogue. */
+    closedAt: p.datetime().nullable(),
   },
 })
 export type Course = InferEntity<typeof Course>

@@ -1,7 +1,16 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
 import { TenantEntity } from '../db/base-entity.ts'
 
-export const Role = { family: 'family', teacher: 'teacher', staff: 'staff', admin: 'admin' } as const
+export const Role = {
+  family: 'family',
+  teacher: 'teacher',
+  /** The secretariat: records, queues, decisions. */
+  secretariat: 'secretariat',
+  /** The direction: reads everything, decides. */
+  direction: 'direction',
+  /** Everything, including the configuration and the accounts. */
+  admin: 'admin',
+} as const
 export type Role = (typeof Role)[keyof typeof Role]
 
 /**

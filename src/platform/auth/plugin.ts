@@ -24,6 +24,8 @@ declare module 'fastify' {
     sessionId(request: FastifyRequest): string | undefined
     /** A preHandler admitting only the given roles: visitors go to sign in, others get a 403 page. */
     requireRole(...roles: Role[]): preHandlerAsyncHookHandler
+    /** Every route behind a role guard, with the roles it admits (walked by the roles test). */
+    guardedRoutes: GuardedRoute[]
   }
   interface FastifyContextConfig {
     /**
@@ -38,9 +40,20 @@ declare module 'fastify' {
 export const signInPaths: Record<Role, string> = {
   family: '/connexion',
   teacher: '/enseignant/connexion',
-  staff: '/admin/connexion',
+  secretariat: '/admin/connexion',
+  direction: '/admin/connexion',
   admin: '/admin/connexion',
 }
+
+export interface GuardedRoute {
+  method: string
+  url: string
+  roles: readonly Role[]
+}
+
+/** Marks the preHandlers made by `requireRole` with the roles they admit. */
+const admitted = Symbol('admitted roles')
+type Guard = preHandlerAsyncHookHandler & { [admitted]?: readonly Role[] }
 
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -150,12 +163,25 @@ export default fp(
     app.decorate('sessionId', (request: FastifyRequest) => request.cookies[cookieName])
 
     app.decorate('requireRole', (...roles: Role[]): preHandlerAsyncHookHandler => {
-      return async (request, reply) => {
+      const guard: Guard = async (request, reply) => {
         if (!request.account) {
           const target = signInPaths[roles[0] ?? 'family']
           return reply.redirect(`${target}?retour=${encodeURIComponent(request.url)}`, 303)
         }
         if (!roles.includes(request.account.role)) throw new Forbidden()
+      }
+      guard[admitted] = roles
+      return guard
+    })
+
+    const guardedRoutes: GuardedRoute[] = []
+    app.decorate('guardedRoutes', guardedRoutes)
+    app.addHook('onRoute', (route) => {
+      const handlers = [route.preHandler].flat() as Guard[]
+      const roles = handlers.find((h) => h?.[admitted])?.[admitted]
+      if (!roles) return
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD') guardedRoutes.push({ method, url: route.url, roles })
       }
     })
   },

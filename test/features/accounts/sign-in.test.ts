@@ -10,7 +10,11 @@ t.test('signing in', async (t) => {
   const slug = tenants[0]!.slug
   await createAccount(app, slug, { identifiant: 'famille-martin' })
   await createAccount(app, slug, { identifiant: 'prof-durand', role: 'teacher', displayName: 'Alex Durand' })
-  await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff', displayName: 'Secrétariat' })
+  await createAccount(app, slug, {
+    identifiant: 'secretariat',
+    role: 'secretariat',
+    displayName: 'Secrétariat',
+  })
 
   t.test('the page families know: Identifiant, Mot de passe, Se connecter, the two links', async (t) => {
     const page = html((await new Browser(app, host()).get('/connexion')).body)

@@ -27,7 +27,7 @@ async function setUp(t: Parameters<typeof build>[0], env: NodeJS.ProcessEnv = {}
   await em().nativeUpdate(Family, {}, { paymentMode: 'prelevement', resident: true })
   await createAccount(built.app, slug, {
     identifiant: 'secretariat',
-    role: 'staff',
+    role: 'secretariat',
     displayName: 'Secrétariat',
   })
   const family = await signIn(new Browser(built.app, built.host()), 'famille-martin')
@@ -278,7 +278,7 @@ t.test(
       const res = await app.inject({ url, headers: { host: host() } })
       t.equal(res.statusCode, 303, url)
     }
-    await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'staff' })
+    await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'secretariat' })
     const staffB = await signIn(new Browser(app, host(1)), 'secretariat-b', '/admin/connexion')
     for (const url of urls)
       t.equal(

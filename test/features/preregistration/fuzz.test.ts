@@ -370,7 +370,7 @@ t.test('random paths and query strings on the GET routes never get a 500', async
   const family = new Browser(app, host())
   await postForm(family, '/preinscription', filledForm())
   const { path } = dossierLink(await nthMail(inbox, /dossier enregistré/))
-  await createAccount(app, tenants[0]!.slug, { identifiant: 'secretariat', role: 'staff' })
+  await createAccount(app, tenants[0]!.slug, { identifiant: 'secretariat', role: 'secretariat' })
   const office = new Browser(app, host())
   await office.submit('/admin/connexion', '/admin/connexion', {
     identifiant: 'secretariat',

@@ -21,7 +21,7 @@ type Built = Awaited<ReturnType<typeof build>>
 async function staffOf(built: Built, i = 0, identifiant = `secretariat${i}`) {
   await createAccount(built.app, built.tenants[i]!.slug, {
     identifiant,
-    role: 'staff',
+    role: 'secretariat',
     displayName: 'Secrétariat',
   })
   const office = new Browser(built.app, built.host(i))

@@ -146,7 +146,11 @@ t.test('the Élèves menu opens the pupil’s Identité tab with the YAML’s ma
 t.test('saving the pupil goes through the sas; staff approve it and the family is mailed', async (t) => {
   const inbox = await startInbox(t)
   const { app, slug, family, em, browser, action, edit, host } = await setUp(t, { SMTP_URL: inbox.url })
-  await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff', displayName: 'Secrétariat' })
+  await createAccount(app, slug, {
+    identifiant: 'secretariat',
+    role: 'secretariat',
+    displayName: 'Secrétariat',
+  })
 
   const res = await edit({
     exitAuthorization: 'true',

@@ -159,7 +159,7 @@ t.test('a family sees only its own pupils: another family’s ids are 404 on eve
       `/connexion?retour=${encodeURIComponent(`/eleves/${mine.pupil.id}/cours`)}`,
     )
     await createAccount(app, a, { identifiant: 'prof-durand', role: 'teacher' })
-    await createAccount(app, a, { identifiant: 'secretariat', role: 'staff' })
+    await createAccount(app, a, { identifiant: 'secretariat', role: 'secretariat' })
     const teacher = await signIn(new Browser(app, host()), 'prof-durand', '/enseignant/connexion')
     const staff = await signIn(new Browser(app, host()), 'secretariat', '/admin/connexion')
     for (const other of [teacher, staff]) {

@@ -51,7 +51,7 @@ async function setUp(t: Parameters<typeof build>[0], env: NodeJS.ProcessEnv = {}
   })
   await createAccount(built.app, tenant.slug, {
     identifiant: 'secretariat',
-    role: 'staff',
+    role: 'secretariat',
     displayName: 'Secrétariat',
   })
   const office = new Browser(built.app, built.host())
@@ -141,7 +141,7 @@ t.test('validating applies the answers: next year’s payment mode and the autho
     answers: { paymentMode: 'payfip', imageRights: false, exitAuthorization: true, accepted: true },
   })
   await em().persist(row).flush()
-  await createAccount(built.app, tenant.slug, { identifiant: 'secretariat', role: 'staff' })
+  await createAccount(built.app, tenant.slug, { identifiant: 'secretariat', role: 'secretariat' })
   const office = new Browser(built.app, built.host())
   await office.submit('/admin/connexion', '/admin/connexion', {
     identifiant: 'secretariat',
@@ -212,7 +212,7 @@ t.test('families, teachers and another tenant’s staff are refused on the staff
       t.equal((await browser.get(url)).statusCode, 403, url)
     }
   }
-  await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'staff' })
+  await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'secretariat' })
   const staffB = new Browser(app, host(1))
   await staffB.submit('/admin/connexion', '/admin/connexion', {
     identifiant: 'secretariat-b',

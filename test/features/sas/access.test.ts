@@ -9,9 +9,9 @@ t.test('the staff review is for staff and admins only', async (t) => {
   const slug = tenants[0]!.slug
   const { guardian } = await createFamily(app, slug, 'famille-martin')
   await createAccount(app, slug, { identifiant: 'prof-durand', role: 'teacher' })
-  await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff' })
+  await createAccount(app, slug, { identifiant: 'secretariat', role: 'secretariat' })
   await createAccount(app, slug, { identifiant: 'direction', role: 'admin' })
-  await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'staff' })
+  await createAccount(app, tenants[1]!.slug, { identifiant: 'secretariat-b', role: 'secretariat' })
 
   const family = new Browser(app, host())
   await family.submit('/connexion', '/connexion', { identifiant: 'famille-martin', password: goodPassword })

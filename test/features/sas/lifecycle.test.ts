@@ -23,7 +23,7 @@ t.test('the sas: propose, replace, approve, reject with a reason, conflict — a
   const { guardian } = await createFamily(app, slug, 'famille-martin')
   const staff = await createAccount(app, slug, {
     identifiant: 'secretariat',
-    role: 'staff',
+    role: 'secretariat',
     displayName: 'Secrétariat',
   })
   const em = () => app.orm.em.fork({ schema: schemaFor(slug) })

@@ -105,7 +105,11 @@ t.test(
     const [mine, other] = tenants.map((c) => c.slug) as [string, string]
     await seedQueues(app, mine, 53, 'Famille')
     await seedQueues(app, other, 4, 'Autre')
-    await createAccount(app, mine, { identifiant: 'secretariat', role: 'staff', displayName: 'Secrétariat' })
+    await createAccount(app, mine, {
+      identifiant: 'secretariat',
+      role: 'secretariat',
+      displayName: 'Secrétariat',
+    })
     const office = new Browser(app, host(0))
     const signedIn = await office.submit('/admin/connexion', '/admin/connexion', {
       identifiant: 'secretariat',
@@ -151,7 +155,7 @@ t.test('a filter narrows the count as well as the rows', async (t) => {
   const { app, tenants, host } = await build(t, { tenants: [tenant] })
   const slug = tenants[0]!.slug
   await seedQueues(app, slug, 3, 'Famille')
-  await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff' })
+  await createAccount(app, slug, { identifiant: 'secretariat', role: 'secretariat' })
   const office = await signedInBrowser(app, host(), 'secretariat', '/admin/connexion')
   const byPupil = html((await office.get('/admin/pieces?etat=tous&eleve=famille2')).body)
   t.equal(byPupil.querySelectorAll('tbody tr').length, 1)
@@ -164,7 +168,7 @@ t.test('each tile of the dashboard links to the list it counts', async (t) => {
   const { app, tenants, host } = await build(t, { tenants: [tenant] })
   const slug = tenants[0]!.slug
   await seedQueues(app, slug, 3, 'Famille')
-  await createAccount(app, slug, { identifiant: 'secretariat', role: 'staff' })
+  await createAccount(app, slug, { identifiant: 'secretariat', role: 'secretariat' })
   const office = await signedInBrowser(app, host(), 'secretariat', '/admin/connexion')
   const dashboard = html((await office.get('/admin')).body)
   const tiles = dashboard.querySelectorAll('.cards .card')
