@@ -96,7 +96,7 @@ t.test('preparing next year, copying, enrolling the re-enrolled, placing and swi
   // the copy: its preview, the fields carried over, closed courses left, nothing copied twice
   page = html((await staff.get('/admin/annee')).body)
   t.match(
-    text(page.querySelector('#copy-title')?.parentNode.text),
+    text(page.querySelector('#copy-title')?.parentNode?.text),
     /Cours de 2026-2027 à copier vers 2027-2028 : 4/,
   )
   t.equal((await press(staff, '/admin/annee/cours')).statusCode, 303)
@@ -119,7 +119,7 @@ t.test('preparing next year, copying, enrolling the re-enrolled, placing and swi
   t.ok(page.querySelector('a[href="/admin/cours?annee=2027-2028"]'), 'the catalogue of next year is linked')
 
   // re-enrolments: the preview names the pupil and the courses; kept and mandatory in, dropped out
-  const plan = page.querySelector('#reenrol-title')!.parentNode
+  const plan = page.querySelector('#reenrol-title')!.parentNode!
   t.match(text(plan.text), /Inscriptions à créer : 2/)
   t.match(text(plan.querySelector('tbody')?.text), /Camille Martin|Martin/)
   t.match(text(plan.querySelector('tbody')?.text), /Cours formation-musicale \(obligatoire\)/)
@@ -262,7 +262,7 @@ t.test('preparing next year, copying, enrolling the re-enrolled, placing and swi
   t.match(text(page.querySelector('table')?.text), /2027-2028 En cours/)
   t.match(text(page.querySelector('table')?.text), /2026-2027 Passée/)
   t.match(
-    text(page.querySelector('#prepare-title')?.parentNode.text),
+    text(page.querySelector('#prepare-title')?.parentNode?.text),
     /2028-2029/,
     'the year after can be prepared',
   )
