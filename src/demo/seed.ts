@@ -282,7 +282,7 @@ async function addWaitingWork(em: Em, config: TenantConfig, now: Date): Promise<
       },
       submittedAt: now,
     })
-    await addValidatedReenrolments(em, config, period.schoolYear, families.slice(3), now)
+    await addValidatedReenrolments(em, config, period.schoolYear, now)
   }
   if (config.periods?.preregistration) addAcceptedDossier(em, config, now)
 }
@@ -295,14 +295,15 @@ async function addValidatedReenrolments(
   em: Em,
   config: TenantConfig,
   schoolYear: string,
-  families: Family[],
   now: Date,
 ): Promise<void> {
+  // the families after those of addWaitingWork
+  const families = await em.find(Family, {}, { orderBy: { id: 'asc' }, offset: 3, limit: 8 })
   const current = await em.findOneOrFail(SchoolYear, { current: true })
   const mandatory = new Set(config.reenrolment.mandatoryDisciplines ?? [])
   const disciplines = config.disciplines ?? []
   let n = 0
-  for (const family of families.slice(0, 8)) {
+  for (const family of families) {
     const pupil = await em.findOne(Pupil, { family }, { orderBy: { id: 'asc' } })
     if (!pupil) continue
     const enrolments = await em.find(
