@@ -21,6 +21,7 @@ import reenrolmentReview from './features/reenrolment/staff-routes.ts'
 import pupils from './features/pupils/routes.ts'
 import portal from './features/portal/routes.ts'
 import sas from './features/sas/routes.ts'
+import schoolYear from './features/school-year/routes.ts'
 import staff from './features/staff/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
@@ -95,6 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(schoolYear)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)

@@ -282,7 +282,95 @@ async function addWaitingWork(em: Em, config: TenantConfig, now: Date): Promise<
       },
       submittedAt: now,
     })
+    await addValidatedReenrolments(em, config, period.schoolYear, now)
   }
+  if (config.periods?.preregistration) addAcceptedDossier(em, config, now)
+}
+
+/**
+ * Re-enrolments staff already validated, so that the school year page has next year's work to show:
+ * every other one keeps all its courses, one drops a course, two ask for a new discipline.
+ */
+async function addValidatedReenrolments(
+  em: Em,
+  config: TenantConfig,
+  schoolYear: string,
+  now: Date,
+): Promise<void> {
+  // the families after those of addWaitingWork
+  const families = await em.find(Family, {}, { orderBy: { id: 'asc' }, offset: 3, limit: 8 })
+  const current = await em.findOneOrFail(SchoolYear, { current: true })
+  const mandatory = new Set(config.reenrolment.mandatoryDisciplines ?? [])
+  const disciplines = config.disciplines ?? []
+  let n = 0
+  for (const family of families) {
+    const pupil = await em.findOne(Pupil, { family }, { orderBy: { id: 'asc' } })
+    if (!pupil) continue
+    const enrolments = await em.find(
+      Enrolment,
+      { pupil, active: true, course: { schoolYear: current } },
+      { populate: ['course'], orderBy: { id: 'asc' } },
+    )
+    if (enrolments.length === 0) continue
+    const dropped = n === 2 ? enrolments.find((e) => !mandatory.has(e.course.discipline)) : undefined
+    const followed = new Set(enrolments.map((e) => e.course.discipline))
+    const wanted = n % 3 === 1 ? disciplines.find((d) => !followed.has(d.code)) : undefined
+    em.create(Reenrolment, {
+      family,
+      pupil,
+      schoolYear,
+      status: 'validated',
+      step: 'finalize',
+      answers: {
+        ...(config.paymentModes?.[0] ? { paymentMode: config.paymentModes[0].id } : {}),
+        imageRights: true,
+        exitAuthorization: true,
+        keep: Object.fromEntries(enrolments.map((e) => [String(e.course.id), e !== dropped])),
+        ...(wanted ? { newDisciplines: `${wanted.name}, si une place se libère` } : {}),
+        accepted: true,
+      },
+      submittedAt: now,
+      decidedAt: now,
+    })
+    n++
+  }
+}
+
+/**
+ * A pré-inscription staff accepted this year: its family and pupil exist, waiting for a seat next
+ * year on the school year's placement page. No account is made: its invitation would never be read.
+ */
+function addAcceptedDossier(em: Em, config: TenantConfig, now: Date): void {
+  const rng = random(`${config.slug}/accepted`)
+  const choices = offeredDisciplines(config)
+    .map((d) => d.code)
+    .slice(0, Math.max(1, Math.min(choiceCount(config), 2)))
+  const guardian = { civility: 'Madame', lastName: 'Lemoine', firstName: 'Sandrine' }
+  const child = {
+    civility: 'Monsieur',
+    lastName: 'Lemoine',
+    firstName: 'Jules',
+    birthDate: dateIn(rng, 2017),
+  }
+  // the demo's checks want every family with a payment mode once the tenant has some
+  const family = em.create(Family, {
+    quotientBracket: null,
+    paymentMode: config.paymentModes?.[0]?.id ?? null,
+  })
+  em.create(Guardian, { family, rank: 1, ...guardian, email: 'sandrine.lemoine@example.fr', extraPhones: [] })
+  em.create(Pupil, { family, ...child })
+  em.create(Preregistration, {
+    tokenHash: sha256(`${config.slug}/demo/accepted`),
+    status: 'accepted',
+    email: 'sandrine.lemoine@example.fr',
+    guardians: [{ ...guardian, email: 'sandrine.lemoine@example.fr' }],
+    applicants: [
+      { fromGuardian: false, values: { ...child, useGuardianAddress: 'true' }, choices, freeText: null },
+    ],
+    confirmedAt: now,
+    decidedAt: now,
+    family,
+  })
 }
 
 /** A one-page PDF saying what it stands for, as a family's scan would be. */

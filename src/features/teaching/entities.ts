@@ -72,6 +72,12 @@ export const Course = defineEntity({
     capacity: p.integer().nullable(),
     /** Set when staff close the course: it takes no more pupils and leaves the catalogue. */
     closedAt: p.datetime().nullable(),
+    /**
+     * The course of the year before that this one was copied from when staff prepared the year: a
+     * course is copied once, and a re-enrolment's kept course (an id of that year) finds its copy.
+     * An id rather than a relation: a self-reference defeats the inferred table types of the reads.
+     */
+    copiedFromId: p.integer().nullable().unique(),
   },
 })
 export type Course = InferEntity<typeof Course>
