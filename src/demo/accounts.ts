@@ -54,6 +54,8 @@ export async function seedDemoAccounts(orm: Orm, configs: TenantConfig[]): Promi
       })
       if (person) person.account = account
     }
+    // written first: the reads below would otherwise reload demo-prof's teacher without its account
+    await em.flush()
     await seedAccountStates(em, config, passwordHash)
     await em.flush()
   }
@@ -64,6 +66,7 @@ const day = 86_400_000
 /** An invitation link nobody holds (its token is thrown away), sent `sentDaysAgo` and valid 7 days. */
 function invitation(em: Em, account: Account, sentDaysAgo: number) {
   const createdAt = new Date(Date.now() - sentDaysAgo * day)
+  account.createdAt = createdAt
   em.create(PasswordToken, {
     tokenHash: sha256(randomToken()),
     account,
