@@ -11,6 +11,7 @@ import { TenantRegistry } from './platform/tenancy/registry.ts'
 import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
+import accountsBackOffice from './features/accounts/staff-routes.ts'
 import documents from './features/documents/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
@@ -97,6 +98,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(teaching)
   await app.register(staff)
   await app.register(schoolYear)
+  await app.register(accountsBackOffice)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)

@@ -1,10 +1,14 @@
+import { freeIdentifiant } from '../features/accounts/service.ts'
 import { Guardian } from '../features/family/entities.ts'
 import { Teacher } from '../features/teaching/entities.ts'
-import { Account, type Role } from '../platform/auth/entities.ts'
+import { Account, PasswordToken, type Role, TokenPurpose } from '../platform/auth/entities.ts'
 import { hashPassword } from '../platform/auth/passwords.ts'
-import type { Orm } from '../platform/db/orm.ts'
+import { randomToken, sha256 } from '../platform/auth/sessions.ts'
+import type { Em, Orm } from '../platform/db/orm.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
+import { firstNames, surnames } from './people.ts'
+import { random } from './random.ts'
 
 /** The same on every demo tenant, so anyone can try them; it satisfies every demo tenant's policy. */
 export const demoPassword = 'Conservatoire-2025'
@@ -50,6 +54,70 @@ export async function seedDemoAccounts(orm: Orm, configs: TenantConfig[]): Promi
       })
       if (person) person.account = account
     }
+    // written first: the reads below would otherwise reload demo-prof's teacher without its account
     await em.flush()
+    await seedAccountStates(em, config, passwordHash)
+    await em.flush()
+  }
+}
+
+const day = 86_400_000
+
+/** An invitation link nobody holds (its token is thrown away), sent `sentDaysAgo` and valid 7 days. */
+function invitation(em: Em, account: Account, sentDaysAgo: number) {
+  const createdAt = new Date(Date.now() - sentDaysAgo * day)
+  account.createdAt = createdAt
+  em.create(PasswordToken, {
+    tokenHash: sha256(randomToken()),
+    account,
+    purpose: TokenPurpose.invitation,
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 7 * day),
+  })
+}
+
+/**
+ * Accounts in every state for the admins' Comptes (idempotent): the second teacher invited two days
+ * ago and not yet activated, the second family's first guardian whose invitation expired unused,
+ * and the account of a secretariat member who left, disabled.
+ */
+async function seedAccountStates(em: Em, config: TenantConfig, passwordHash: string): Promise<void> {
+  const [, teacher] = await em.find(Teacher, {}, { orderBy: { id: 'asc' }, limit: 2 })
+  if (teacher && !teacher.account) {
+    const account = em.create(Account, {
+      identifiant: await freeIdentifiant(em, teacher),
+      role: 'teacher',
+      email: teacher.email ?? 'enseignant@example.fr',
+      displayName: `${teacher.firstName} ${teacher.lastName}`,
+      passwordHash: null,
+    })
+    teacher.account = account
+    invitation(em, account, 2)
+  }
+  const [, guardian] = await em.find(Guardian, { rank: 1 }, { orderBy: { family: { id: 'asc' } }, limit: 2 })
+  if (guardian && !guardian.account) {
+    const account = em.create(Account, {
+      identifiant: await freeIdentifiant(em, guardian),
+      role: 'family',
+      email: guardian.email ?? 'famille@example.fr',
+      displayName: `${guardian.firstName} ${guardian.lastName}`,
+      passwordHash: null,
+    })
+    guardian.account = account
+    invitation(em, account, 12)
+  }
+  if (!(await em.count(Account, { role: 'secretariat', disabled: true }))) {
+    const rng = random(`${config.slug}/accounts`)
+    const person = { firstName: rng.pick(firstNames.adult.Madame), lastName: rng.pick(surnames) }
+    const identifiant = await freeIdentifiant(em, person)
+    em.create(Account, {
+      identifiant,
+      role: 'secretariat',
+      email: `${identifiant}@example.fr`,
+      displayName: `${person.firstName} ${person.lastName}`,
+      passwordHash,
+      disabled: true,
+      lastSignInAt: new Date(Date.now() - 200 * day),
+    })
   }
 }

@@ -6,6 +6,7 @@ import type { Em } from '../../platform/db/orm.ts'
 import type { Actor } from '../../platform/auth/context.ts'
 import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import { queueMail } from '../../platform/mail/outbox.ts'
+import { fold } from '../../platform/text.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import { type Locale, type Translate, translator } from '../../platform/views/i18n.ts'
@@ -15,6 +16,51 @@ export const invitationLifetimeMs = 7 * 24 * 3_600_000
 
 export function normalizeIdentifiant(identifiant: string): string {
   return identifiant.trim().toLowerCase()
+}
+
+const identifiantPattern = /^[a-z0-9][a-z0-9._@-]{2,99}$/
+export const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+/** `stem` when no account has it, else the first of stem2, stem3… that is free. */
+async function freeVariant(em: Em, stem: string): Promise<string> {
+  const taken = new Set(
+    (await em.find(Account, { identifiant: { $like: `${stem}%` } }, { fields: ['identifiant'] })).map(
+      (a) => a.identifiant,
+    ),
+  )
+  if (!taken.has(stem)) return stem
+  let n = 2
+  while (taken.has(`${stem}${n}`)) n++
+  return `${stem}${n}`
+}
+
+/** A free identifiant for a person: "prenom.nom", plain ASCII, numbered when already taken. */
+export async function freeIdentifiant(
+  em: Em,
+  person: { firstName?: string | null; lastName?: string | null },
+  fallback = 'compte',
+): Promise<string> {
+  const part = (value: string | null | undefined) =>
+    fold(value ?? '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+  const base =
+    [part(person.firstName), part(person.lastName)].filter(Boolean).join('.').slice(0, 90) || fallback
+  return freeVariant(em, base.length >= 3 ? base : `${fallback}.${base}`)
+}
+
+/** Why an identifiant cannot be given (its form, or another account has it), in words; undefined when it can. */
+export async function identifiantProblem(
+  em: Em,
+  identifiant: string,
+  t: Translate,
+): Promise<string | undefined> {
+  if (!identifiant) return t('form.required')
+  if (!identifiantPattern.test(identifiant)) return t('accounts.identifiant.format')
+  if (await em.count(Account, { identifiant })) {
+    return t('accounts.identifiant.taken', { suggestion: await freeVariant(em, identifiant.slice(0, 95)) })
+  }
+  return undefined
 }
 
 /**
@@ -67,7 +113,7 @@ export function until(date: Date, tenant: TenantConfig, locale: Locale): string 
 }
 
 /** Creates a single-use link for the account (only its hash is stored) and queues the mail carrying it. */
-function mailLink(
+export function mailLink(
   em: Em,
   context: MailContext,
   account: Account,
@@ -204,26 +250,38 @@ export interface Invitation {
   role: Role
 }
 
+/** Marks every unused link of the account (invitation or reset) as used: none of them opens it any more. */
+export async function spendLinks(em: Em, accountId: number): Promise<void> {
+  await em.nativeUpdate(PasswordToken, { account: accountId, usedAt: null }, { usedAt: new Date() })
+}
+
 /**
  * Creates an account without a password and mails its owner the identifiant and a link, valid
- * 7 days, to choose one: the first connection.
+ * 7 days, to choose one: the first connection. Refusals are worded by `t` (the mail's language
+ * by default), keyed `identifiant`, `email` and `displayName`.
  */
 export async function invite(
   em: Em,
   context: MailContext,
   invitation: Invitation,
+  t: Translate = translator(context.locale),
 ): Promise<Checked<Account | undefined>> {
   const identifiant = normalizeIdentifiant(invitation.identifiant)
-  if (!/^[a-z0-9][a-z0-9._@-]{2,99}$/.test(identifiant)) {
-    return { values: undefined, errors: { identifiant: 'letters, digits, . _ @ - (3 to 100)' } }
-  }
-  if (await em.count(Account, { identifiant }))
-    return { values: undefined, errors: { identifiant: 'already used' } }
+  const email = invitation.email.trim()
+  const displayName = invitation.displayName.trim()
+  const fields: FieldErrors = {}
+  const identifiantError = await identifiantProblem(em, identifiant, t)
+  if (identifiantError) fields.identifiant = identifiantError
+  if (!email) fields.email = t('form.required')
+  else if (!emailPattern.test(email) || email.length > 254) fields.email = t('lost.emailInvalid')
+  if (!displayName) fields.displayName = t('form.required')
+  const errors = refusals(fields)
+  if (errors) return { values: undefined, errors }
   const account = em.create(Account, {
     identifiant,
     role: invitation.role,
-    email: invitation.email.trim(),
-    displayName: invitation.displayName.trim(),
+    email,
+    displayName,
     passwordHash: null,
   })
   mailLink(em, context, account, TokenPurpose.invitation, invitationLifetimeMs)

@@ -18,13 +18,13 @@ import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { fold } from '../../platform/text.ts'
 import { formatDate, formatTime } from '../../platform/views/dates.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
-import { invite, type MailContext, until } from '../accounts/service.ts'
+import { freeIdentifiant, invite, type MailContext, until } from '../accounts/service.ts'
 import { Family, Guardian } from '../family/entities.ts'
 import { setGuardianValue } from '../family/identity.ts'
 import { fullName } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { setPupilValue } from '../pupils/service.ts'
-import { type Applicant, type PersonValues, Preregistration, PreregistrationStatus } from './entities.ts'
+import { type Applicant, Preregistration, PreregistrationStatus } from './entities.ts'
 import { type CheckedDossier, choiceCount, offeredDisciplines } from './form.ts'
 
 /** The tenant's pré-inscription window; undefined when the tenant has none (no public form at all). */
@@ -173,26 +173,6 @@ export function isDecidable(row: { status: string }, tenant: TenantConfig, now =
 export const decisions = ['accepted', 'waitlisted', 'refused'] as const
 export type Decision = (typeof decisions)[number]
 
-/** A login for the new family: "prenom.nom", plain ASCII, numbered when already taken. */
-async function freeIdentifiant(em: Em, guardian: PersonValues): Promise<string> {
-  const part = (value: string | null | undefined) =>
-    fold(value ?? '')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-  const base =
-    [part(guardian.firstName), part(guardian.lastName)].filter(Boolean).join('.').slice(0, 90) || 'famille'
-  const stem = base.length >= 3 ? base : `famille.${base}`
-  const taken = new Set(
-    (await em.find(Account, { identifiant: { $like: `${stem}%` } }, { fields: ['identifiant'] })).map(
-      (a) => a.identifiant,
-    ),
-  )
-  if (!taken.has(stem)) return stem
-  let n = 2
-  while (taken.has(`${stem}${n}`)) n++
-  return `${stem}${n}`
-}
-
 /** Accepting: the family, its guardians and pupils as typed, and responsable 1's invited account. */
 async function createFamily(tx: Em, context: MailContext, row: Preregistration): Promise<Family> {
   const family = tx.create(Family, { quotientBracket: null, paymentMode: null })
@@ -216,7 +196,7 @@ async function createFamily(tx: Em, context: MailContext, row: Preregistration):
   }
   const first = guardians[0]!
   const invited = await invite(tx, context, {
-    identifiant: await freeIdentifiant(tx, row.guardians[0]!),
+    identifiant: await freeIdentifiant(tx, row.guardians[0]!, 'famille'),
     email: row.email,
     displayName: fullName(first),
     role: 'family',

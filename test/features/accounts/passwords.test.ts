@@ -239,7 +239,7 @@ t.test(
       ),
       1,
     )
-    t.match(lines.at(-1), /--identifiant: already used/)
+    t.match(lines.at(-1), /--identifiant: Cet identifiant est déjà utilisé. Proposition : prof-leroy2./)
     t.equal(
       await runCli(
         [
