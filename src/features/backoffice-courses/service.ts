@@ -68,6 +68,14 @@ export async function levelsOf(db: Reader): Promise<string[]> {
   return rows.map((r) => r.cycle!).sort(frenchOrder)
 }
 
+// Postgres has no accent folding without the unaccent extension: letters are mapped one to one
+const accented = 'áàâäãåçéèêëíìîïñóòôöõúùûüýÿ'
+const plain = 'aaaaaaceeeeiiiinooooouuuuyy'
+
+/** A column lowercased without accents, so that lists sort "Éveil" among the E. */
+const folded = (column: string) =>
+  sql<string>`replace(replace(translate(lower(${sql.ref(column)}), ${accented}, ${plain}), 'œ', 'oe'), 'æ', 'ae')`
+
 const text = (value: unknown) => sql<string>`cast(${value} as text)`
 
 const catalogueRead = prepare(
@@ -131,7 +139,7 @@ const catalogueRead = prepare(
               .where('e.active', '=', true)
               .as('enrolled'),
           )
-          .orderBy('c.name')
+          .orderBy(folded('c.name'))
           .orderBy('c.cycle')
           .orderBy('c.id')
           .limit(p.limit)
@@ -224,12 +232,8 @@ export async function courseOr404(db: Reader, id: number): Promise<CourseRow> {
   return row
 }
 
-// Postgres has no accent folding without the unaccent extension: letters are mapped one to one
-const accented = 'áàâäãåçéèêëíìîïñóòôöõúùûüýÿ'
-const plain = 'aaaaaaceeeeiiiinooooouuuuyy'
-
 const pupilSearchRead = prepare((db: Kysely<TenantDb>, p: { patterns: string[]; courseId: number }) => {
-  const folded = sql<string>`replace(replace(translate(lower(p.first_name || ' ' || p.last_name), ${accented}, ${plain}), 'œ', 'oe'), 'æ', 'ae')`
+  const name = sql<string>`replace(replace(translate(lower(p.first_name || ' ' || p.last_name), ${accented}, ${plain}), 'œ', 'oe'), 'æ', 'ae')`
   return db
     .selectFrom('pupil as p')
     .innerJoin('family as f', 'f.id', 'p.family_id')
@@ -249,7 +253,7 @@ const pupilSearchRead = prepare((db: Kysely<TenantDb>, p: { patterns: string[]; 
     .where('f.archived_at', 'is', null)
     .where('f.erased_at', 'is', null)
     .where(
-      sql<boolean>`not exists (select 1 from unnest(cast(${p.patterns} as text[])) as w(pattern) where ${folded} not like w.pattern)`,
+      sql<boolean>`not exists (select 1 from unnest(cast(${p.patterns} as text[])) as w(pattern) where ${name} not like w.pattern)`,
     )
     .orderBy('p.last_name')
     .orderBy('p.first_name')
@@ -337,6 +341,22 @@ export function checkCourse(
   if (teacherId !== null && !choices.teachers.some((x) => x.id === teacherId))
     errors.teacher = t('boCourses.error.teacher')
 
+  const room = trimmed(input.room)
+  if (room.length > 100) errors.room = t('boCourses.error.tooLong', { max: 100 })
+
+  const establishments = config.establishments
+  const establishment = establishments.length === 1 ? establishments[0]!.code : trimmed(input.establishment)
+  if (
+    !establishments.some((e) => e.code === establishment) &&
+    choices.current?.establishment !== establishment
+  )
+    errors.establishment = t('boCourses.error.establishment')
+
+  const capacityText = trimmed(input.capacity)
+  const capacity = capacityText ? Number(capacityText) : null
+  if (capacity !== null && !(/^\d+$/.test(capacityText) && capacity >= 1 && capacity <= 9999))
+    errors.capacity = t('boCourses.error.capacity')
+
   const slots: CourseSlot[] = []
   for (const row of slotRowsOf(input)) {
     const field = (part: string) => `slots-${row}-${part}`
@@ -354,22 +374,6 @@ export function checkCourse(
     else if (start && end <= start) errors[field('end')] = t('boCourses.error.endBeforeStart')
     if (start && end && dayNumber >= 1 && dayNumber <= 7) slots.push({ day: dayNumber, start, end })
   }
-
-  const room = trimmed(input.room)
-  if (room.length > 100) errors.room = t('boCourses.error.tooLong', { max: 100 })
-
-  const establishments = config.establishments
-  const establishment = establishments.length === 1 ? establishments[0]!.code : trimmed(input.establishment)
-  if (
-    !establishments.some((e) => e.code === establishment) &&
-    choices.current?.establishment !== establishment
-  )
-    errors.establishment = t('boCourses.error.establishment')
-
-  const capacityText = trimmed(input.capacity)
-  const capacity = capacityText ? Number(capacityText) : null
-  if (capacity !== null && !(/^\d+$/.test(capacityText) && capacity >= 1 && capacity <= 9999))
-    errors.capacity = t('boCourses.error.capacity')
 
   return {
     values: {
