@@ -1,6 +1,7 @@
 import t from 'tap'
-import { Course } from '../../../src/features/teaching/entities.ts'
+import { Course, Teacher } from '../../../src/features/teaching/entities.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
+import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
 import { html } from '../../helpers/build.ts'
 
 import { audits, course, signedInBrowser, text, world } from './setup.ts'
@@ -153,3 +154,35 @@ t.test('an edit is audited with the fields that changed, before and after', asyn
     },
   })
 })
+
+t.test(
+  'the teacher chosen in the form finds the course on their portal, with the written slot',
+  async (t) => {
+    const account = await createAccount(app, slug, { identifiant: 'prof-aubry', role: 'teacher' })
+    const em = app.orm.em.fork({ schema: schemaFor(slug) })
+    const teacher = em.create(Teacher, { firstName: 'Marc', lastName: 'Aubry', account })
+    await em.flush()
+    const res = await browser.submit('/admin/cours/nouveau', '/admin/cours/nouveau', {
+      schoolYear: String(w.year.id),
+      name: 'Formation musicale 2C1',
+      discipline: 'piano',
+      establishment: 'centre',
+      teacher: String(teacher.id),
+      'slots-0-day': '1',
+      'slots-0-start': '18:15',
+      'slots-0-end': '19:15',
+    })
+    t.equal(res.statusCode, 303)
+    const portal = new Browser(app, w.host())
+    await portal.submit('/enseignant/connexion', '/enseignant/connexion', {
+      identifiant: 'prof-aubry',
+      password: goodPassword,
+      site: 'centre',
+    })
+    const row = html((await portal.get('/enseignant')).body)
+      .querySelectorAll('tbody tr')
+      .find((tr) => text(tr.querySelector('th')?.text) === 'Formation musicale 2C1')
+    t.ok(row, 'the course is listed')
+    t.match(text(row?.text), /Lundi 18h15 – 19h15/)
+  },
+)
