@@ -12,6 +12,7 @@ import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import accountsBackOffice from './features/accounts/staff-routes.ts'
+import backofficeCourses from './features/backoffice-courses/routes.ts'
 import documents from './features/documents/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
@@ -99,6 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(staff)
   await app.register(schoolYear)
   await app.register(accountsBackOffice)
+  await app.register(backofficeCourses)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)

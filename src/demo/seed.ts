@@ -22,6 +22,7 @@ import {
   slotWeekday,
   termsDone,
 } from './calendar.ts'
+import { slotsOfText } from '../features/backoffice-courses/slots.ts'
 import { type CourseSpec, demoData, genericDemo, type TenantDemo, type Town, type Track } from './data.ts'
 import {
   birthPlaces,
@@ -108,6 +109,8 @@ interface Context {
   firstName: (age: 'adult' | 'child', civility: Civility) => string
   profession: () => (typeof professions)[number]
   absences: number
+  /** Pupils enrolled in each course of the current year, to make one full and close another. */
+  seats: Map<Course, number>
 }
 
 function populate(em: Em, config: TenantConfig, today: string): void {
@@ -132,6 +135,7 @@ function populate(em: Em, config: TenantConfig, today: string): void {
     firstName: (age, civility) => decks[age][civility](),
     profession: rng.deck(professions),
     absences: 0,
+    seats: new Map(),
   }
 
   const teachers = Array.from({ length: Math.max(-1, ...demo.courses.map((c) => c.teacher)) + 1 }, () =>
@@ -160,6 +164,7 @@ function populate(em: Em, config: TenantConfig, today: string): void {
       enrol(ctx, pupil, track, years, pupilIndex++)
     }
   }
+  fillAndClose(ctx, years[0]!)
   if (config.periods?.preregistration) createDossiers(ctx)
 }
 
@@ -426,8 +431,52 @@ function createCourse(
     cycle: spec.cycle ?? null,
     teacher: teachers[spec.teacher] ?? null,
     slot: spec.slot,
+    slots: slotsOfText(spec.slot),
   })
-  return { course, kind: spec.kind ?? kindOfDomain[discipline?.domain ?? 'music'] }
+  const kind = spec.kind ?? kindOfDomain[discipline?.domain ?? 'music']
+  course.room = rooms[kind]
+  course.capacity = capacities[kind]
+  return { course, kind }
+}
+
+/** Where each kind of course is held, and how many it takes (individual lessons: no limit set). */
+const rooms: Record<CourseKind, string> = {
+  instrument: 'Salle 12',
+  fm: 'Salle 4',
+  ensemble: 'Auditorium',
+  eveil: 'Salle des petits',
+  dance: 'Studio de danse',
+  theatre: 'Salle de théâtre',
+}
+const capacities: Record<CourseKind, number | null> = {
+  instrument: null,
+  fm: 15,
+  ensemble: 30,
+  eveil: 12,
+  dance: 16,
+  theatre: 14,
+}
+
+/**
+ * This year's busiest group course is made full (its capacity, its pupils), so that the back-office
+ * refuses one more unless forced; the emptiest other course is closed.
+ */
+function fillAndClose(ctx: Context, year: Year): void {
+  const courses = [...year.courses.values()]
+  const group = courses.filter((c) => c.course.capacity !== null)
+  const count = (c: { course: Course }) => ctx.seats.get(c.course) ?? 0
+  const busiest = group.reduce<(typeof courses)[number] | undefined>(
+    (best, c) => (!best || count(c) > count(best) ? c : best),
+    undefined,
+  )
+  if (busiest && count(busiest) > 0) busiest.course.capacity = count(busiest)
+  const emptiest = courses
+    .filter((c) => c !== busiest)
+    .reduce<(typeof courses)[number] | undefined>(
+      (low, c) => (!low || count(c) < count(low) ? c : low),
+      undefined,
+    )
+  if (emptiest) emptiest.course.closedAt = new Date(`${ctx.today}T08:00:00Z`)
 }
 
 /** Creates a family, its guardians and its pupils; returns the pupils with the track each follows. */
@@ -538,6 +587,7 @@ function enrol(ctx: Context, pupil: Pupil, track: Track, years: Year[], pupilInd
       const found = year.courses.get(key)
       if (!found) throw new Error(`demo data of ${ctx.config.slug}: a track names an unknown course "${key}"`)
       const enrolment = em.create(Enrolment, { pupil, course: found.course, active: true })
+      if (y === 0) ctx.seats.set(found.course, (ctx.seats.get(found.course) ?? 0) + 1)
       // a different sentence each term, as a teacher would write
       const sentence = rng.int(0, 10)
       for (const [i, term] of termsDone(year.span, today).entries()) {
