@@ -1,21 +1,11 @@
-import { type Expression, sql } from 'kysely'
 import { fold } from '../../platform/text.ts'
 
 /*
- * The families list's search, in SQL and in JS alike: "eloise" finds "Éloïse", "0612" finds
- * "06 12 34 56 78". The SQL side folds with translate() and lower(), which every Postgres has
- * (PGlite included), so no extension such as unaccent is needed.
+ * The families list's search: "eloise" finds "Éloïse", "0612" finds "06 12 34 56 78". What is
+ * searched is folded by Postgres once, when a guardian or a pupil is written (their generated
+ * columns search_text and search_phones, platform/text.ts foldSql); what is typed is folded here
+ * by fold(), the same folding.
  */
-
-// accented letters and what platform/text.ts fold() makes of them (NFD, marks dropped, lowercase)
-const accented = 'ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝŸýÿ'
-const plain = 'aaaaaaaaaaaacceeeeeeeeiiiiiiiinnoooooooooouuuuuuuuyyyy'
-
-/** An expression folded as fold() folds a text: lowercase, no accents, "œ" as "oe". */
-export function folded(expression: Expression<string | null>) {
-  // translate first: lower() leaves "É" as it is on a database whose collation is C
-  return sql<string>`replace(replace(lower(translate(${expression}, ${accented}, ${plain})), 'œ', 'oe'), 'Œ', 'oe')`
-}
 
 /** What a search box sends, turned into the read's parameters. */
 export interface SearchTerms {
