@@ -139,4 +139,13 @@ t.test('the list pages by 50, in French alphabetical order of responsable 1', as
   const third = html((await browser.get('/admin/familles?page=3')).body)
   t.equal(listed(third.toString()).length, 21)
   t.match(third.querySelector('.pagination__summary')?.text, '101')
+
+  const dashboard = html((await browser.get('/admin')).body)
+  const form = dashboard.querySelector('form[action="/admin/familles"]')
+  t.equal(
+    form?.querySelector('label[for="q"]')?.text,
+    'Trouver une famille',
+    'the dashboard searches families',
+  )
+  t.ok(form?.querySelector('input[name="q"]'))
 })

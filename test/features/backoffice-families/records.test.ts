@@ -35,8 +35,8 @@ async function setup(t: Test) {
   return { ...built, slug, martin, other, staff, em }
 }
 
-t.test('a family’s page shows its guardians, account, pupils and history', async (t) => {
-  const { martin, staff } = await setup(t)
+t.test('a family’s page shows its guardians, account, pupils, pending changes and history', async (t) => {
+  const { app, host, martin, staff } = await setup(t)
   const res = await staff.get(`/admin/familles/${martin.family.id}`)
   t.equal(res.statusCode, 200)
   const page = html(res.body)
@@ -53,6 +53,19 @@ t.test('a family’s page shows its guardians, account, pupils and history', asy
   )
   t.ok(page.querySelector(`a[href="/admin/familles/${martin.family.id}/eleves/${martin.pupil.id}"]`))
   t.match(page.text, 'Aucun événement enregistré.')
+
+  // the family proposes a change through the sas: the page lists it and its history says so
+  const family = await signedInBrowser(app, host(), 'famille-martin')
+  const action = `/famille/responsables/${martin.guardian.id}`
+  await family.submit(action, action, {
+    ...formValues((await family.get(action)).body, action),
+    city: 'Lyon',
+  })
+  const after = html((await staff.get(`/admin/familles/${martin.family.id}`)).body)
+  const pending = after.querySelector('a[href^="/admin/changements/"]')
+  t.equal(pending?.text, 'Responsable Camille Martin')
+  t.match(after.text, 'Ville : Limonest → Lyon')
+  t.match(after.querySelector('.history')?.text, 'Modification proposée par la famille')
 })
 
 t.test('staff correct a guardian directly: one audited change with before and after', async (t) => {

@@ -722,6 +722,7 @@ export const en: Record<MessageKey, string> = {
   'mail.reenrolment-submitted.button': 'View the re-enrolment',
   // back-office: families
   'families.title': 'Families',
+  'families.findFamily': 'Find a family',
   'families.search': 'Search',
   'families.searchHint': 'Last or first name of a guardian or a pupil, e-mail or phone',
   'families.site': 'Site',

@@ -737,6 +737,7 @@ export const fr = {
   'mail.reenrolment-submitted.button': 'Voir la réinscription',
   // back-office: families
   'families.title': 'Familles',
+  'families.findFamily': 'Trouver une famille',
   'families.search': 'Rechercher',
   'families.searchHint': 'Nom ou prénom d’un responsable ou d’un élève, e-mail ou téléphone',
   'families.site': 'Site',
