@@ -11,8 +11,8 @@
  * as a process of its own. Every page of the family `demo-famille` and of `demo-admin` on Limonest is
  * loaded with autocannon right after a floor run of the same length: its req/s as a share of the
  * floor's, its latency, its statements and the server's CPU per request. Then a tenant of 3,000
- * families with full staff queues (harness/big-tenant.ts), its queues' first and third pages and
- * one family's pages, each p99 against 50 ms.
+ * families with full staff queues (harness/big-tenant.ts), its queues' first and third pages, its
+ * families list (searched, filtered, third page) and one family's pages, each p99 against 50 ms.
  *
  * Bounded: fixed durations, loopback only; its database, processes and temp directory are removed at
  * the end, also on failure and on Ctrl-C. See load-tests/README.md.
@@ -201,11 +201,21 @@ function staffPages(host: string, cookie: string, options: { middle: boolean; te
     ['/admin/reinscriptions', 'Réinscriptions'],
     ['/admin/preinscriptions', 'Pré-inscriptions'],
   ] as const
+  // the big tenant's families list: a search by an accented first name every family's pupil has
+  // (the whole tenant matches), a filter, and a page in the middle
+  const families = [
+    `/admin/familles?q=${encodeURIComponent('Léa')}`,
+    '/admin/familles?attente=1',
+    '/admin/familles?page=3',
+  ]
   return [
     page('/admin', 'Tableau de bord'),
     ...queues.flatMap(([path, h1]) =>
       options.middle ? [page(path, h1), page(`${path}?page=3`, h1)] : [page(path, h1)],
     ),
+    ...(options.middle
+      ? families.map((path) => page(path, 'Familles'))
+      : [page('/admin/familles', 'Familles')]),
   ]
 }
 

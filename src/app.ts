@@ -25,6 +25,7 @@ import portal from './features/portal/routes.ts'
 import sas from './features/sas/routes.ts'
 import schoolYear from './features/school-year/routes.ts'
 import staff from './features/staff/routes.ts'
+import backofficeFamilies from './features/backoffice-families/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
 import { loggedError, withoutTokens } from './platform/logging.ts'
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(schoolYear)
   await app.register(accountsBackOffice)
   await app.register(backofficeCourses)
+  await app.register(backofficeFamilies)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)

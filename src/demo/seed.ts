@@ -9,6 +9,7 @@ import { ChangeRequest } from '../features/sas/entities.ts'
 import { schoolLevels } from '../features/pupils/identity.ts'
 import { RepertoireEntry, SchoolEvent } from '../features/repertoire/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
+import { AuditEvent } from '../platform/audit/entities.ts'
 import { sha256 } from '../platform/auth/sessions.ts'
 import type { Em, Orm } from '../platform/db/orm.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
@@ -79,6 +80,7 @@ export async function seedDemo(orm: Orm, configs: TenantConfig[], now = new Date
         // the requests staff review name what they change by id: known once the rest is written
         await tx.flush()
         await addWaitingWork(tx, config, now)
+        await addArchivedFamily(tx, config, now)
       })
     }
     reports.push({ slug: config.slug, seeded })
@@ -375,6 +377,55 @@ function addAcceptedDossier(em: Em, config: TenantConfig, now: Date): void {
     confirmedAt: now,
     decidedAt: now,
     family,
+  })
+}
+
+/**
+ * A family that left last school year, archived by the secretariat: the families list shows it
+ * under "Archivées" only. Written last, so that it changes nothing drawn for the other families.
+ */
+async function addArchivedFamily(em: Em, config: TenantConfig, now: Date): Promise<void> {
+  const demo = demoData[config.slug] ?? genericDemo(config.disciplines ?? [])
+  const town = demo.towns[0]!
+  const archivedAt = new Date(now.getTime() - 45 * 24 * 3_600_000)
+  const family = em.create(Family, {
+    resident: true,
+    quotientBracket: config.quotientFamilial?.fallback ?? null,
+    paymentMode: config.paymentModes?.[0]?.id ?? null,
+    archivedAt,
+  })
+  em.create(Guardian, {
+    family,
+    rank: 1,
+    civility: 'Madame',
+    lastName: 'Roussel',
+    firstName: 'Isabelle',
+    address: `7 ${town.streets[0]}`,
+    postalCode: town.postalCode,
+    city: town.city,
+    phoneMobile: '06 31 52 74 96',
+    email: 'isabelle.roussel@example.fr',
+    extraPhones: [],
+  })
+  em.create(Pupil, {
+    family,
+    civility: 'Monsieur',
+    lastName: 'Roussel',
+    firstName: 'Mathéo',
+    // the same person whatever the day of the school year the demo is seeded
+    birthDate: `${schoolYears(localDate(now, config.timezone), 0)[0]!.start - 12}-03-14`,
+    useGuardianAddress: true,
+    imageRights: true,
+    exitAuthorization: true,
+  })
+  await em.flush()
+  em.create(AuditEvent, {
+    actorName: 'Secrétariat (démonstration)',
+    action: 'family.archived',
+    subjectType: 'family',
+    subjectId: family.id,
+    details: { reason: 'Déménagement hors de la commune', accounts: [] },
+    createdAt: archivedAt,
   })
 }
 

@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
 import { Account } from '../../platform/auth/entities.ts'
 import { TenantEntity } from '../../platform/db/base-entity.ts'
+import { foldSql } from '../../platform/text.ts'
 
 /** A household: one or two guardians (responsables légaux) and its pupils. */
 export const Family = defineEntity({
@@ -55,6 +56,29 @@ export const Guardian = defineEntity({
       .onCreate(() => []),
     /** The guardian's sign-in to the family portal, if they have one. */
     account: () => p.oneToOne(Account).nullable().owner(),
+    // kept by Postgres for the staff's families list: searched and sorted without folding each row
+    /** Names and e-mail folded (no accents, lowercase): what the families search reads. */
+    searchText: p
+      .text()
+      .generated(
+        `(${foldSql("coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(email, '')")}) stored`,
+      )
+      .nullable()
+      .lazy(),
+    /** Every phone cut to its digits, "|" between two: "0612345678|0478…". */
+    searchPhones: p
+      .text()
+      .generated(
+        "(regexp_replace(coalesce(phone_home, '') || '|' || coalesce(phone_mobile, '') || '|' || coalesce(phone_work, '') || '|' || extra_phones::text, '[^0-9|,]', '', 'g')) stored",
+      )
+      .nullable()
+      .lazy(),
+    /** "martin camille": the order of the families list. */
+    sortName: p
+      .text()
+      .generated(`(${foldSql("last_name || ' ' || first_name")}) stored`)
+      .nullable()
+      .lazy(),
   },
 })
 export type Guardian = InferEntity<typeof Guardian>

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
 import { TenantEntity } from '../../platform/db/base-entity.ts'
+import { foldSql } from '../../platform/text.ts'
 import { Family } from '../family/entities.ts'
 
 export const Pupil = defineEntity({
@@ -28,6 +29,21 @@ export const Pupil = defineEntity({
     exitAuthorization: p.boolean().nullable(),
     emergencyContact: p.string().nullable(),
     emergencyPhone: p.string().nullable(),
+    // kept by Postgres for the staff's families list, as the guardian's
+    searchText: p
+      .text()
+      .generated(
+        `(${foldSql("coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(email, '')")}) stored`,
+      )
+      .nullable()
+      .lazy(),
+    searchPhones: p
+      .text()
+      .generated(
+        "(regexp_replace(coalesce(phone_home, '') || '|' || coalesce(phone_mobile, ''), '[^0-9|]', '', 'g')) stored",
+      )
+      .nullable()
+      .lazy(),
   },
 })
 export type Pupil = InferEntity<typeof Pupil>
