@@ -34,7 +34,9 @@ export async function homeView(ctx: SignedInContext) {
   // an account of no family (yet) is greeted all the same, with nothing to show
   if (!found?.household)
     return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }
-  const { household, guardians, enrolments, changes, submissions, reenrolments } = found
+  const { household, guardians, changes, submissions, reenrolments } = found
+  // a pupil taken off a course by staff no longer follows it
+  const enrolments = found.enrolments.filter((e) => e.active)
   // the courses of the site chosen at sign-in come first
   const site = chosenSite(ctx)
   const bySite = siteFirst<FamilyEnrolment>(

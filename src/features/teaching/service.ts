@@ -100,6 +100,8 @@ export function followedCourses(where: { pupilId: number; yearId?: number; enrol
       ).as('absences'),
     ])
     .where('e.pupil_id', '=', where.pupilId)
+    // a pupil taken off a course by staff no longer follows it
+    .where('e.active', '=', true)
   if (where.yearId !== undefined) query = query.where('c.school_year_id', '=', where.yearId)
   if (where.enrolmentId !== undefined) query = query.where('e.id', '=', where.enrolmentId)
   return jsonArrayFrom(query)
@@ -119,6 +121,7 @@ export function pastCoursesOf(pupilId: number, currentYearId: number) {
       .innerJoin('school_year as y', 'y.id', 'c.school_year_id')
       .select(['y.id as yearId', 'y.label as yearLabel', 'c.name', 'c.discipline'])
       .where('e.pupil_id', '=', pupilId)
+      .where('e.active', '=', true)
       .where('y.current', '=', false)
       .where((inner) =>
         inner.or([

@@ -3,6 +3,8 @@ import { Browser, createAccount, goodPassword } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { createFamily } from '../../helpers/families.ts'
 import { createSchooling } from '../../helpers/teaching.ts'
+import { Enrolment } from '../../../src/features/teaching/entities.ts'
+import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 
 const text = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim()
 
@@ -169,3 +171,21 @@ t.test('a family sees only its own pupils: another family’s ids are 404 on eve
     }
   })
 })
+
+t.test(
+  'a course staff took the pupil off no longer shows on the Cours tab nor on the home page',
+  async (t) => {
+    const { app, host, tenants } = await build(t, { tenants: [tenant] })
+    const slug = tenants[0]!.slug
+    const { pupil } = await createFamily(app, slug, 'famille-martin')
+    const { enrolment } = await createSchooling(app, slug, pupil)
+    const em = app.orm.em.fork({ schema: schemaFor(slug) })
+    await em.nativeUpdate(Enrolment, { id: enrolment.id }, { active: false })
+    const browser = await signIn(new Browser(app, host()), 'famille-martin')
+
+    const courses = html((await browser.get(`/eleves/${pupil.id}/cours`)).body)
+    t.equal(courses.querySelectorAll('tbody tr').length, 0)
+    t.equal((await browser.get(`/eleves/${pupil.id}/cours/${enrolment.id}`)).statusCode, 404)
+    t.notMatch(text(html((await browser.get('/accueil')).body).querySelector('main')?.text), 'Clarinette 1C2')
+  },
+)
