@@ -12,6 +12,7 @@ import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import documents from './features/documents/routes.ts'
+import backofficePupils from './features/backoffice-pupils/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
 import preregistration from './features/preregistration/routes.ts'
@@ -95,6 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(backofficePupils)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)
