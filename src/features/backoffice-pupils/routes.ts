@@ -3,7 +3,7 @@ import { signedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
 import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { recordId } from '../../platform/http/schemas.ts'
-import { type PupilFilters, PupilState, pupilLine, pupilList, pupilsCsv } from './service.ts'
+import { type PupilFilters, PupilState, pupilLines, pupilList, pupilsCsv } from './service.ts'
 
 /** The list's querystring, in French like the other staff pages' paths. */
 interface Query {
@@ -73,7 +73,7 @@ export default async function backofficePupils(app: FastifyInstance) {
       const query = new URLSearchParams(Object.entries(kept).filter(([, v]) => v)).toString()
       return reply.view('backoffice/pupils/list', {
         title: ctx.t('backofficePupils.title'),
-        items: rows.map((row) => pupilLine(ctx, row)),
+        items: pupilLines(ctx, rows),
         filters: kept,
         choices,
         disciplines: ctx.config.disciplines ?? [],

@@ -1,4 +1,4 @@
-import { type Expression, type Kysely, type SqlBool, sql } from 'kysely'
+import { type Kysely, type SqlBool, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
 import type { TenantContext } from '../../platform/auth/context.ts'
@@ -44,21 +44,10 @@ export class BadFilter extends HttpError {
   }
 }
 
-// the letters French names carry, and what they fold to; œ and æ are two letters, replaced first
-const accented = 'ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝŸýÿ'
-const plain = 'AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYYyy'
-
 /**
- * A name lowercased without accents, in SQL: translate() and lower() of ASCII letters behave alike
- * under any collation, on PGlite and Postgres, with no extension (unaccent is not on PGlite).
- */
-function foldedSql(text: Expression<string>) {
-  return sql<string>`lower(translate(replace(replace(replace(replace(${text}, 'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), ${sql.lit(accented)}, ${sql.lit(plain)}))`
-}
-
-/**
- * The words of a search, folded like `foldedSql` and escaped for LIKE: "Éloïse  Dupont-Roy" →
- * eloise, dupont, roy. Every word must appear in the pupil's name.
+ * The words of a search, folded like the pupil's folded names (pupils/entities.ts), letters and
+ * digits only so that none is a LIKE wildcard: "Éloïse  Dupont-Roy" → eloise, dupont, roy. Every
+ * word must appear in the pupil's name.
  */
 export function searchWords(q: string | null): string[] {
   if (!q) return []
@@ -77,17 +66,17 @@ type ListParams = {
   level: string | null
   site: string | null
   state: string
-  words: string[]
+  /** `%word%` for each word searched. */
+  patterns: string[]
   offset: number
   limit: number
 }
 
-/** This year's active enrolments of a pupil, with their course. */
-function currentEnrolments(pupilId: Expression<number>, yearId: number) {
+/** This year's active enrolments, with their course. */
+function currentEnrolments(yearId: number) {
   return tenantDb
     .selectFrom('enrolment as e')
     .innerJoin('course as c', 'c.id', 'e.course_id')
-    .where('e.pupil_id', '=', pupilId)
     .where('e.active', '=', true)
     .where('c.school_year_id', '=', yearId)
 }
@@ -108,15 +97,18 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
       eb.and([
         // archived families' pupils only under their own state
         sql<SqlBool>`(f.archived_at is not null) = (${text(p.state)} = ${PupilState.archived})`,
+        // `in` a subquery that does not depend on the row: read once and hashed, not once per pupil
         eb.or([
           sql<SqlBool>`${text(p.state)} not in (${PupilState.enrolled}, ${PupilState.none})`,
-          sql<SqlBool>`exists (${currentEnrolments(eb.ref('p.id'), p.yearId).select('e.id')}) = (${text(p.state)} = ${PupilState.enrolled})`,
+          sql<SqlBool>`(p.id in (${currentEnrolments(p.yearId).select('e.pupil_id')})) = (${text(p.state)} = ${PupilState.enrolled})`,
         ]),
         eb.or([
           sql<SqlBool>`coalesce(${text(p.discipline)}, ${text(p.level)}, ${text(p.site)}, cast(${int(p.course)} as text), cast(${int(p.teacher)} as text)) is null`,
-          eb.exists(
-            currentEnrolments(eb.ref('p.id'), p.yearId)
-              .select('e.id')
+          eb(
+            'p.id',
+            'in',
+            currentEnrolments(p.yearId)
+              .select('e.pupil_id')
               .where(sql<SqlBool>`(${text(p.discipline)} is null or c.discipline = ${text(p.discipline)})`)
               .where(sql<SqlBool>`(${text(p.level)} is null or c.cycle = ${text(p.level)})`)
               .where(sql<SqlBool>`(${text(p.site)} is null or c.establishment = ${text(p.site)})`)
@@ -124,61 +116,88 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
               .where(sql<SqlBool>`(${int(p.teacher)} is null or c.teacher_id = ${int(p.teacher)})`),
           ),
         ]),
-        sql<SqlBool>`not exists (select from unnest(cast(${p.words} as text[])) as w(word) where ${foldedSql(sql`p.first_name || ' ' || p.last_name`)} not like '%' || w.word || '%')`,
+        sql<SqlBool>`p.folded_first_name || ' ' || p.folded_last_name like all (cast(${p.patterns} as text[]))`,
       ]),
     )
-  return db.selectNoFrom((eb) => [
-    eb
-      .selectFrom(matching.select('p.id').as('m'))
-      .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
-      .as('total'),
-    jsonArrayFrom(
-      matching
-        .leftJoin('guardian as g', (join) =>
-          join.onRef('g.family_id', '=', 'p.family_id').on('g.rank', '=', 1),
-        )
-        .select([
+  return db
+    .with(
+      (cte) => cte('m').materialized(),
+      () =>
+        matching.select([
           'p.id',
-          'p.family_id as familyId',
-          'p.first_name as firstName',
-          'p.last_name as lastName',
-          'p.birth_date as birthDate',
-          'p.school_level as schoolLevel',
-          'f.archived_at as archivedAt',
-          'g.first_name as guardianFirstName',
-          'g.last_name as guardianLastName',
-          'g.email as guardianEmail',
-          'g.phone_mobile as guardianMobile',
-          'g.phone_home as guardianPhone',
-        ])
-        .select((inner) =>
-          jsonArrayFrom(
-            currentEnrolments(inner.ref('p.id'), p.yearId)
-              .select(['c.id', 'c.name', 'c.establishment'])
-              .orderBy('c.name'),
-          ).as('courses'),
-        )
-        .orderBy(foldedSql(sql`p.last_name`))
-        .orderBy(foldedSql(sql`p.first_name`))
-        .orderBy('p.id')
-        .limit(p.limit)
-        .offset(p.offset),
-    ).as('rows'),
-    jsonArrayFrom(
-      tenantDb
-        .selectFrom('course as c')
-        .leftJoin('teacher as t', 't.id', 'c.teacher_id')
-        .select([
-          'c.id',
-          'c.name',
-          'c.cycle',
-          'c.teacher_id as teacherId',
-          't.first_name as teacherFirstName',
-          't.last_name as teacherLastName',
-        ])
-        .where('c.school_year_id', '=', p.yearId),
-    ).as('catalogue'),
-  ])
+          'p.family_id',
+          'p.first_name',
+          'p.last_name',
+          'p.birth_date',
+          'p.school_level',
+          'f.archived_at',
+          'p.folded_last_name as sort_last',
+          'p.folded_first_name as sort_first',
+        ]),
+    )
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('m')
+        .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
+        .as('total'),
+      // the page's 50 first, then their guardian and courses: not those of every matching pupil
+      jsonArrayFrom(
+        eb
+          .selectFrom(
+            eb
+              .selectFrom('m')
+              .selectAll()
+              .orderBy('m.sort_last')
+              .orderBy('m.sort_first')
+              .orderBy('m.id')
+              .limit(p.limit)
+              .offset(p.offset)
+              .as('pg'),
+          )
+          .leftJoin('guardian as g', (join) =>
+            join.onRef('g.family_id', '=', 'pg.family_id').on('g.rank', '=', 1),
+          )
+          .select([
+            'pg.id',
+            'pg.family_id as familyId',
+            'pg.first_name as firstName',
+            'pg.last_name as lastName',
+            'pg.birth_date as birthDate',
+            'pg.school_level as schoolLevel',
+            'pg.archived_at as archivedAt',
+            'g.first_name as guardianFirstName',
+            'g.last_name as guardianLastName',
+            'g.email as guardianEmail',
+            'g.phone_mobile as guardianMobile',
+            'g.phone_home as guardianPhone',
+          ])
+          .select((inner) =>
+            jsonArrayFrom(
+              currentEnrolments(p.yearId)
+                .where('e.pupil_id', '=', inner.ref('pg.id'))
+                .select(['c.id', 'c.name', 'c.establishment'])
+                .orderBy('c.name'),
+            ).as('courses'),
+          )
+          .orderBy('pg.sort_last')
+          .orderBy('pg.sort_first')
+          .orderBy('pg.id'),
+      ).as('rows'),
+      jsonArrayFrom(
+        tenantDb
+          .selectFrom('course as c')
+          .leftJoin('teacher as t', 't.id', 'c.teacher_id')
+          .select([
+            'c.id',
+            'c.name',
+            'c.cycle',
+            'c.teacher_id as teacherId',
+            't.first_name as teacherFirstName',
+            't.last_name as teacherLastName',
+          ])
+          .where('c.school_year_id', '=', p.yearId),
+      ).as('catalogue'),
+    ])
 })
 
 type Found = NonNullable<Awaited<ReturnType<typeof listRead.first>>>
@@ -222,7 +241,7 @@ export async function pupilList(ctx: TenantContext, filters: PupilFilters, page?
     level: filters.level,
     site: filters.site,
     state: filters.state,
-    words: searchWords(filters.q),
+    patterns: searchWords(filters.q).map((word) => `%${word}%`),
     offset: page ? offsetOf(page) : 0,
     limit: page ? pageSize : 1_000_000,
   })
@@ -242,33 +261,40 @@ export function ageOn(birthDate: string, today: string): number {
   return today.slice(5) < birthDate.slice(5) ? years - 1 : years
 }
 
-/** A pupil as a row of the list and of the export shows it. */
-export function pupilLine(ctx: TenantContext, row: PupilRow) {
+/** The pupils as the rows of the list and the lines of the export show them. */
+export function pupilLines(ctx: TenantContext, rows: readonly PupilRow[]) {
   const { config } = ctx
   const sites = new Map(config.establishments.map((e) => [e.code, e.name]))
-  const state: Exclude<PupilState, 'tous'> =
-    row.archivedAt !== null ? PupilState.archived : row.courses.length ? PupilState.enrolled : PupilState.none
-  return {
-    id: row.id,
-    familyId: row.familyId,
-    name: fullName(row),
-    lastName: row.lastName,
-    firstName: row.firstName,
-    birthDate: row.birthDate ? formatDate(row.birthDate, config.timezone) : '',
-    age: row.birthDate ? ageOn(row.birthDate, tenantToday(config)) : null,
-    schoolLevel: row.schoolLevel ?? '',
-    family:
-      row.guardianFirstName === null
-        ? ''
-        : fullName({ firstName: row.guardianFirstName, lastName: row.guardianLastName ?? '' }),
-    email: row.guardianEmail ?? '',
-    phone: row.guardianMobile ?? row.guardianPhone ?? '',
-    courses: row.courses.map((c) => c.name).sort(frenchOrder),
-    sites: [...new Set(row.courses.map((c) => sites.get(c.establishment) ?? c.establishment))].sort(
-      frenchOrder,
-    ),
-    state,
-  }
+  const today = tenantToday(config)
+  return rows.map((row) => {
+    const state: Exclude<PupilState, 'tous'> =
+      row.archivedAt !== null
+        ? PupilState.archived
+        : row.courses.length
+          ? PupilState.enrolled
+          : PupilState.none
+    return {
+      id: row.id,
+      familyId: row.familyId,
+      name: fullName(row),
+      lastName: row.lastName,
+      firstName: row.firstName,
+      birthDate: row.birthDate ? formatDate(row.birthDate, config.timezone) : '',
+      age: row.birthDate ? ageOn(row.birthDate, today) : null,
+      schoolLevel: row.schoolLevel ?? '',
+      family:
+        row.guardianFirstName === null
+          ? ''
+          : fullName({ firstName: row.guardianFirstName, lastName: row.guardianLastName ?? '' }),
+      email: row.guardianEmail ?? '',
+      phone: row.guardianMobile ?? row.guardianPhone ?? '',
+      courses: row.courses.map((c) => c.name).sort(frenchOrder),
+      sites: [...new Set(row.courses.map((c) => sites.get(c.establishment) ?? c.establishment))].sort(
+        frenchOrder,
+      ),
+      state,
+    }
+  })
 }
 
 /** The filtered list, every page, as a CSV for a French spreadsheet: one line per pupil. */
@@ -287,8 +313,7 @@ export async function pupilsCsv(ctx: TenantContext, filters: PupilFilters) {
     t('backofficePupils.csv.site'),
     t('backofficePupils.csv.state'),
   ]
-  const lines = rows.map((row) => {
-    const line = pupilLine(ctx, row)
+  const lines = pupilLines(ctx, rows).map((line) => {
     return [
       line.lastName,
       line.firstName,
