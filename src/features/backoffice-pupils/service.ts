@@ -121,7 +121,7 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
     )
   return db
     .with(
-      (cte) => cte('m').materialized(),
+      (cte) => cte('m').notMaterialized(),
       () =>
         matching.select([
           'p.id',

@@ -17,7 +17,8 @@ function folded(column: string): string {
 
 export const Pupil = defineEntity({
   name: 'Pupil',
-  indexes: [{ properties: 'family' }],
+  // staff's list of pupils, in order of the folded names (features/backoffice-pupils)
+  indexes: [{ properties: 'family' }, { properties: ['foldedLastName', 'foldedFirstName', 'id'] }],
   schema: '*',
   extends: TenantEntity,
   properties: {
