@@ -38,7 +38,7 @@ export interface PupilFilters {
 }
 
 /** A query's value the list refuses (an unknown discipline, a course of another year…): a 400. */
-export class BadFilter extends HttpError {
+class BadFilter extends HttpError {
   constructor() {
     super(400, 'error.400.title', 'error.400.body')
   }
@@ -206,8 +206,7 @@ export type PupilRow = Found['rows'][number]
 /** The choices the filters offer: this year's courses, their teachers and levels, in French order. */
 function choicesOf(catalogue: Found['catalogue']) {
   const teachers = new Map<number, string>()
-  for (const c of catalogue)
-    if (c.teacherId !== null) teachers.set(c.teacherId, teacherName(c) || `#${c.teacherId}`)
+  for (const c of catalogue) if (c.teacherId !== null) teachers.set(c.teacherId, teacherName(c))
   return {
     courses: catalogue
       .map((c) => ({ id: c.id, name: c.name }))
@@ -218,8 +217,6 @@ function choicesOf(catalogue: Found['catalogue']) {
     ),
   }
 }
-
-export type PupilChoices = ReturnType<typeof choicesOf>
 
 /**
  * The staff list of pupils, filtered in SQL, one page at a time (`page` undefined: every row, for the
@@ -313,6 +310,11 @@ export async function pupilsCsv(ctx: TenantContext, filters: PupilFilters) {
     t('backofficePupils.csv.site'),
     t('backofficePupils.csv.state'),
   ]
+  const states = {
+    [PupilState.enrolled]: t('backofficePupils.state.inscrit'),
+    [PupilState.none]: t('backofficePupils.state.sans-cours'),
+    [PupilState.archived]: t('backofficePupils.state.archive'),
+  }
   const lines = pupilLines(ctx, rows).map((line) => {
     return [
       line.lastName,
@@ -324,7 +326,7 @@ export async function pupilsCsv(ctx: TenantContext, filters: PupilFilters) {
       line.phone,
       line.courses.join(', '),
       line.sites.join(', '),
-      t(`backofficePupils.state.${line.state}`),
+      states[line.state],
     ]
   })
   return { csv: spreadsheetCsv([header, ...lines]), schoolYear }
