@@ -12,7 +12,8 @@
  * loaded with autocannon right after a floor run of the same length: its req/s as a share of the
  * floor's, its latency, its statements and the server's CPU per request. Then a tenant of 3,000
  * families with full staff queues (harness/big-tenant.ts), its queues' first and third pages, its
- * families list (searched, filtered, third page) and one family's pages, each p99 against 50 ms.
+ * families list (searched, filtered, third page), the Élèves list (whole, filtered, searched, third
+ * page, its CSV) and one family's pages, each p99 against 50 ms.
  *
  * Bounded: fixed durations, loopback only; its database, processes and temp directory are removed at
  * the end, also on failure and on Ctrl-C. See load-tests/README.md.
@@ -88,8 +89,11 @@ export interface Page {
   host: string
   /** The browser's cookies, for a signed-in page. */
   cookie?: string
-  /** What tells the page from an error page or a sign-in form: its h1, or a text it shows. */
-  expect: { h1?: string; text?: string }
+  /**
+   * What tells the page from an error page or a sign-in form: its h1, or a text it shows; and its
+   * content type when it is not HTML (an export).
+   */
+  expect: { h1?: string; text?: string; contentType?: string }
 }
 
 interface PageFigures {
@@ -208,6 +212,19 @@ function staffPages(host: string, cookie: string, options: { middle: boolean; te
     '/admin/familles?attente=1',
     '/admin/familles?page=3',
   ]
+  // Élèves on a big tenant: the whole list, a discipline, a search by name, a middle page, the export
+  const pupils = options.middle
+    ? [
+        page('/admin/eleves', 'Élèves'),
+        page('/admin/eleves?discipline=formation-musicale', 'Élèves'),
+        page('/admin/eleves?q=banc-12', 'Élèves'),
+        page('/admin/eleves?page=3', 'Élèves'),
+        {
+          ...page('/admin/eleves/export.csv', ''),
+          expect: { contentType: 'text/csv', ...(options.text ? { text: options.text } : {}) },
+        },
+      ]
+    : []
   return [
     page('/admin', 'Tableau de bord'),
     ...queues.flatMap(([path, h1]) =>
@@ -216,6 +233,7 @@ function staffPages(host: string, cookie: string, options: { middle: boolean; te
     ...(options.middle
       ? families.map((path) => page(path, 'Familles'))
       : [page('/admin/familles', 'Familles')]),
+    ...pupils,
   ]
 }
 
@@ -236,8 +254,14 @@ async function check(port: number, page: Page): Promise<void> {
       `${where}: ${reply.status} to ${reply.headers.location}${page.cookie ? ': the session was lost' : ''}`,
     )
   if (reply.status !== 200) throw new Error(`${where}: ${reply.status}`)
-  if (!String(reply.headers['content-type']).startsWith('text/html'))
-    throw new Error(`${where}: ${reply.headers['content-type']}, expected text/html`)
+  const contentType = page.expect.contentType ?? 'text/html'
+  if (!String(reply.headers['content-type']).startsWith(contentType))
+    throw new Error(`${where}: ${reply.headers['content-type']}, expected ${contentType}`)
+  if (contentType !== 'text/html') {
+    if (page.expect.text && !reply.body.includes(page.expect.text))
+      throw new Error(`${where}: the file does not hold "${page.expect.text}"`)
+    return
+  }
   const html = parse(reply.body)
   const h1 = html.querySelector('h1')?.text ?? ''
   if (page.expect.h1 && !h1.includes(page.expect.h1))

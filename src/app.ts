@@ -14,6 +14,7 @@ import accounts from './features/accounts/routes.ts'
 import accountsBackOffice from './features/accounts/staff-routes.ts'
 import backofficeCourses from './features/backoffice-courses/routes.ts'
 import documents from './features/documents/routes.ts'
+import backofficePupils from './features/backoffice-pupils/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
 import preregistration from './features/preregistration/routes.ts'
@@ -103,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(accountsBackOffice)
   await app.register(backofficeCourses)
   await app.register(backofficeFamilies)
+  await app.register(backofficePupils)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)

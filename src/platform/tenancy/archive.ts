@@ -88,6 +88,17 @@ async function tablesInOrder(em: Em, schema: string): Promise<string[]> {
   return ordered
 }
 
+/** The columns an insert may write: all but generated ones, which Postgres computes again. */
+async function writableColumns(em: Em, schema: string, table: string): Promise<string> {
+  const rows = await em.execute<{ name: string }[]>(
+    `select a.attname as name from pg_attribute a
+     where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+     order by a.attnum`,
+    [`${quote(schema)}.${quote(table)}`],
+  )
+  return rows.map((r) => quote(r.name)).join(', ')
+}
+
 /** Primary key columns, to read a table in a stable order. */
 async function keyColumns(em: Em, schema: string, table: string): Promise<string[]> {
   const rows = await em.execute<{ name: string }[]>(
@@ -244,13 +255,19 @@ export async function importTenant(orm: Orm, slug: string, file: string): Promis
     }
 
     const counts: Record<string, number> = {}
+    const columns = new Map<string, string>()
     let batch: { table: string; rows: string[]; bytes: number } | null = null
     const flush = async () => {
       if (!batch || batch.rows.length === 0) return
       const target = `${quote(schema)}.${quote(batch.table)}`
+      let list = columns.get(batch.table)
+      if (list === undefined) {
+        list = await writableColumns(tx, schema, batch.table)
+        columns.set(batch.table, list)
+      }
       // Postgres reads the rows back with each column's own type: bytea from hex, jsonb, timestamps
       await tx.execute(
-        `insert into ${target} select * from json_populate_recordset(null::${target}, ?::json)`,
+        `insert into ${target} (${list}) select ${list} from json_populate_recordset(null::${target}, ?::json)`,
         [`[${batch.rows.join(',')}]`],
       )
       counts[batch.table] = (counts[batch.table] ?? 0) + batch.rows.length
