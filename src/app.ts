@@ -22,6 +22,7 @@ import pupils from './features/pupils/routes.ts'
 import portal from './features/portal/routes.ts'
 import sas from './features/sas/routes.ts'
 import staff from './features/staff/routes.ts'
+import personalData from './features/personal-data/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
 import { loggedError, withoutTokens } from './platform/logging.ts'
@@ -95,6 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(personalData)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)
