@@ -769,6 +769,8 @@ export const en: Record<MessageKey, string> = {
   'personalData.disabled': 'disabled',
   'personalData.pupils': 'Pupils',
   'personalData.pupil': 'Pupil',
+  'personalData.identity': 'Identity',
+  'personalData.guardianAddress': 'Guardian 1’s',
   'personalData.birth': 'Birth',
   'personalData.address': 'Address',
   'personalData.phones': 'Phones',

@@ -787,6 +787,8 @@ export const fr = {
   'personalData.disabled': 'désactivé',
   'personalData.pupils': 'Élèves',
   'personalData.pupil': 'Élève',
+  'personalData.identity': 'Identité',
+  'personalData.guardianAddress': 'Celle du responsable 1',
   'personalData.birth': 'Naissance',
   'personalData.address': 'Adresse',
   'personalData.phones': 'Téléphones',
