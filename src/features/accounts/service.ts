@@ -253,6 +253,8 @@ export async function remindIdentifiants(em: Em, context: MailContext, email: st
       to: accounts[0]!.email,
       template: 'identifiants',
       data: {
+        // accounts sharing an address are most often one person's (a parent who also teaches)
+        displayName: accounts[0]!.displayName,
         accounts: accounts.map((a) => ({
           identifiant: a.identifiant,
           displayName: a.displayName,

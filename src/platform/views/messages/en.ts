@@ -728,7 +728,6 @@ export const en: Record<MessageKey, string> = {
   'forgotten.sent':
     'If this address belongs to an account, you will receive an e-mail with your identifiers. Check your spam folder. If nothing arrives, contact the office.',
   'mail.identifiants.subject': 'Your identifiers',
-  'mail.identifiants.hello': 'Hello,',
   'mail.identifiants.asked':
     'You asked for the identifiers tied to this e-mail address. Here they are, each with its sign-in page:',
   'mail.identifiants.signIn': 'Sign in',

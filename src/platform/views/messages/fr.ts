@@ -743,7 +743,6 @@ export const fr = {
   'forgotten.sent':
     'Si cette adresse correspond à un compte, vous allez recevoir un e-mail avec vos identifiants. Pensez à regarder dans les indésirables. Sans message, contactez le secrétariat.',
   'mail.identifiants.subject': 'Vos identifiants',
-  'mail.identifiants.hello': 'Bonjour,',
   'mail.identifiants.asked':
     'Vous avez demandé les identifiants associés à cette adresse e-mail. Les voici, chacun avec sa page de connexion :',
   'mail.identifiants.signIn': 'Se connecter',
