@@ -27,6 +27,7 @@ import sas from './features/sas/routes.ts'
 import schoolYear from './features/school-year/routes.ts'
 import staff from './features/staff/routes.ts'
 import backofficeFamilies from './features/backoffice-families/routes.ts'
+import personalData from './features/personal-data/routes.ts'
 import teaching from './features/teaching/routes.ts'
 import authPlugin from './platform/auth/plugin.ts'
 import { loggedError, withoutTokens } from './platform/logging.ts'
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(backofficeCourses)
   await app.register(backofficeFamilies)
   await app.register(backofficePupils)
+  await app.register(personalData)
   await app.register(sas)
   await app.register(documents)
   await app.register(documentReview)

@@ -81,6 +81,7 @@ export async function seedDemo(orm: Orm, configs: TenantConfig[], now = new Date
         await tx.flush()
         await addWaitingWork(tx, config, now)
         await addArchivedFamily(tx, config, now)
+        addDepartedFamily(tx, config, now)
       })
     }
     reports.push({ slug: config.slug, seeded })
@@ -426,6 +427,45 @@ async function addArchivedFamily(em: Em, config: TenantConfig, now: Date): Promi
     subjectId: family.id,
     details: { reason: 'Déménagement hors de la commune', accounts: [] },
     createdAt: archivedAt,
+  })
+}
+
+/**
+ * A family that left the conservatoire longer ago than the tenant's retention period, so that the
+ * staff page of families to erase (/admin/rgpd) lists someone. Archived on 10 July, the end of a
+ * school year, the retention period before this school year began (so the same on every day of the
+ * year); its courses were in years before the demo's.
+ */
+function addDepartedFamily(em: Em, config: TenantConfig, now: Date): void {
+  const demo = demoData[config.slug] ?? genericDemo(config.disciplines ?? [])
+  const town = demo.towns[0]!
+  const start = schoolYears(localDate(now, config.timezone), 0)[0]!.start
+  const archivedAt = new Date(Date.UTC(start - config.retention.years, 6, 10, 9))
+  const family = em.create(Family, {
+    resident: true,
+    paymentMode: config.paymentModes?.[0]?.id ?? null,
+    archivedAt,
+  })
+  const home = { address: `7 ${town.streets[0]}`, postalCode: town.postalCode, city: town.city }
+  em.create(Guardian, {
+    family,
+    rank: 1,
+    civility: 'Madame',
+    lastName: 'Vasseur',
+    firstName: 'Nathalie',
+    ...home,
+    phoneMobile: '06 51 72 40 18',
+    email: 'nathalie.vasseur@exemple.fr',
+    extraPhones: [],
+  })
+  em.create(Pupil, {
+    family,
+    civility: 'Monsieur',
+    lastName: 'Vasseur',
+    firstName: 'Hugo',
+    birthDate: `${archivedAt.getUTCFullYear() - 17}-03-14`,
+    useGuardianAddress: true,
+    schoolLevel: 'Terminale',
   })
 }
 

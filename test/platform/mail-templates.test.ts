@@ -109,6 +109,24 @@ const variants: Record<string, Record<string, unknown>[]> = {
     { ...account, ...document, pupil: 'Léa Martin', validated: false, reason: 'Illisible' },
     { ...account, ...document, pupil: '', validated: false, reason: 'Illisible' },
   ],
+  identifiants: [
+    {
+      ...account,
+      accounts: [
+        {
+          identifiant: 'zoe.martin',
+          displayName: 'Zoé Martin',
+          link: 'https://limonest.tutti.example/connexion',
+        },
+        {
+          identifiant: 'paul.martin',
+          displayName: 'Paul Martin',
+          link: 'https://limonest.tutti.example/connexion',
+        },
+      ],
+      lostLink: 'https://limonest.tutti.example/mot-de-passe-perdu',
+    },
+  ],
   invitation: [samples.invitation.data],
   'password-changed': [samples['password-changed'].data],
   'password-reset': [samples['password-reset'].data],

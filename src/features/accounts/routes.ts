@@ -15,6 +15,7 @@ import {
   authenticate,
   changePassword,
   normalizeIdentifiant,
+  remindIdentifiants,
   requestReset,
   setPasswordWithToken,
   tokenAccount,
@@ -157,6 +158,47 @@ export default async function accounts(app: FastifyInstance) {
       if (refusals(errors)) return lostPage(request, reply.code(400), { errors, identifiant, email })
       await requestReset(ctx.em, ctx, identifiant, email)
       return lostPage(request, reply, { sent: true })
+    },
+  )
+
+  const forgottenPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: Record<string, unknown> = {},
+  ) =>
+    reply.view('accounts/forgotten-identifiant', {
+      title: tenantContext(request).t('forgotten.title'),
+      ...values,
+    })
+
+  app.get('/identifiant-oublie', { constraints: tenantOnly }, async (request, reply) =>
+    forgottenPage(request, reply),
+  )
+
+  // the same limits as "Mot de passe perdu", the address typed counted where the identifiant is there
+  app.post<{ Body: Body<'email'> }>(
+    '/identifiant-oublie',
+    {
+      constraints: tenantOnly,
+      schema: form({ email: text(254) }),
+      preHandler: attemptLimits(app, 'forgotten-identifiant', [
+        { max: 10, timeWindowMs: fifteenMinutes },
+        {
+          max: 5,
+          timeWindowMs: 60 * 60_000,
+          key: (request) => `email:${((request.body as Body<'email'>).email ?? '').trim().toLowerCase()}`,
+        },
+      ]),
+    },
+    async (request, reply) => {
+      const ctx = tenantContext(request)
+      const email = request.body.email ?? ''
+      const errors: FieldErrors = {}
+      if (!email.trim()) errors.email = ctx.t('form.required')
+      else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = ctx.t('lost.emailInvalid')
+      if (refusals(errors)) return forgottenPage(request, reply.code(400), { errors, email })
+      await remindIdentifiants(ctx.em, ctx, email)
+      return forgottenPage(request, reply, { sent: true })
     },
   )
 

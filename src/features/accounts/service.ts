@@ -1,6 +1,7 @@
 import { Account, PasswordToken, type Role, TokenPurpose } from '../../platform/auth/entities.ts'
 import { checkPassword, describeProblem } from '../../platform/auth/password-policy.ts'
 import { hashPassword, needsRehash, spendVerifyTime, verifyPassword } from '../../platform/auth/passwords.ts'
+import { signInPaths } from '../../platform/auth/plugin.ts'
 import { closeAccountSessions, randomToken, sha256 } from '../../platform/auth/sessions.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import type { Actor } from '../../platform/auth/context.ts'
@@ -287,4 +288,38 @@ export async function invite(
   mailLink(em, context, account, TokenPurpose.invitation, invitationLifetimeMs)
   await em.flush()
   return { values: account, errors: undefined }
+}
+
+/** `text` for ILIKE, matching it whole: its wildcards taken literally. */
+const exactly = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/**
+ * "Identifiant oublié": one mail to the address listing every identifiant of an enabled account
+ * whose e-mail it is (compared without case), each with its sign-in page, queued in the same
+ * transaction as the lookup. Nothing is mailed for an unknown address, and the caller answers the
+ * same thing either way.
+ */
+export async function remindIdentifiants(em: Em, context: MailContext, email: string): Promise<void> {
+  await em.transactional(async (tx) => {
+    const accounts = await tx.find(
+      Account,
+      { email: { $ilike: exactly(email.trim()) }, disabled: false },
+      { orderBy: { identifiant: 'asc' } },
+    )
+    if (accounts.length === 0) return
+    queueMail(tx, context.config, context.locale, {
+      to: accounts[0]!.email,
+      template: 'identifiants',
+      data: {
+        // accounts sharing an address are most often one person's (a parent who also teaches)
+        displayName: accounts[0]!.displayName,
+        accounts: accounts.map((a) => ({
+          identifiant: a.identifiant,
+          displayName: a.displayName,
+          link: `${context.baseUrl}${signInPaths[a.role]}`,
+        })),
+        lostLink: `${context.baseUrl}/mot-de-passe-perdu`,
+      },
+    })
+  })
 }

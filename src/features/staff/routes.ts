@@ -28,6 +28,7 @@ function tiles(config: TenantConfig, counts: Awaited<ReturnType<typeof dashboard
           },
         ]
       : []),
+    { label: t('staff.erasure'), count: counts.erasure, href: '/admin/rgpd' },
   ]
 }
 
@@ -38,7 +39,7 @@ export default async function staff(app: FastifyInstance) {
     { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.read) },
     async (request, reply) => {
       const { db, t, config } = signedInContext(request)
-      const counts = await dashboardCounts(db)
+      const counts = await dashboardCounts(db, config)
       return reply.view('staff/dashboard', {
         title: t('staff.title'),
         counts,

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { prepare, type Reader } from '../../platform/db/reads.ts'
+import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { pendingDocumentCount } from '../documents/service.ts'
+import { dueForErasureCount, retentionCutoff } from '../personal-data/service.ts'
 import { confirmedCount } from '../preregistration/service.ts'
 import { submittedCount } from '../reenrolment/service.ts'
 import { pendingCount } from '../sas/service.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 
-const countsRead = prepare((db: Kysely<TenantDb>, p: { yearId: number }) =>
+const countsRead = prepare((db: Kysely<TenantDb>, p: { yearId: number; cutoff: string }) =>
   db.selectNoFrom((eb) => [
     eb
       .selectFrom('family')
@@ -36,12 +38,14 @@ const countsRead = prepare((db: Kysely<TenantDb>, p: { yearId: number }) =>
     pendingDocumentCount().as('documents'),
     submittedCount().as('reenrolments'),
     confirmedCount().as('preregistrations'),
+    dueForErasureCount(p.cutoff).as('erasure'),
   ]),
 )
 
 /** The counts on the staff dashboard, in one statement. */
-export async function dashboardCounts(db: Reader) {
+export async function dashboardCounts(db: Reader, config: TenantConfig) {
   const year = await currentSchoolYear(db)
-  const counts = await countsRead.first(db, { yearId: year?.id ?? 0 })
+  const cutoff = retentionCutoff(config).toISOString()
+  const counts = await countsRead.first(db, { yearId: year?.id ?? 0, cutoff })
   return { year: year?.label ?? '', ...counts! }
 }

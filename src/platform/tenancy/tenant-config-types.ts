@@ -329,6 +329,15 @@ export interface TenantConfig {
     /** A session expires this many hours after login whatever the activity (1 to 720). Example: 12. */
     absoluteHours?: number
   }
+  /**
+   * How long a family's personal data is kept after it left (staff archived it). Past this period the
+   * family is listed on the staff page Données personnelles (/admin/rgpd), where staff erase it: names,
+   * addresses, phones, e-mails and files removed, statistics kept. When omitted: 3 years.
+   */
+  retention: {
+    /** Whole years after the family was archived (1 to 10). Example: 3. */
+    years: number
+  }
 }
 
 /** A colour as #RRGGBB, e.g. "#1d4f91". */

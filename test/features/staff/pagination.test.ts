@@ -179,10 +179,12 @@ t.test('each tile of the dashboard links to the list it counts', async (t) => {
       ['3 Pièces en attente de validation', 'a', '/admin/pieces?etat=pending'],
       ['3 Réinscriptions en attente de validation', 'a', '/admin/reinscriptions?etat=submitted'],
       ['3 Pré-inscriptions confirmées à examiner', 'a', '/admin/preinscriptions?etat=confirmed'],
+      ['0 Familles à effacer (RGPD)', 'a', '/admin/rgpd'],
     ],
     'every tile is a link, named by its count and what it counts',
   )
-  for (const tile of tiles) {
+  // a tile counting nothing (no family archived here) has an empty list: test/features/personal-data
+  for (const tile of tiles.filter((tile) => text(tile.querySelector('.stat')?.text) !== '0')) {
     const list = html((await office.get(tile.getAttribute('href')!)).body)
     t.match(
       text(list.querySelector('.pagination__summary')?.text),
