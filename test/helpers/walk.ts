@@ -35,6 +35,8 @@ export async function demoSite(t: Teardown, demos: string[]) {
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)
   return {
+    app,
+    tenants,
     origin: (i = 0) => `http://${host(i)}:${port}`,
     // axe is injected as an inline script, which the portal's CSP rightly forbids
     newPage: async () => (await browser.newContext({ bypassCSP: true, locale: 'fr-FR' })).newPage(),

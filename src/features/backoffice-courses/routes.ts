@@ -119,7 +119,7 @@ export default async function backofficeCourses(app: FastifyInstance) {
         niveau: q.niveau || '',
         etat: filters.state === 'ouverts' ? '' : filters.state,
       }
-      return reply.view('backoffice-courses/list', {
+      return reply.view('backoffice/courses/list', {
         title: year ? ctx.t('boCourses.list.title', { year: year.label }) : ctx.t('nav.staffCourses'),
         year,
         years,
@@ -194,7 +194,7 @@ export default async function backofficeCourses(app: FastifyInstance) {
       ] as const)
         labels[`slots-${i}-${part}`] = `${ctx.t('boCourses.field.slot', { n: i + 1 })} — ${ctx.t(key)}`
     })
-    return reply.view('backoffice-courses/form', {
+    return reply.view('backoffice/courses/form', {
       title: course ? ctx.t('boCourses.edit.title', { name: course.name }) : ctx.t('boCourses.new.title'),
       action: course ? `/admin/cours/${course.id}/modifier` : '/admin/cours/nouveau',
       back: course ? `/admin/cours/${course.id}` : '/admin/cours',
@@ -334,7 +334,7 @@ export default async function backofficeCourses(app: FastifyInstance) {
     const enrolled = course.pupils.length
     const newcomer = course.pupils.find((p) => p.pupilId === options.enrolledPupil)
     const name = newcomer ? `${newcomer.firstName} ${newcomer.lastName}` : ''
-    return reply.view('backoffice-courses/course', {
+    return reply.view('backoffice/courses/course', {
       title: course.name,
       course,
       disciplineName: disciplineName(ctx, course.discipline),

@@ -97,7 +97,7 @@ export default async function schoolYear(app: FastifyInstance) {
     input = {},
   ) => {
     const ctx = signedInContext(request)
-    return reply.status(400).view('school-year/year', { ...(await yearView(ctx)), errors, input })
+    return reply.status(400).view('backoffice/year/year', { ...(await yearView(ctx)), errors, input })
   }
 
   app.get<{ Querystring: { fait?: Notice } }>(
@@ -105,7 +105,7 @@ export default async function schoolYear(app: FastifyInstance) {
     { ...read, schema: { querystring: noticeQuery } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      return reply.view('school-year/year', { ...(await yearView(ctx, request.query.fait)), input: {} })
+      return reply.view('backoffice/year/year', { ...(await yearView(ctx, request.query.fait)), input: {} })
     },
   )
 
@@ -160,7 +160,7 @@ export default async function schoolYear(app: FastifyInstance) {
     const ctx = signedInContext(request)
     const { current, next } = await yearsOf(ctx.db)
     const waiting = current && next ? await waitingList(ctx, current, next) : []
-    return reply.status(errors ? 400 : 200).view('school-year/placement', {
+    return reply.status(errors ? 400 : 200).view('backoffice/year/placement', {
       title: ctx.t('year.placement.pageTitle', { label: next?.label ?? '' }),
       notice: notice ? ctx.t(notices[notice]) : undefined,
       next,
