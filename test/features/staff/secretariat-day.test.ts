@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Pupil } from '../../../src/features/pupils/entities.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { fold } from '../../../src/platform/text.ts'
@@ -26,7 +26,7 @@ async function submit(page: Page, button: ReturnType<Page['locator']>) {
  * in a full course (refused, then forced with a reason), invite a teacher (an admin's task), prepare
  * next year and switch to it.
  */
-async function secretariatDay(t: Tap.Test, page: Page, admin: Page, origin: string, accented: Pupil) {
+async function secretariatDay(t: Test, page: Page, admin: Page, origin: string, accented: Pupil) {
   await signIn(page, origin, '/admin/connexion', 'demo-secretariat')
 
   // a family at the desk: "eloise" finds Éloïse
