@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
 import { prepare, type Reader } from '../../platform/db/reads.ts'
@@ -56,20 +56,46 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
     .selectFrom('guardian')
     .select(['family_id', 'search_text as words', 'search_phones as phones'])
     .unionAll(db.selectFrom('pupil').select(['family_id', 'search_text as words', 'search_phones as phones']))
-  const found = db
+  // a family is found when each word typed is in one of its people's names and e-mails, or its
+  // phone digits are in one of their phones; only the people matching a word or the phone are
+  // gathered, and one word needs no gathering at all: one of its people has it
+  const matchingPeople = db
     .selectFrom(people.as('h'))
-    .select('h.family_id')
-    .groupBy('h.family_id')
-    .having((eb) =>
+    .where((eb) =>
       eb.or([
-        sql<boolean>`string_agg(h.words, ' ') like all(${p.patterns}::text[])`,
-        sql<boolean>`string_agg(h.phones, '|') like ${p.digits}::text`,
+        sql<boolean>`h.words like any(${p.patterns}::text[])`,
+        sql<boolean>`h.phones like ${p.digits}::text`,
       ]),
     )
-  const matching = db.selectFrom('family as f').where((eb) =>
+  const found = matchingPeople.select('h.family_id').where((eb) =>
+    eb.or([
+      sql<boolean>`cardinality(${p.patterns}::text[]) <= 1`,
+      eb(
+        'h.family_id',
+        'in',
+        matchingPeople
+          .select('h.family_id')
+          .groupBy('h.family_id')
+          .having((inner) =>
+            inner.or([
+              sql<boolean>`string_agg(h.words, ' ') like all(${p.patterns}::text[])`,
+              sql<boolean>`string_agg(h.phones, '|') like ${p.digits}::text`,
+            ]),
+          ),
+      ),
+    ]),
+  )
+  // the filters, on a family `f`; the search's families are gathered once (the CTE `found`), and
+  // only for a list that searches
+  const matches = (
+    eb: ExpressionBuilder<TenantDb & { f: TenantDb['family']; found: { family_id: number } }, 'f'>,
+  ) =>
     eb.and([
       sql<boolean>`(${p.state}::text = 'all' or (${p.state}::text = 'archived') = (f.archived_at is not null))`,
-      eb.or([sql<boolean>`not ${p.search}::boolean`, eb('f.id', 'in', found)]),
+      eb.or([
+        sql<boolean>`not ${p.search}::boolean`,
+        eb('f.id', 'in', eb.selectFrom('found').select('found.family_id')),
+      ]),
       // IN (…) rather than a correlated EXISTS: one hashed set per filter, which Postgres also
       // estimates cheap (a dear estimate has it JIT-compile the query, for tens of milliseconds)
       eb.or([
@@ -114,44 +140,67 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
             .where('pd.state', '=', DocumentState.pending),
         ),
       ]),
-    ]),
-  )
-  // the matching families found once (a CTE read twice is computed once), then counted and paged
+    ])
   return db
-    .with('m', () => matching.select('f.id'))
+    .with('found', () => found)
     .selectNoFrom((eb) => [
       eb
-        .selectFrom('m')
+        .selectFrom('family as f')
         .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
+        .where(matches)
         .as('total'),
+      // responsables 1 (every family has one: its creation needs it, erasure keeps it anonymised)
+      // in the order of their index (guardian sort_name, family_id), each family's filters checked
+      // as it comes: a page costs its rows, not the tenant's
       jsonArrayFrom(
         eb
-          .selectFrom('m')
-          .innerJoin('family as f', 'f.id', 'm.id')
-          .leftJoin('guardian as g', (join) => join.onRef('g.family_id', '=', 'f.id').on('g.rank', '=', 1))
+          .selectFrom(
+            eb
+              .selectFrom('guardian as g')
+              .innerJoin('family as f', 'f.id', 'g.family_id')
+              .select([
+                'f.id',
+                'f.resident',
+                'f.archived_at as archivedAt',
+                'g.first_name as firstName',
+                'g.last_name as lastName',
+                'g.email',
+                'g.sort_name as sortName',
+                sql<string | null>`coalesce(g.phone_mobile, g.phone_home, g.phone_work)`.as('phone'),
+              ])
+              .where('g.rank', '=', 1)
+              .where(matches)
+              .orderBy('g.sort_name')
+              .orderBy('g.family_id')
+              .limit(pageSize)
+              .offset(p.offset)
+              .as('pg'),
+          )
           .select([
-            'f.id',
-            'f.resident',
-            'f.archived_at as archivedAt',
-            'g.first_name as firstName',
-            'g.last_name as lastName',
-            'g.email',
-            sql<string | null>`coalesce(g.phone_mobile, g.phone_home, g.phone_work)`.as('phone'),
+            'pg.id',
+            'pg.resident',
+            'pg.archivedAt',
+            'pg.firstName',
+            'pg.lastName',
+            'pg.email',
+            'pg.phone',
           ])
+          // computed for the page's rows only, each by its index (Postgres would otherwise hash
+          // whole tables, planning for every family)
           .select((inner) => [
             inner
               .selectFrom('pupil as lp')
               .select(
                 sql<string>`string_agg(lp.first_name, ', ' order by lp.birth_date, lp.first_name)`.as('n'),
               )
-              .whereRef('lp.family_id', '=', 'f.id')
+              .whereRef('lp.family_id', '=', 'pg.id')
               .as('pupils'),
             inner
               .selectFrom('enrolment as le')
               .innerJoin('pupil as lep', 'lep.id', 'le.pupil_id')
               .innerJoin('course as lc', 'lc.id', 'le.course_id')
               .select((c) => c.cast<number>(c.fn.countAll(), 'integer').as('n'))
-              .whereRef('lep.family_id', '=', 'f.id')
+              .whereRef('lep.family_id', '=', 'pg.id')
               .where('lc.school_year_id', '=', p.yearId)
               .where('le.active', '=', true)
               .as('courses'),
@@ -160,7 +209,7 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
                 inner
                   .selectFrom('guardian as lg')
                   .select('lg.id')
-                  .whereRef('lg.family_id', '=', 'f.id')
+                  .whereRef('lg.family_id', '=', 'pg.id')
                   .where('lg.account_id', 'is not', null),
               )
               .as('hasAccount'),
@@ -169,7 +218,7 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
                 inner
                   .selectFrom('change_request as lr')
                   .select('lr.id')
-                  .whereRef('lr.family_id', '=', 'f.id')
+                  .whereRef('lr.family_id', '=', 'pg.id')
                   .where('lr.status', '=', ChangeStatus.pending),
               )
               .as('pendingChange'),
@@ -178,15 +227,13 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
                 inner
                   .selectFrom('document_submission as ld')
                   .select('ld.id')
-                  .whereRef('ld.family_id', '=', 'f.id')
+                  .whereRef('ld.family_id', '=', 'pg.id')
                   .where('ld.state', '=', DocumentState.pending),
               )
               .as('pendingDocument'),
           ])
-          .orderBy('g.sort_name')
-          .orderBy('f.id')
-          .limit(pageSize)
-          .offset(p.offset),
+          .orderBy('pg.sortName')
+          .orderBy('pg.id'),
       ).as('rows'),
     ])
 })

@@ -29,6 +29,8 @@ export const Guardian = defineEntity({
   schema: '*',
   extends: TenantEntity,
   uniques: [{ properties: ['family', 'rank'] }],
+  // the families list walks responsables 1 in this order and stops at its page
+  indexes: [{ properties: ['sortName', 'family'] }],
   properties: {
     family: () => p.manyToOne(Family),
     /** 1 for the family's main guardian (responsable 1), 2 for the second. */
