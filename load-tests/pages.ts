@@ -206,9 +206,11 @@ function staffPages(host: string, cookie: string, options: { middle: boolean; te
     ['/admin/preinscriptions', 'Pré-inscriptions'],
   ] as const
   // the big tenant's families list: a search by an accented first name every family's pupil has
-  // (the whole tenant matches), a filter, and a page in the middle
+  // (the whole tenant matches: the worst case), a surname, a filter, and a page in the middle
   const families = [
     `/admin/familles?q=${encodeURIComponent('Léa')}`,
+    // a surname as typed at the desk: about a hundred families (Banc-12, Banc-120…, Banc-1200…)
+    `/admin/familles?q=${bigSurname.toLowerCase()}-12`,
     '/admin/familles?attente=1',
     '/admin/familles?page=3',
   ]
@@ -648,8 +650,10 @@ export async function pagesBenchmark(argv: string[]): Promise<number> {
         ? []
         : [
             target(
-              `${bigSlug}.localhost: every page's p99 under ${targets.bigP99Ms} ms at ${options.bigConnections} connections`,
-              bigFigures.filter((x) => !p99Under(x.load, targets.bigP99Ms)),
+              `${bigSlug}.localhost: every page's p99 under ${targets.bigP99Ms} ms at ${options.bigConnections} connections (exports apart)`,
+              // an export is a download of the whole list, not a page people wait on: measured, shown,
+              // and left out of the pages' target
+              bigFigures.filter((x) => !x.page.expect.contentType && !p99Under(x.load, targets.bigP99Ms)),
             ),
           ]),
     ]
