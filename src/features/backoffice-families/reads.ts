@@ -157,7 +157,20 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
           .selectFrom(
             eb
               .selectFrom('guardian as g')
-              .innerJoin('family as f', 'f.id', 'g.family_id')
+              // each family checked as its responsable 1 comes, in a lateral subquery the OFFSET keeps
+              // apart: Postgres then walks the index in order and stops with the page, however many
+              // families match, instead of joining them all and sorting
+              .innerJoinLateral(
+                (lateral) =>
+                  lateral
+                    .selectFrom('family as f')
+                    .select(['f.id', 'f.resident', 'f.archived_at'])
+                    .whereRef('f.id', '=', 'g.family_id')
+                    .where(matches)
+                    .offset(0)
+                    .as('f'),
+                (join) => join.onTrue(),
+              )
               .select([
                 'f.id',
                 'f.resident',
@@ -169,7 +182,6 @@ const listRead = prepare((db: Kysely<TenantDb>, p: ListParams) => {
                 sql<string | null>`coalesce(g.phone_mobile, g.phone_home, g.phone_work)`.as('phone'),
               ])
               .where('g.rank', '=', 1)
-              .where(matches)
               .orderBy('g.sort_name')
               .orderBy('g.family_id')
               .limit(pageSize)
