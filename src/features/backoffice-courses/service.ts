@@ -13,6 +13,7 @@ import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { Course, type CourseSlot, Enrolment, SchoolYear, Teacher } from '../teaching/entities.ts'
+import { headcountOf } from '../teaching/service.ts'
 import { dayNames, parseTime, slotsOfText, slotText, sortSlots } from './slots.ts'
 
 /** The state filter of the catalogue: open courses by default. */
@@ -131,14 +132,7 @@ const catalogueRead = prepare(
             't.first_name as teacherFirstName',
             't.last_name as teacherLastName',
           ])
-          .select((inner) =>
-            inner
-              .selectFrom('enrolment as e')
-              .select((x) => x.cast<number>(x.fn.countAll(), 'integer').as('n'))
-              .whereRef('e.course_id', '=', 'c.id')
-              .where('e.active', '=', true)
-              .as('enrolled'),
-          )
+          .select((inner) => headcountOf(inner.ref('c.id')).as('enrolled'))
           .orderBy(folded('c.name'))
           .orderBy('c.cycle')
           .orderBy('c.id')

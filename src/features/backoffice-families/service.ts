@@ -39,6 +39,41 @@ function differences(before: Values, after: Values): Record<string, FieldChange>
 /** What a staff edit did: saved with its changes, or nothing to save. */
 export type EditOutcome = 'saved' | 'unchanged'
 
+/**
+ * A staff edit of one of the family's guardians or pupils, once checked: the row locked and read
+ * again, only the fields that differ written, and one audit event with their before and after.
+ */
+async function saveEdit<E extends typeof Guardian | typeof Pupil>(
+  ctx: SignedInContext,
+  familyId: number,
+  edit: {
+    entity: E
+    id: number
+    values: (row: InstanceType<E['class']>) => Values
+    set: (row: InstanceType<E['class']>, name: string, value: string | null) => void
+    after: Values
+  },
+): Promise<EditOutcome> {
+  const type = edit.entity === Guardian ? 'guardian' : 'pupil'
+  return ctx.em.transactional(async (tx) => {
+    const row = (await tx.findOne(
+      edit.entity as typeof Guardian,
+      { id: edit.id, family: familyId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    )) as InstanceType<E['class']> | null
+    if (!row) throw new NotFound()
+    const changes = differences(edit.values(row), edit.after)
+    if (Object.keys(changes).length === 0) return 'unchanged'
+    for (const [name, change] of Object.entries(changes)) edit.set(row, name, change.after)
+    audit(tx, ctx.account, {
+      action: `${type}.edited`,
+      subject: { type, id: edit.id },
+      details: { family: familyId, changes },
+    })
+    return 'saved'
+  })
+}
+
 // an erased family keeps only statistics: nothing of it can be edited any more
 const editable = (family: { erasedAt: string | null } | null | undefined) =>
   Boolean(family && !family.erasedAt)
@@ -65,22 +100,12 @@ export async function saveGuardian(
   const page = await guardianForEdit(ctx, familyId, guardianId)
   const checked = checkGuardianForm(page.guardian, input, ctx)
   if (checked.errors) return { values: undefined, errors: checked.errors }
-  const outcome = await ctx.em.transactional(async (tx) => {
-    const guardian = await tx.findOne(
-      Guardian,
-      { id: guardianId, family: familyId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-    )
-    if (!guardian) throw new NotFound()
-    const changes = differences(guardianValues(guardian), checked.values)
-    if (Object.keys(changes).length === 0) return 'unchanged' as const
-    for (const [name, change] of Object.entries(changes)) setGuardianValue(guardian, name, change.after)
-    audit(tx, ctx.account, {
-      action: 'guardian.edited',
-      subject: { type: 'guardian', id: guardianId },
-      details: { family: familyId, changes },
-    })
-    return 'saved' as const
+  const outcome = await saveEdit(ctx, familyId, {
+    entity: Guardian,
+    id: guardianId,
+    values: guardianValues,
+    set: setGuardianValue,
+    after: checked.values,
   })
   return { values: outcome, errors: undefined }
 }
@@ -115,22 +140,12 @@ export async function savePupil(
     t: ctx.t,
   })
   if (checked.errors) return { values: undefined, errors: checked.errors }
-  const outcome = await ctx.em.transactional(async (tx) => {
-    const pupil = await tx.findOne(
-      Pupil,
-      { id: pupilId, family: familyId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-    )
-    if (!pupil) throw new NotFound()
-    const changes = differences(pupilValues(pupil), checked.values)
-    if (Object.keys(changes).length === 0) return 'unchanged' as const
-    for (const [name, change] of Object.entries(changes)) setPupilValue(pupil, name, change.after)
-    audit(tx, ctx.account, {
-      action: 'pupil.edited',
-      subject: { type: 'pupil', id: pupilId },
-      details: { family: familyId, changes },
-    })
-    return 'saved' as const
+  const outcome = await saveEdit(ctx, familyId, {
+    entity: Pupil,
+    id: pupilId,
+    values: pupilValues,
+    set: setPupilValue,
+    after: checked.values,
   })
   return { values: outcome, errors: undefined }
 }

@@ -13,7 +13,7 @@ import { fullName } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { Reenrolment, ReenrolmentStatus } from '../reenrolment/entities.ts'
 import { Course, Enrolment, SchoolYear } from '../teaching/entities.ts'
-import { schoolYears, teacherName } from '../teaching/service.ts'
+import { headcountOf, schoolYears, teacherName } from '../teaching/service.ts'
 
 /*
  * The school year's turn: staff prepare next year (its SchoolYear, then a copy of this year's open
@@ -355,14 +355,7 @@ const openCoursesRead = prepare((db: Kysely<TenantDb>, p: { yearId: number }) =>
       't.first_name as teacherFirstName',
       't.last_name as teacherLastName',
     ])
-    .select((eb) =>
-      eb
-        .selectFrom('enrolment as e')
-        .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
-        .whereRef('e.course_id', '=', 'c.id')
-        .where('e.active', '=', true)
-        .as('pupils'),
-    )
+    .select((eb) => headcountOf(eb.ref('c.id')).as('pupils'))
     .where('c.school_year_id', '=', p.yearId)
     .where('c.closed_at', 'is', null),
 )

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import type { Expression, Kysely } from 'kysely'
 import { frenchOrder } from '../../platform/text.ts'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
@@ -141,19 +141,21 @@ export function pastCoursesOf(pupilId: number, currentYearId: number) {
 
 export type PastCourse = JsonOf<typeof pastCoursesOf>
 
+/** The pupils a course has (its active enrolments), as a subquery of a read over courses. */
+export function headcountOf(courseId: Expression<number>) {
+  return tenantDb
+    .selectFrom('enrolment as hc')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+    .where('hc.course_id', '=', courseId)
+    .where('hc.active', '=', true)
+}
+
 const teacherCoursesRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: number }) =>
   db
     .selectFrom('course as c')
     .innerJoin('teacher as t', 't.id', 'c.teacher_id')
     .select(['c.id', 'c.name', 'c.cycle', 'c.establishment', 'c.slot'])
-    .select((eb) =>
-      eb
-        .selectFrom('enrolment as e')
-        .select((inner) => inner.cast<number>(inner.fn.countAll(), 'integer').as('n'))
-        .whereRef('e.course_id', '=', 'c.id')
-        .where('e.active', '=', true)
-        .as('pupils'),
-    )
+    .select((eb) => headcountOf(eb.ref('c.id')).as('pupils'))
     .where('t.account_id', '=', p.accountId)
     .where('c.school_year_id', '=', p.yearId),
 )
