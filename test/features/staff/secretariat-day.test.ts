@@ -41,6 +41,11 @@ async function secretariatDay(t: Test, page: Page, admin: Page, origin: string, 
 
   // the phone number was wrong
   await submit(page, page.locator('a[href*="/responsables/"]').first())
+  // a digit short first: refused beside the field, what was typed kept, nothing saved
+  await page.locator('#phoneMobile').fill('06 98 76 54 3')
+  await submit(page, page.locator('main form button[type=submit]').last())
+  t.ok(await page.locator('#phoneMobile-error').isVisible(), 'the phone is refused beside the field')
+  t.equal(await page.locator('#phoneMobile').inputValue(), '06 98 76 54 3', 'what was typed is kept')
   await page.locator('#phoneMobile').fill('06 98 76 54 32')
   await submit(page, page.locator('main form button[type=submit]').last())
   t.match(page.url(), /\/admin\/familles\/\d+/)
