@@ -13,10 +13,10 @@ import { Account, PasswordToken, Session } from './platform/auth/entities.ts'
 import { TenantEntity } from './platform/db/base-entity.ts'
 import { fragmentBuilder, type ReadDb } from './platform/db/reads.ts'
 import { OutboxMail } from './platform/mail/entities.ts'
-import { TenantRow } from './platform/tenancy/entities.ts'
+import { TenantConfigDraft, TenantConfigVersion, TenantRow } from './platform/tenancy/entities.ts'
 
 /** Tables of the `platform` schema. */
-export const platformEntities: EntitySchema[] = [TenantRow] as never
+export const platformEntities: EntitySchema[] = [TenantRow, TenantConfigVersion, TenantConfigDraft] as never
 
 const tenantTables = [
   Account,

@@ -129,7 +129,9 @@ export function factsOf(tenant: TenantConfig, facts: FamilyFacts, pupil?: Holder
 /** The documents the tenant asks of this family (or pupil), as their conditions decide. */
 export function documentsAsked(tenant: TenantConfig, facts: Facts): RequiredDocument[] {
   const level = facts.pupil ? 'pupil' : 'family'
-  return (tenant.documents ?? []).filter((d) => d.level === level && (!d.when || holds(d.when, facts)))
+  return (tenant.documents ?? []).filter(
+    (d) => !d.archived && d.level === level && (!d.when || holds(d.when, facts)),
+  )
 }
 
 const stillValid = (submission: Submission, today: string) =>

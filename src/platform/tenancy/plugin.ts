@@ -3,8 +3,8 @@ import fp from 'fastify-plugin'
 import type { Em } from '../db/orm.ts'
 import { type Reader, schemaReader } from '../db/reads.ts'
 import { TenantDisabled, UnknownHost } from '../http/errors.ts'
-import { TenantRow } from './entities.ts'
 import type { Site, Tenant, TenantRegistry } from './registry.ts'
+import { applyVersions, tenantStates } from './versions.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -57,12 +57,15 @@ export function siteConstraint(registry: TenantRegistry) {
 
 export interface TenancyOptions {
   registry: TenantRegistry
-  /** How often tenant statuses (disabled, provisioned) are re-read from the platform schema. */
+  /**
+   * How often each process re-reads tenant statuses (disabled, provisioned) and published
+   * configuration versions from the platform schema: one small read.
+   */
   refreshMs?: number
 }
 
 export default fp<TenancyOptions>(
-  async (app, { registry, refreshMs = 30_000 }) => {
+  async (app, { registry, refreshMs = 2_000 }) => {
     app.decorate('registry', registry)
     app.decorateRequest('site', null as never)
     app.decorateRequest('tenant', undefined)
@@ -89,8 +92,12 @@ export default fp<TenancyOptions>(
       return reader
     }
 
+    const refused = new Map<string, number>()
     const refresh = async () => {
-      registry.applyStatuses(await app.orm.em.fork().find(TenantRow, {}, { fields: ['slug', 'status'] }))
+      const em = app.orm.em.fork()
+      const states = await tenantStates(em)
+      registry.applyStatuses(states)
+      await applyVersions(em, registry, states, refused, (message) => app.log.error(message))
     }
     let timer: NodeJS.Timeout | undefined
     let refreshing: Promise<void> | undefined

@@ -2,7 +2,8 @@ import { migrateSchema } from '../db/migrations.ts'
 import type { Orm } from '../db/orm.ts'
 import { TenantRow, TenantStatus } from './entities.ts'
 import { schemaFor } from './registry.ts'
-import type { TenantConfig } from './tenant-config.ts'
+import { sourceOf, type TenantConfig } from './tenant-config.ts'
+import { seedFirstVersion } from './versions.ts'
 
 export const platformSchema = 'platform'
 
@@ -16,8 +17,9 @@ export async function tenantRows(orm: Orm): Promise<TenantRow[]> {
 }
 
 /**
- * Provisions a tenant: its row in the platform schema, its schema, its migrations. Idempotent:
- * running it again on a provisioned tenant only applies what is pending and refreshes its name.
+ * Provisions a tenant: its row in the platform schema, its schema, its migrations, and its file as
+ * the first configuration version. Idempotent: running it again on a provisioned tenant only
+ * applies what is pending and refreshes its name; its stored versions are kept.
  */
 export async function createTenant(orm: Orm, config: TenantConfig): Promise<string[]> {
   const schema = schemaFor(config.slug)
@@ -30,6 +32,7 @@ export async function createTenant(orm: Orm, config: TenantConfig): Promise<stri
     { slug: config.slug, name: config.name, status: TenantStatus.active },
     { onConflictFields: ['slug'], onConflictMergeFields: ['name'] },
   )
+  await seedFirstVersion(em, config.slug, sourceOf(config))
   return applied
 }
 

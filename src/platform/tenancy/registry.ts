@@ -10,6 +10,8 @@ export interface Tenant {
   status: TenantStatus
   /** The origin of the portal on its canonical host, whatever host a request came by: mailed links use it. */
   baseUrl: string
+  /** The published version `config` comes from; null until the tenant's first version is stored. */
+  configVersion: number | null
 }
 
 export type Site = { kind: 'platform' } | { kind: 'tenant'; tenant: Tenant } | { kind: 'unknown' }
@@ -53,6 +55,7 @@ export class TenantRegistry {
         config,
         status: 'unprovisioned',
         baseUrl: tenantBaseUrl(platform, config),
+        configVersion: null,
       }
       this.#bySlug.set(tenant.slug, tenant)
       this.#byHost.set(`${tenant.slug}.${platformDomain}`, tenant)
@@ -67,6 +70,21 @@ export class TenantRegistry {
       const status = statuses.get(tenant.slug)
       tenant.status = status === 'active' || status === 'disabled' ? status : 'unprovisioned'
     }
+  }
+
+  /**
+   * Serves a published version from now on. The tenant is replaced, not changed: a request keeps
+   * the configuration it started with. Hosts stay those of the file (the operator's, see
+   * docs/decisions.md), so routing never depends on a stored version.
+   */
+  activate(slug: string, configVersion: number, config: TenantConfig): void {
+    const current = this.#bySlug.get(slug)
+    if (!current) return
+    const sameHosts = config.hosts.join(' ') === current.config.hosts.join(' ')
+    const served = sameHosts ? config : { ...config, hosts: current.config.hosts }
+    const tenant: Tenant = { ...current, config: served, configVersion }
+    this.#bySlug.set(slug, tenant)
+    for (const [host, owner] of this.#byHost) if (owner === current) this.#byHost.set(host, tenant)
   }
 
   resolve(hostHeader: string | undefined): Site {

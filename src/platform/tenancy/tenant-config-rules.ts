@@ -1,9 +1,12 @@
 import { resolveBound } from './periods.ts'
 import type { Condition, TenantConfig } from './tenant-config-types.ts'
+import type { ProblemCode } from './config-problems.ts'
 
 export interface RuleProblem {
   path: (string | number)[]
-  message: string
+  /** A `configProblem.*` message of the catalogue, and its parameters. */
+  code: ProblemCode
+  params?: Record<string, string | number>
 }
 
 /** Rules that need the whole file, which JSON Schema cannot express; documented in config/README.md. */
@@ -13,7 +16,11 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     const seen = new Set<unknown>()
     for (const [i, item] of (list ?? []).entries()) {
       if (seen.has(item[key]))
-        problems.push({ path: [path, i, key], message: `"${item[key]}" is used twice in ${path}` })
+        problems.push({
+          path: [path, i, key],
+          code: 'usedTwice',
+          params: { value: String(item[key]), list: path },
+        })
       seen.add(item[key])
     }
   }
@@ -32,7 +39,8 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     if (!qf.brackets.some((b) => b.code === qf.fallback)) {
       problems.push({
         path: ['quotientFamilial', 'fallback'],
-        message: `"${qf.fallback}" is not one of the brackets`,
+        code: 'notABracket',
+        params: { value: qf.fallback },
       })
     }
     let previous = -Infinity
@@ -41,12 +49,12 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
       if (bracket.max === undefined && !last) {
         problems.push({
           path: ['quotientFamilial', 'brackets', i],
-          message: 'only the last bracket may have no max',
+          code: 'onlyLastWithoutMax',
         })
       } else if (bracket.max !== undefined && bracket.max <= previous) {
         problems.push({
           path: ['quotientFamilial', 'brackets', i, 'max'],
-          message: 'must be greater than the previous max',
+          code: 'greaterThanPrevious',
         })
       }
       previous = bracket.max ?? previous
@@ -57,7 +65,8 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     if (!disciplineCodes.has(code)) {
       problems.push({
         path: ['preregistration', 'disciplines', i],
-        message: `"${code}" is not a discipline code`,
+        code: 'notADiscipline',
+        params: { value: code },
       })
     }
   }
@@ -66,13 +75,14 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     if (!disciplineCodes.has(code)) {
       problems.push({
         path: ['reenrolment', 'mandatoryDisciplines', i],
-        message: `"${code}" is not a discipline code`,
+        code: 'notADiscipline',
+        params: { value: code },
       })
     }
   }
 
   if (config.reenrolment.steps.at(-1) !== 'finalize') {
-    problems.push({ path: ['reenrolment', 'steps'], message: 'finalize must be the last step' })
+    problems.push({ path: ['reenrolment', 'steps'], code: 'finalizeLast' })
   }
 
   const checkCondition = (condition: Condition, path: (string | number)[]) => {
@@ -94,7 +104,8 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
         if (known && !known.has(String(value))) {
           problems.push({
             path,
-            message: `"${value}" is not a known ${condition.fact === 'pupil.disciplines' ? 'discipline code' : 'payment mode id'}`,
+            code: condition.fact === 'pupil.disciplines' ? 'notADiscipline' : 'notAPaymentMode',
+            params: { value: String(value) },
           })
         }
       }
@@ -102,7 +113,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
         condition.fact.startsWith('pupil.answers.') &&
         !questionIds.has(condition.fact.slice('pupil.answers.'.length))
       ) {
-        problems.push({ path, message: `${condition.fact} names no question of reenrolment.questions` })
+        problems.push({ path, code: 'unknownQuestion', params: { fact: condition.fact } })
       }
     }
   }
@@ -115,8 +126,7 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     if (!period) continue
     const opens = resolveBound(period.opens, 'opens', config.timezone, now)
     const closes = resolveBound(period.closes, 'closes', config.timezone, now)
-    if (opens >= closes)
-      problems.push({ path: ['periods', name, 'closes'], message: 'must come after opens' })
+    if (opens >= closes) problems.push({ path: ['periods', name, 'closes'], code: 'closesAfterOpens' })
   }
   return problems
 }

@@ -501,6 +501,12 @@ export interface RequiredDocument {
         /** Last day of validity, "YYYY-MM-DD". Example: "2026-08-31". */
         until: string
       }
+  /**
+   * true when the document is no longer asked: families who provided it keep it, staff still see and
+   * review it, but nobody is asked for it any more. A document that families have already provided
+   * cannot be removed from the configuration, only archived.
+   */
+  archived: boolean
 }
 
 /**

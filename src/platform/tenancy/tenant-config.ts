@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import createError from '@fastify/error'
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
-import { isMap, LineCounter, type Node, parseDocument } from 'yaml'
+import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml'
 import schema from '../../../config/tenant.schema.json' with { type: 'json' }
+import { describeSchemaError, describeSyntaxError, type ProblemCode, problemText } from './config-problems.ts'
 import { crossCheck } from './tenant-config-rules.ts'
 import type { TenantConfig } from './tenant-config-types.ts'
 
@@ -52,6 +53,9 @@ export interface ConfigProblem {
   file: string
   path: string
   line: number | undefined
+  code: ProblemCode
+  params?: Record<string, string | number>
+  /** In English, for the boot, the CLI and the logs; pages show `problemText(problem, t)`. */
   message: string
 }
 
@@ -59,60 +63,28 @@ export function formatProblem(p: ConfigProblem): string {
   return `${p.file}: ${p.path || '(root)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`
 }
 
-function describe(error: ErrorObject): { segments: (string | number)[]; message: string } {
-  const segments = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return {
-        segments: [...segments, error.params.additionalProperty as string],
-        message: `unknown key "${error.params.additionalProperty}"`,
-      }
-    case 'required':
-      return { segments, message: `missing required key "${error.params.missingProperty}"` }
-    case 'enum':
-      return {
-        segments,
-        message: `must be one of: ${(error.params.allowedValues as unknown[]).map(String).join(', ')}`,
-      }
-    case 'format':
-      return {
-        segments,
-        message:
-          error.params.format === 'tutti-datetime'
-            ? 'must be a real date YYYY-MM-DD, a local date-time YYYY-MM-DDTHH:mm, or today, today+N, today-N'
-            : error.params.format === 'tutti-timezone'
-              ? 'must be an IANA timezone such as Europe/Paris'
-              : `must be a valid ${error.params.format}`,
-      }
-    default:
-      return { segments, message: error.message ?? 'is invalid' }
-  }
+function problem(
+  file: string,
+  path: string,
+  line: number | undefined,
+  described: Pick<ConfigProblem, 'code' | 'params'>,
+): ConfigProblem {
+  return { file, path, line, ...described, message: problemText(described) }
 }
 
-/** Parses and validates one tenant file; every problem is reported with its YAML path and line. */
-export function parseTenantConfig(
-  file: string,
-  text: string,
-): { config?: TenantConfig; problems: ConfigProblem[] } {
-  const name = basename(file)
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => ({
-        file: name,
-        path: '',
-        line: lineCounter.linePos(e.pos[0]).line,
-        message: `YAML syntax error: ${e.message.split('\n')[0]}`,
-      })),
-    }
-  }
-  const lineOf = (segments: (string | number)[]): number | undefined => {
-    // the key's line for an unknown key, the value's line otherwise; the nearest ancestor's when absent
+// the text each configuration was read from, comments included: it seeds the first stored version
+const sources = new WeakMap<TenantConfig, string>()
+
+/** The YAML text a configuration was parsed from. */
+export function sourceOf(config: TenantConfig): string {
+  const source = sources.get(config)
+  if (source === undefined) throw new Error(`configuration of ${config.slug} was not parsed from a text`)
+  return source
+}
+
+/** The line of a key of a parsed document: the key's line, or the nearest ancestor's when absent. */
+function lineFinder(doc: Document, lineCounter: LineCounter) {
+  return (segments: (string | number)[]): number | undefined => {
     for (let n = segments.length; n >= 0; n--) {
       const parentPath = segments.slice(0, n - 1)
       const last = segments[n - 1]
@@ -128,6 +100,30 @@ export function parseTenantConfig(
     }
     return undefined
   }
+}
+
+/** The line of a key in a YAML text (for problems found after parsing, such as data in use). */
+export function lineOfPath(text: string, segments: (string | number)[]): number | undefined {
+  const lineCounter = new LineCounter()
+  return lineFinder(parseDocument(text, { lineCounter }), lineCounter)(segments)
+}
+
+/** Parses and validates one tenant file; every problem is reported with its YAML path and line. */
+export function parseTenantConfig(
+  file: string,
+  text: string,
+): { config?: TenantConfig; problems: ConfigProblem[] } {
+  const name = basename(file)
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) =>
+        problem(name, '', lineCounter.linePos(e.pos[0]).line, describeSyntaxError(e.code, e.message)),
+      ),
+    }
+  }
+  const lineOf = lineFinder(doc, lineCounter)
   const data = doc.toJS() as unknown
   const problems: ConfigProblem[] = []
   if (!validate(data)) {
@@ -135,12 +131,12 @@ export function parseTenantConfig(
     for (const error of validate.errors ?? []) {
       // oneOf branches repeat each other's errors; one line per path and message is enough
       if (error.keyword === 'oneOf' || error.keyword === 'if') continue
-      const { segments, message } = describe(error)
-      const problem = { file: name, path: segments.join('.'), line: lineOf(segments), message }
-      const key = formatProblem(problem)
+      const { segments, ...described } = describeSchemaError(error)
+      const found = problem(name, segments.join('.'), lineOf(segments), described)
+      const key = formatProblem(found)
       if (!seen.has(key)) {
         seen.add(key)
-        problems.push(problem)
+        problems.push(found)
       }
     }
     return { problems }
@@ -148,36 +144,23 @@ export function parseTenantConfig(
   const config = data as TenantConfig
   const expected = name.replace(/\.ya?ml$/, '')
   if (config.slug !== expected) {
-    problems.push({
-      file: name,
-      path: 'slug',
-      line: lineOf(['slug']),
-      message: `must be "${expected}", the file's name`,
-    })
+    problems.push(problem(name, 'slug', lineOf(['slug']), { code: 'fileName', params: { expected } }))
   }
-  for (const problem of crossCheck(config)) {
-    problems.push({
-      file: name,
-      path: problem.path.join('.'),
-      line: lineOf(problem.path),
-      message: problem.message,
-    })
+  for (const { path, code, params } of crossCheck(config)) {
+    problems.push(problem(name, path.join('.'), lineOf(path), { code, params }))
   }
   // the minimum length's default depends on the rule, which JSON Schema defaults cannot say
   config.passwordPolicy.minLength ??= config.passwordPolicy.rule === 'imuse' ? 8 : 12
   const hostnames = new Set<string>()
   for (const [i, host] of config.hosts.entries()) {
     if (hostnames.has(host)) {
-      problems.push({
-        file: name,
-        path: `hosts.${i}`,
-        line: lineOf(['hosts', i]),
-        message: 'is listed twice',
-      })
+      problems.push(problem(name, `hosts.${i}`, lineOf(['hosts', i]), { code: 'listedTwice' }))
     }
     hostnames.add(host)
   }
-  return problems.length > 0 ? { problems } : { config, problems }
+  if (problems.length > 0) return { problems }
+  sources.set(config, text)
+  return { config, problems }
 }
 
 /** Loads every `*.yaml` of a directory; any problem in any file stops everything, all problems listed. */
@@ -202,12 +185,9 @@ export function loadTenantConfigs(dir: string): TenantConfig[] {
     for (const host of config.hosts) {
       const owner = hostOwners.get(host)
       if (owner) {
-        problems.push({
-          file: `${config.slug}.yaml`,
-          path: 'hosts',
-          line: undefined,
-          message: `host ${host} is already used by ${owner}`,
-        })
+        problems.push(
+          problem(`${config.slug}.yaml`, 'hosts', undefined, { code: 'hostTaken', params: { host, owner } }),
+        )
       }
       hostOwners.set(host, config.slug)
     }
