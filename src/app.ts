@@ -13,6 +13,8 @@ import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import accountsBackOffice from './features/accounts/staff-routes.ts'
 import backofficeCourses from './features/backoffice-courses/routes.ts'
+import configuration from './features/configuration/routes.ts'
+import configurationPreview from './features/configuration/preview.ts'
 import documents from './features/documents/routes.ts'
 import backofficePupils from './features/backoffice-pupils/routes.ts'
 import documentReview from './features/documents/staff-routes.ts'
@@ -94,6 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(mailPlugin)
   await app.register(metricsPlugin)
   await app.register(authPlugin)
+  await app.register(configurationPreview)
 
   await app.register(portal)
   await app.register(accounts)
@@ -101,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(configuration)
   await app.register(schoolYear)
   await app.register(accountsBackOffice)
   await app.register(backofficeCourses)

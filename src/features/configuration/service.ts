@@ -45,9 +45,14 @@ function removed<T>(before: T[] | undefined, after: T[] | undefined, key: (item:
   return (before ?? []).filter((item) => !kept.has(key(item)))
 }
 
+/** Counts rows by value; `sql` has `in (?)`, one placeholder that becomes one per value. */
 async function countsBy(em: Em, sql: string, values: string[]): Promise<Map<string, number>> {
   if (values.length === 0) return new Map()
-  const rows = await em.execute<{ value: string; n: string | number }[]>(sql, [values])
+  const placeholders = values.map(() => '?').join(', ')
+  const rows = await em.execute<{ value: string; n: string | number }[]>(
+    sql.replace('in (?)', `in (${placeholders})`),
+    values,
+  )
   return new Map(rows.map((row) => [row.value, Number(row.n)]))
 }
 
@@ -71,7 +76,7 @@ async function dataProblems(
   const documents = removed(served.documents, next.documents, (d) => d.id)
   const provided = await countsBy(
     em,
-    `select document_id as value, count(distinct family_id) as n from "${schema}".document_submission where document_id = any(?) group by document_id`,
+    `select document_id as value, count(distinct family_id) as n from "${schema}".document_submission where document_id in (?) group by document_id`,
     documents.map((d) => d.id),
   )
   for (const document of documents) {
@@ -81,7 +86,7 @@ async function dataProblems(
   const usedBy = async (column: string, values: string[]) =>
     countsBy(
       em,
-      `select ${column} as value, count(*) as n from "${schema}".course where ${column} = any(?) group by ${column}`,
+      `select ${column} as value, count(*) as n from "${schema}".course where ${column} in (?) group by ${column}`,
       values,
     )
   const disciplines = removed(served.disciplines, next.disciplines, (d) => d.code)
@@ -105,7 +110,7 @@ async function dataProblems(
   const modes = removed(served.paymentModes, next.paymentModes, (m) => m.id)
   const chosen = await countsBy(
     em,
-    `select payment_mode as value, count(*) as n from "${schema}".family where payment_mode = any(?) group by payment_mode`,
+    `select payment_mode as value, count(*) as n from "${schema}".family where payment_mode in (?) group by payment_mode`,
     modes.map((m) => m.id),
   )
   for (const mode of modes) {

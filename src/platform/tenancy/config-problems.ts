@@ -84,9 +84,10 @@ const yamlCodes: Record<string, ProblemCode> = {
   MULTIPLE_DOCS: 'yaml.multipleDocs',
 }
 
-/** A YAML syntax error of the `yaml` library, by its code; its English text is kept as a detail. */
+/** A YAML syntax error of the `yaml` library, by its code; the library's words only when none fits. */
 export function describeSyntaxError(code: string, message: string): Pick<Described, 'code' | 'params'> {
-  return { code: yamlCodes[code] ?? 'yaml.syntax', params: { detail: message.split('\n')[0] ?? '' } }
+  const known = yamlCodes[code]
+  return known ? { code: known } : { code: 'yaml.syntax', params: { detail: message.split('\n')[0] ?? '' } }
 }
 
 const english = translator('en')

@@ -44,6 +44,7 @@ function localsFor(request: FastifyRequest) {
     lang: request.locale,
     otherLang: request.locale === 'fr' ? 'en' : 'fr',
     tenant: request.tenant?.config,
+    configVersion: request.tenant?.configVersion,
     path: request.url,
     fmt: {
       date: (value: Date | string) => formatDate(value, timeZone, locale),
