@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDocument } from 'yaml'
 import { seedDemoAccounts } from '../demo/accounts.ts'
@@ -22,7 +22,8 @@ import {
 import { schemaFor, tenantBaseUrl } from '../platform/tenancy/registry.ts'
 import { tenantSchemaReference } from '../platform/tenancy/schema-docs.ts'
 import { tenantConfigTypes } from '../platform/tenancy/schema-types.ts'
-import { loadTenantConfigs, slugPattern } from '../platform/tenancy/tenant-config.ts'
+import { formatProblem, loadTenantConfigs, slugPattern } from '../platform/tenancy/tenant-config.ts'
+import { importConfig, servedSource } from '../features/configuration/operator.ts'
 
 export interface CliIo {
   out: (line: string) => void
@@ -48,6 +49,11 @@ export const usage = `Usage: npm run tutti -- <command>
   tenant import <slug> <file> --config-out <path>
                                only write the archive's tenant file, renamed to <slug>, to <path>
                                (to provision the tenant before importing its data)
+  tenant config export <slug> [--out <file>]
+                               write the tenant's published configuration (YAML) to stdout or a file
+  tenant config import <slug> <file> [--comment <text>]
+                               publish a YAML file as the tenant's next configuration version, after
+                               the checks of the portal's editor (servers serve it within seconds)
   account invite <slug> --role <family|teacher|secretariat|direction|admin> --identifiant <id> --email <e-mail> --name <name>
                                create an account and mail its owner an activation link (valid 7 days)
   demo seed                    add the demo data to the tenants of tenants/ (never in production)
@@ -69,6 +75,7 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
       email: { type: 'string' },
       name: { type: 'string' },
       out: { type: 'string' },
+      comment: { type: 'string' },
       'config-out': { type: 'string' },
     },
   })
@@ -101,6 +108,8 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
     io.out(file ? `wrote ${file}` : 'no changes: the entities match the migrations')
     return 0
   }
+
+  if (key === 'tenant config') return configCommand(config, positionals.slice(2), values, io, openedOrm)
 
   const known = [
     'tenant list',
@@ -188,6 +197,53 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
   }
 }
 
+/** `tenant config export|import <slug> …`: the configuration as YAML, for operators. */
+async function configCommand(
+  config: Config,
+  [action, slug, file]: string[],
+  values: { out?: string; comment?: string },
+  io: CliIo,
+  openedOrm?: Orm,
+): Promise<number> {
+  if (action !== 'export' && action !== 'import')
+    return fail(io, `tenant config takes export or import\n\n${usage}`)
+  if (!slug || !slugPattern.test(slug)) return fail(io, `tenant config ${action} needs a tenant slug`)
+  if (action === 'import' && !file)
+    return fail(io, 'tenant config import needs the YAML file: tenant config import <slug> <file>')
+  const orm = openedOrm ?? (await openOrm(config.database, { entities: allEntities, poolSize: 2 }))
+  try {
+    await migratePlatform(orm)
+    if (action === 'export') {
+      const served = await servedSource(orm, slug)
+      if (!served) return fail(io, `tenant ${slug} is not provisioned`)
+      if (!values.out) {
+        io.out(served.source.replace(/\n$/, ''))
+        return 0
+      }
+      writeFileSync(values.out, served.source)
+      io.out(`${slug}: version ${served.number} written to ${values.out}`)
+      return 0
+    }
+    let source: string
+    try {
+      source = readFileSync(file!, 'utf8')
+    } catch (error) {
+      return fail(io, `${file}: cannot be read (${(error as Error).message})`)
+    }
+    const comment = values.comment?.trim() || `Imported from ${basename(file!)}`
+    const result = await importConfig(orm, config.tenantsDir, slug, source, comment)
+    if ('missing' in result) return fail(io, `tenant ${slug} is not provisioned`)
+    if ('conflict' in result)
+      return fail(io, `version ${result.conflict} was published meanwhile: nothing published, try again`)
+    if ('problems' in result)
+      return fail(io, `nothing published:\n${result.problems.map(formatProblem).join('\n')}`)
+    io.out(`${slug}: version ${result.published} published (running servers serve it within seconds)`)
+    return 0
+  } finally {
+    if (!openedOrm) await orm.close()
+  }
+}
+
 function fail(io: CliIo, message: string): number {
   io.err(message)
   return 1
@@ -236,21 +292,19 @@ async function exportArchive(
   if (!(await tenantRows(orm)).some((r) => r.slug === slug))
     return fail(io, `tenant ${slug} is not provisioned`)
   const file = out ?? `tenant-${slug}-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '')}.jsonl.gz`
+  // the published configuration, which the portal's admins may have changed since the file
+  const served = await servedSource(orm, slug)
   const tenantFile = join(config.tenantsDir, `${slug}.yaml`)
+  const tenantText = served?.source ?? (existsSync(tenantFile) ? readFileSync(tenantFile, 'utf8') : null)
   let counts: Record<string, number>
   try {
-    counts = await exportTenant(
-      orm,
-      slug,
-      file,
-      existsSync(tenantFile) ? readFileSync(tenantFile, 'utf8') : null,
-    )
+    counts = await exportTenant(orm, slug, file, tenantText)
   } catch (error) {
     return fail(io, `nothing exported: ${(error as Error).message}`)
   }
   const rows = Object.values(counts).reduce((a, b) => a + b, 0)
   io.out(`${slug}: ${rows} rows of ${Object.keys(counts).length} tables written to ${file}`)
-  if (!existsSync(tenantFile)) io.err(`warning: ${tenantFile} not found: the archive holds no tenant file`)
+  if (tenantText === null) io.err(`warning: ${tenantFile} not found: the archive holds no tenant file`)
   return 0
 }
 

@@ -4,7 +4,7 @@ import type { SignedInContext, TenantContext } from '../../platform/auth/context
 import type { Em } from '../../platform/db/orm.ts'
 import { type ProblemCode, problemText } from '../../platform/tenancy/config-problems.ts'
 import { TenantConfigDraft, TenantConfigVersion } from '../../platform/tenancy/entities.ts'
-import type { TenantRegistry } from '../../platform/tenancy/registry.ts'
+import type { Tenant, TenantRegistry } from '../../platform/tenancy/registry.ts'
 import {
   type ConfigProblem,
   lineOfPath,
@@ -20,10 +20,16 @@ export interface Checked {
   problems: ConfigProblem[]
 }
 
-const fileOf = (ctx: TenantContext) => `${ctx.tenant.slug}.yaml`
+/** What checking and publishing need of a tenant: a page's context, or the CLI's own. */
+export interface ConfigTarget {
+  tenant: Pick<Tenant, 'slug' | 'schema' | 'config'>
+  em: Em
+}
+
+const fileOf = (ctx: ConfigTarget) => `${ctx.tenant.slug}.yaml`
 
 function found(
-  ctx: TenantContext,
+  ctx: ConfigTarget,
   source: string,
   path: (string | number)[],
   code: ProblemCode,
@@ -61,11 +67,7 @@ async function countsBy(em: Em, sql: string, values: string[]): Promise<Map<stri
  * archived instead), a discipline or a site that courses use, a payment mode families chose.
  * Hosts belong to the operator, who routes them (docs/decisions.md).
  */
-async function dataProblems(
-  ctx: TenantContext,
-  source: string,
-  next: TenantConfig,
-): Promise<ConfigProblem[]> {
+async function dataProblems(ctx: ConfigTarget, source: string, next: TenantConfig): Promise<ConfigProblem[]> {
   const served = ctx.tenant.config
   const schema = ctx.tenant.schema
   const em = ctx.em
@@ -121,7 +123,7 @@ async function dataProblems(
 }
 
 /** A whole text checked as the boot checks a file, then against the tenant's data. */
-export async function checkSource(ctx: TenantContext, source: string): Promise<Checked> {
+export async function checkSource(ctx: ConfigTarget, source: string): Promise<Checked> {
   if (source.length > maxSourceLength) {
     return { problems: [found(ctx, '', [], 'tooLong', { limit: maxSourceLength })] }
   }
@@ -214,10 +216,57 @@ export type PublishResult =
   | { conflict: number }
   | { missing: true }
 
+interface Publication {
+  source: string
+  comment: string
+  authorId: number | null
+  authorName: string
+  restoredFrom: number | null
+  /** The version the text was made from: refused when another was published since. */
+  baseNumber?: number
+}
+
 /**
- * Publishes a draft as the next version, in one transaction holding the tenant's row: two admins
- * publishing at once get one version each, never the same number, and a draft made from an older
- * version is refused. This process serves it at once; the others within their refresh interval.
+ * Publishes a text as the next version, in the caller's transaction, holding the tenant's row: two
+ * publications at once get one number each, never the same, and the text is checked again there.
+ */
+export async function publishSource(
+  ctx: ConfigTarget,
+  publication: Publication,
+): Promise<
+  { published: number; config: TenantConfig } | { problems: ConfigProblem[] } | { conflict: number }
+> {
+  const { em, tenant } = ctx
+  const [row] = await em.execute<{ configVersion: number | null }[]>(
+    'select config_version as "configVersion" from platform.tenant where slug = ? for update',
+    [tenant.slug],
+  )
+  const current = row?.configVersion ?? 0
+  if (publication.baseNumber !== undefined && current !== publication.baseNumber) return { conflict: current }
+  const { config, problems } = await checkSource(ctx, publication.source)
+  if (!config) return { problems }
+  const number = current + 1
+  em.create(TenantConfigVersion, {
+    tenant: tenant.slug,
+    number,
+    source: publication.source,
+    comment: publication.comment,
+    authorId: publication.authorId,
+    authorName: publication.authorName,
+    restoredFrom: publication.restoredFrom,
+  })
+  await em.flush()
+  await em.execute('update platform.tenant set config_version = ?, name = ? where slug = ?', [
+    number,
+    config.name,
+    tenant.slug,
+  ])
+  return { published: number, config }
+}
+
+/**
+ * Publishes a draft. This process serves the new version at once; the others within their refresh
+ * interval (platform/tenancy/plugin.ts).
  */
 export async function publishDraft(
   ctx: SignedInContext,
@@ -225,44 +274,32 @@ export async function publishDraft(
   id: number,
   comment: string,
 ): Promise<PublishResult> {
-  const result = await ctx.em.transactional(
-    async (em): Promise<PublishResult & { config?: TenantConfig }> => {
-      const draft = await em.findOne(TenantConfigDraft, { id, tenant: ctx.tenant.slug })
-      if (!draft) return { missing: true }
-      const [row] = await em.execute<{ configVersion: number | null }[]>(
-        'select config_version as "configVersion" from platform.tenant where slug = ? for update',
-        [ctx.tenant.slug],
-      )
-      const current = row?.configVersion ?? 0
-      if (current !== draft.baseNumber) return { conflict: current }
-      const { config, problems } = await checkSource({ ...ctx, em }, draft.source)
-      if (!config) return { problems }
-      const number = current + 1
-      em.create(TenantConfigVersion, {
-        tenant: ctx.tenant.slug,
-        number,
+  const result = await ctx.em.transactional(async (em) => {
+    const draft = await em.findOne(TenantConfigDraft, { id, tenant: ctx.tenant.slug })
+    if (!draft) return { missing: true as const }
+    const published = await publishSource(
+      { tenant: ctx.tenant, em },
+      {
         source: draft.source,
         comment,
         authorId: ctx.account.id,
         authorName: draft.authorName,
-        restoredFrom: draft.restoredFrom,
-      })
+        restoredFrom: draft.restoredFrom ?? null,
+        baseNumber: draft.baseNumber,
+      },
+    )
+    if ('published' in published) {
       audit(em, ctx.account, {
         action: 'config.published',
-        subject: { type: 'config', id: number },
+        subject: { type: 'config', id: published.published },
         details: { comment, origin: draft.origin, restoredFrom: draft.restoredFrom },
       })
       em.remove(draft)
       await em.flush()
-      await em.execute('update platform.tenant set config_version = ?, name = ? where slug = ?', [
-        number,
-        config.name,
-        ctx.tenant.slug,
-      ])
-      return { published: number, config }
-    },
-  )
-  if ('published' in result && result.config) {
+    }
+    return published
+  })
+  if ('published' in result) {
     registry.activate(ctx.tenant.slug, result.published, result.config)
     return { published: result.published }
   }

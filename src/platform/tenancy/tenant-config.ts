@@ -114,6 +114,12 @@ export function parseTenantConfig(
   text: string,
 ): { config?: TenantConfig; problems: ConfigProblem[] } {
   const name = basename(file)
+  // YAML forbids them, the parser lets some through, and a page would print them
+  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text)
+  if (control) {
+    const line = text.slice(0, control.index).split('\n').length
+    return { problems: [problem(name, '', line, { code: 'controlCharacter' })] }
+  }
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false })
   if (doc.errors.length > 0) {

@@ -1378,6 +1378,7 @@ export const en: Record<MessageKey, string> = {
   'configProblem.unknownQuestion': '{fact} names no question of reenrolment.questions',
   'configProblem.finalizeLast': 'finalize must be the last step',
   'configProblem.closesAfterOpens': 'must come after opens',
+  'configProblem.controlCharacter': 'an invisible forbidden character (control character) slipped into the text: delete it',
   'configProblem.tooLong': 'the text is longer than {limit} characters',
   'configProblem.operatorHosts': "the portal's hosts are set by the platform operator: keep {hosts}",
   'configProblem.documentInUse':
@@ -1409,8 +1410,7 @@ export const en: Record<MessageKey, string> = {
   'config.editor.hint':
     'Two spaces per indentation level, no tabs. Every key is described in the platform documentation.',
   'config.editor.check': 'Check and preview',
-  'config.problems':
-    '{n|The text was not saved: one problem to fix.|The text was not saved: {n} problems to fix.}',
+  'config.problems': 'The text was not saved: {n} {n|problem|problems} to fix.',
   'config.problemAtLine': 'line {line}: {message}',
   'config.drafts.title': 'Drafts waiting',
   'config.drafts.item': 'Draft no. {id} ({origin}), by {author}, on {date} at {time}',

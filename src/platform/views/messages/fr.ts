@@ -1400,6 +1400,8 @@ export const fr = {
   'configProblem.unknownQuestion': '{fact} ne désigne aucune question de reenrolment.questions',
   'configProblem.finalizeLast': 'finalize doit être la dernière étape',
   'configProblem.closesAfterOpens': 'la fermeture doit venir après l’ouverture',
+  'configProblem.controlCharacter':
+    'un caractère invisible interdit (caractère de contrôle) s’est glissé dans le texte : effacez-le',
   'configProblem.tooLong': 'le texte dépasse {limit} caractères',
   'configProblem.operatorHosts':
     'les adresses du portail (hosts) sont réglées par l’exploitant de la plateforme : gardez {hosts}',
@@ -1433,8 +1435,7 @@ export const fr = {
   'config.editor.hint':
     'Deux espaces par niveau d’indentation, pas de tabulation. La référence de chaque clé est dans la documentation de la plateforme.',
   'config.editor.check': 'Vérifier et prévisualiser',
-  'config.problems':
-    '{n|Le texte n’a pas été enregistré : un problème est à corriger.|Le texte n’a pas été enregistré : {n} problèmes sont à corriger.}',
+  'config.problems': 'Le texte n’a pas été enregistré : {n} {n|problème est|problèmes sont} à corriger.',
   'config.problemAtLine': 'ligne {line} : {message}',
   'config.drafts.title': 'Brouillons en attente',
   'config.drafts.item': 'Brouillon n° {id} ({origin}), par {author}, le {date} à {time}',
