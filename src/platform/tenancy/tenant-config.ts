@@ -115,6 +115,7 @@ export function parseTenantConfig(
 ): { config?: TenantConfig; problems: ConfigProblem[] } {
   const name = basename(file)
   // YAML forbids them, the parser lets some through, and a page would print them
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
   const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text)
   if (control) {
     const line = text.slice(0, control.index).split('\n').length

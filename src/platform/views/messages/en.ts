@@ -1378,7 +1378,8 @@ export const en: Record<MessageKey, string> = {
   'configProblem.unknownQuestion': '{fact} names no question of reenrolment.questions',
   'configProblem.finalizeLast': 'finalize must be the last step',
   'configProblem.closesAfterOpens': 'must come after opens',
-  'configProblem.controlCharacter': 'an invisible forbidden character (control character) slipped into the text: delete it',
+  'configProblem.controlCharacter':
+    'an invisible forbidden character (control character) slipped into the text: delete it',
   'configProblem.tooLong': 'the text is longer than {limit} characters',
   'configProblem.operatorHosts': "the portal's hosts are set by the platform operator: keep {hosts}",
   'configProblem.documentInUse':
