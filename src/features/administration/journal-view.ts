@@ -71,6 +71,7 @@ const knownActions = new Set([
   'schoolYear.coursesCopied',
   'schoolYear.reenrolmentsEnrolled',
   'schoolYear.switched',
+  'config.published',
   'mail.resent',
 ])
 
@@ -96,6 +97,9 @@ const knownDetails = [
   'template',
   'status',
   'attempts',
+  'comment',
+  'origin',
+  'restoredFrom',
   'family',
 ]
 
@@ -292,6 +296,11 @@ function subjectOf(ctx: SignedInContext, e: JournalRow): { label: string; href: 
       return {
         label: t('administration.subject.schoolYear', { label: e.yearLabel ?? `#${id}` }),
         href: '/admin/annee',
+      }
+    case 'config':
+      return {
+        label: t('administration.subject.config', { number: String(id) }),
+        href: `/admin/configuration/versions/${id}`,
       }
     case 'mail':
       return {

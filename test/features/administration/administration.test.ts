@@ -80,6 +80,9 @@ t.test('Administration: the journal of actions and the mails, for admins only', 
   })
   add(null, 'family.archived', ['family', family.id], new Date(now - 4 * hour), { reason: 'Déménagement' })
   add(office, 'legacy.imported', ['family', family.id], new Date(now - 5 * hour))
+  add(admin, 'config.published', ['config', 3], new Date(now - 6 * hour), {
+    comment: 'Dates de réinscription',
+  })
   // around midnight in Paris (UTC+1 in March): the 15th begins at 23:00 UTC on the 14th
   add(office, 'course.closed', ['course', 4242], new Date('2026-03-14T23:30:00Z'), { name: 'Violon 1C1' })
   add(office, 'course.reopened', ['course', 4242], new Date('2026-03-14T22:30:00Z'), { name: 'Violon 1C1' })
@@ -161,6 +164,7 @@ t.test('Administration: the journal of actions and the mails, for admins only', 
         ['Anne Admin (admin-a)', 'Rôle changé'],
         ['Ancien Agent (ancien)', 'Famille archivée'],
         ['Sophie Secrétaire (secr-a)', 'legacy.imported'],
+        ['Anne Admin (admin-a)', 'Configuration publiée'],
         ['Sophie Secrétaire (secr-a)', 'Cours fermé'],
         ['Sophie Secrétaire (secr-a)', 'Cours rouvert'],
       ],
@@ -193,14 +197,27 @@ t.test('Administration: the journal of actions and the mails, for admins only', 
 
   t.test('the journal filtered by person, kind and days', async (t) => {
     t.same(whatOf((await browser.get('/admin/journal?qui=familles')).body), ['Modification proposée'])
-    t.same(whatOf((await browser.get(`/admin/journal?qui=${admin.id}`)).body), ['Rôle changé'])
+    t.same(whatOf((await browser.get(`/admin/journal?qui=${admin.id}`)).body), [
+      'Rôle changé',
+      'Configuration publiée',
+    ])
+    const config = journalRows((await browser.get('/admin/journal?type=config')).body)
+    t.same(config, [
+      [
+        config[0]![0],
+        'Anne Admin (admin-a)',
+        'Configuration publiée',
+        'Version 3 de la configuration',
+        'Commentaire : Dates de réinscription',
+      ],
+    ])
     t.same(
       whatOf(
         (await browser.get(`/admin/journal?qui=${encodeURIComponent('nom:Ancien Agent (ancien)')}`)).body,
       ),
       ['Famille archivée'],
     )
-    t.equal(journalRows((await browser.get('/admin/journal?qui=tous')).body).length, 7)
+    t.equal(journalRows((await browser.get('/admin/journal?qui=tous')).body).length, 8)
     t.same(whatOf((await browser.get('/admin/journal?type=account')).body), ['Rôle changé'])
     t.same(whatOf((await browser.get('/admin/journal?qui=tous&type=change')).body), ['Modification proposée'])
     const day = await browser.get('/admin/journal?du=2026-03-15&au=15/03/2026')
