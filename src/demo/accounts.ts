@@ -7,6 +7,7 @@ import { randomToken, sha256 } from '../platform/auth/sessions.ts'
 import type { Em, Orm } from '../platform/db/orm.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
+import { seedDemoJournal } from './journal.ts'
 import { firstNames, surnames } from './people.ts'
 import { random } from './random.ts'
 
@@ -58,6 +59,7 @@ export async function seedDemoAccounts(orm: Orm, configs: TenantConfig[]): Promi
     await em.flush()
     await seedAccountStates(em, config, passwordHash)
     await em.flush()
+    await seedDemoJournal(em, config)
   }
 }
 

@@ -19,6 +19,8 @@ t.test(
     await signIn(page, site.origin(), '/admin/connexion', 'demo-admin')
     const { walked, findings } = await walk(page, site.origin(), '/admin')
     t.ok(walked.includes('/admin/changements/:id'), 'the change request’s review page is walked')
+    for (const kind of ['/admin/journal', '/admin/courriels', '/admin/courriels/:id'])
+      t.ok(walked.includes(kind), `${kind}, from the Administration, is walked`)
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
     t.same(findings, [], 'nothing found')
   },

@@ -148,7 +148,7 @@ function normalizePhone(input: string): string | undefined {
 }
 
 /** YYYY-MM-DD from what a date input sends, or from DD/MM/YYYY typed where there is no date picker. */
-function normalizeDate(input: string): string | undefined {
+export function normalizeDate(input: string): string | undefined {
   const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input)
   const french = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(input)
   const [y, m, d] = iso

@@ -12,7 +12,12 @@ export const AuditEvent = defineEntity({
   schema: '*',
   tableName: 'audit_event',
   extends: TenantEntity,
-  indexes: [{ properties: ['subjectType', 'subjectId'] }],
+  // the subject's history; the administration's journal, newest first, by everyone or by one person
+  indexes: [
+    { properties: ['subjectType', 'subjectId'] },
+    { properties: ['createdAt', 'id'] },
+    { properties: ['actor', 'createdAt'] },
+  ],
   properties: {
     actor: () => p.manyToOne(Account).nullable().deleteRule('set null'),
     actorName: p.string(),

@@ -12,7 +12,8 @@ export const OutboxMail = defineEntity({
   schema: '*',
   tableName: 'outbox_mail',
   extends: TenantEntity,
-  indexes: [{ properties: ['status', 'nextAttemptAt'] }],
+  // the worker's due mail; the administration's list of mails, newest first
+  indexes: [{ properties: ['status', 'nextAttemptAt'] }, { properties: ['createdAt', 'id'] }],
   properties: {
     uuid: p.uuid().unique(),
     recipient: p.string().length(254),

@@ -89,7 +89,8 @@ async function secretariatDay(t: Test, page: Page, admin: Page, origin: string, 
 
   // an admin invites a teacher
   await signIn(admin, origin, '/admin/connexion', 'demo-admin')
-  await menu(admin, 'Comptes')
+  await menu(admin, 'Administration')
+  await submit(admin, admin.locator('main').getByRole('link', { name: 'Comptes', exact: true }))
   await submit(admin, admin.getByRole('link', { name: /Inviter/ }).first())
   await admin.locator('#role').selectOption('teacher')
   await admin.locator('#firstName').fill('Inès')
