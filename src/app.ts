@@ -12,6 +12,7 @@ import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import accountsBackOffice from './features/accounts/staff-routes.ts'
+import staffOidc from './features/accounts/oidc-routes.ts'
 import backofficeCourses from './features/backoffice-courses/routes.ts'
 import documents from './features/documents/routes.ts'
 import backofficePupils from './features/backoffice-pupils/routes.ts'
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(staffOidc)
   await app.register(schoolYear)
   await app.register(accountsBackOffice)
   await app.register(backofficeCourses)

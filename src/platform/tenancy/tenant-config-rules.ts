@@ -1,3 +1,4 @@
+import { staffSignInProblems } from '../auth/staff-sign-in-rules.ts'
 import { resolveBound } from './periods.ts'
 import type { Condition, TenantConfig } from './tenant-config-types.ts'
 
@@ -118,5 +119,6 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     if (opens >= closes)
       problems.push({ path: ['periods', name, 'closes'], message: 'must come after opens' })
   }
+  problems.push(...staffSignInProblems(config))
   return problems
 }

@@ -1329,4 +1329,14 @@ export const en: Record<MessageKey, string> = {
   'personalData.refused.kept':
     'This family has been archived since {archived}: its data is kept {years} {years|year|years} and cannot be erased before {date}.',
   'staff.erasure': 'Families to erase (GDPR)',
+  // staff sign-in through the conservatoire's identity provider (OpenID Connect)
+  'signIn.oidc.button': 'Sign in with {label}',
+  'signIn.oidc.or': 'or with your identifiant',
+  'signIn.oidc.only': 'Staff sign in with their {label} account.',
+  'signIn.oidc.failed': 'Signing in with {label} did not succeed. Please try again.',
+  'signIn.oidc.unavailable': 'Signing in with {label} is unavailable for the moment. Please try again later.',
+  'signIn.oidc.refused':
+    'Your identity was verified ({label}), but no active staff account of this conservatoire matches it. Ask an administrator of the conservatoire to invite you with your work e-mail address.',
+  'signIn.oidc.passwordOff': 'Password sign-in is not open to the staff of this conservatoire.',
+  'accounts.audit.provisioned': 'Account created at first sign-in through the identity provider',
 }

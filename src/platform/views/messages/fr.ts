@@ -1352,6 +1352,18 @@ export const fr = {
   'personalData.refused.kept':
     'Cette famille est archivée depuis le {archived} : ses données sont conservées {years} {years|an|ans} et ne peuvent pas être effacées avant le {date}.',
   'staff.erasure': 'Familles à effacer (RGPD)',
+  // staff sign-in through the conservatoire's identity provider (OpenID Connect)
+  'signIn.oidc.button': 'Se connecter avec {label}',
+  'signIn.oidc.or': 'ou avec votre identifiant',
+  'signIn.oidc.only': 'Le personnel se connecte avec son compte {label}.',
+  'signIn.oidc.failed': "La connexion avec {label} n'a pas abouti. Veuillez réessayer.",
+  'signIn.oidc.unavailable':
+    'La connexion avec {label} est momentanément indisponible. Veuillez réessayer plus tard.',
+  'signIn.oidc.refused':
+    'Votre identité a été vérifiée ({label}), mais aucun compte actif du personnel de ce conservatoire n’y correspond. Demandez à un administrateur du conservatoire de vous inviter avec votre adresse e-mail professionnelle.',
+  'signIn.oidc.passwordOff':
+    'La connexion par mot de passe n’est pas ouverte au personnel de ce conservatoire.',
+  'accounts.audit.provisioned': 'Compte créé à la première connexion par le fournisseur d’identité',
 } as const
 
 export type MessageKey = keyof typeof fr
