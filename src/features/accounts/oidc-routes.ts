@@ -80,6 +80,11 @@ export default async function staffOidc(app: FastifyInstance) {
       const ctx = tenantContext(request)
       const provider = ctx.config.staffSignIn.oidc
       if (!provider) throw new NotFound()
+      // the provider sends the browser back to the canonical host: the pending sign-in and the
+      // session must live there, so a sign-in started on another of the tenant's hosts moves first
+      if (request.host.toLowerCase() !== new URL(ctx.baseUrl).host) {
+        return reply.redirect(`${ctx.baseUrl}${request.url}`, 303)
+      }
       let started: Awaited<ReturnType<OidcClients['start']>>
       try {
         started = await clients.start(

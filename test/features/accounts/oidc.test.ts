@@ -98,8 +98,15 @@ t.test('staff sign in through the conservatoire’s identity provider', async (t
 
   t.test('a staff member invited beforehand signs in with the provider', async (t) => {
     provider.signInAs({ email: 'claire.martin@ville-test.fr', email_verified: true, name: 'Claire Martin' })
-    // whatever Host the request came by, the provider is given the canonical redirect URI
-    const browser = new Browser(app, `${a.toUpperCase()}.localhost:8080`)
+    // started on another spelling of the tenant's host: first moved to the canonical one, where the
+    // provider will send the browser back
+    const elsewhere = await new Browser(app, `${a.toUpperCase()}.localhost:8080`).get(
+      '/admin/connexion/oidc?retour=/admin/familles',
+    )
+    t.equal(elsewhere.statusCode, 303)
+    t.equal(elsewhere.headers.location, `http://${a}.localhost/admin/connexion/oidc?retour=/admin/familles`)
+    t.notOk(elsewhere.cookies.length, 'nothing set on that host')
+    const browser = new Browser(app, hostA)
     const { started, back, returned } = await signInThroughProvider(
       browser,
       '/admin/connexion/oidc?retour=/admin/familles',

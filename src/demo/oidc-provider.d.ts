@@ -1,4 +1,4 @@
-// oidc-provider ships no types; what the tests' provider uses of it, as its documentation describes it
+// oidc-provider (a dev dependency) ships no types: what the demo's and the tests' providers use of it
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http'
 
