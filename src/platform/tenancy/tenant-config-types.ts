@@ -376,8 +376,8 @@ export interface TenantConfig {
       /**
        * Name of the environment variable that holds the client secret (never the secret itself: this file is
        * shown in the back-office). The Helm chart fills such variables from a Kubernetes Secret
-       * (oidc.clientSecrets in its values). When omitted, Tutti is a public client and authenticates with
-       * PKCE only. Example: TUTTI_OIDC_LIMONEST_SECRET.
+       * (secrets.oidcClientSecrets in its values). When omitted, Tutti is a public client and authenticates
+       * with PKCE only. Example: TUTTI_OIDC_LIMONEST_SECRET.
        */
       clientSecretEnv?: string
       /**
