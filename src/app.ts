@@ -12,6 +12,7 @@ import { loadTenantConfigs } from './platform/tenancy/tenant-config.ts'
 import viewsPlugin from './platform/views/plugin.ts'
 import accounts from './features/accounts/routes.ts'
 import accountsBackOffice from './features/accounts/staff-routes.ts'
+import staffOidc from './features/accounts/oidc-routes.ts'
 import backofficeCourses from './features/backoffice-courses/routes.ts'
 import configuration from './features/configuration/routes.ts'
 import configurationPreview from './features/configuration/preview.ts'
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(staff)
   await app.register(configuration)
   await app.register(administration)
+  await app.register(staffOidc)
   await app.register(schoolYear)
   await app.register(accountsBackOffice)
   await app.register(backofficeCourses)

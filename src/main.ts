@@ -1,7 +1,9 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp, shutdown } from './app.ts'
 import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts'
+import { startDemoIdentityProvider } from './demo/identity-provider.ts'
 import { seedDemo } from './demo/seed.ts'
+import { isStaff } from './platform/auth/roles.ts'
 import { type Config, loadConfig } from './platform/config.ts'
 import { provisionAll } from './platform/tenancy/provisioning.ts'
 import type { TenantConfig } from './platform/tenancy/tenant-config.ts'
@@ -41,7 +43,20 @@ if (config.metricsPort > 0) {
   const { port } = await app.metrics.listen({ host: config.host, port: config.metricsPort })
   app.log.info({ port }, 'metrics served at /metrics')
 }
-if (config.env !== 'production') printDemo(config, configs)
+if (config.env !== 'production') {
+  const staffEmails = demoAccounts.filter((a) => isStaff(a.role)).map((a) => `${a.identifiant}@example.fr`)
+  try {
+    const idp = await startDemoIdentityProvider({
+      host: config.host,
+      tenants: app.registry.list(),
+      staffEmails,
+    })
+    if (idp) app.log.info({ issuer: idp.issuer }, 'demo identity provider for staff sign-in')
+  } catch (err) {
+    app.log.warn({ err }, 'the demo identity provider did not start: staff sign in with their password')
+  }
+  printDemo(config, configs)
+}
 
 function printDemo(config: Config, configs: TenantConfig[]) {
   const port = config.port === 80 ? '' : `:${config.port}`
@@ -51,6 +66,13 @@ function printDemo(config: Config, configs: TenantConfig[]) {
     ...configs.map((c) => `  ${c.name}: http://${c.slug}.${config.platformDomain}${port}`),
     `Demo accounts on every conservatoire (password ${demoPassword}):`,
     ...demoAccounts.map((a) => `  ${a.identifiant.padEnd(14)} ${a.what}`),
+    ...configs.flatMap((c) =>
+      c.staffSignIn.oidc?.issuer.startsWith('http://localhost:')
+        ? [
+            `Staff of ${c.name} may also choose "Se connecter avec ${c.staffSignIn.oidc.label}" (type demo-admin@example.fr)`,
+          ]
+        : [],
+    ),
     config.smtpUrl ? '' : `Mails are not sent: read them at http://${config.platformDomain}${port}/_outbox`,
     '',
   ]

@@ -62,11 +62,14 @@ export async function check(page: Page, label: string): Promise<Finding[]> {
   return findings
 }
 
-/** Links a person follows: a page of the portal, not a file, an export, the outbox or a sign-out. */
+/**
+ * Links a person follows: a page of the portal, not a file, an export, the outbox, a sign-out or a
+ * sign-in at the conservatoire's identity provider (another site).
+ */
 const followable = (href: string) =>
   href.startsWith('/') &&
   !href.startsWith('//') &&
-  !/\/fichier|\.csv|\/export|\/_outbox|\/deconnexion/.test(href)
+  !/\/fichier|\.csv|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
 
 /** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters. */
 const kindOf = (href: string) => href.split(/[?#]/)[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')

@@ -150,6 +150,9 @@ t.test('nothing secret has a place in values.yaml: only names of Secrets', async
     '"imagePullSecrets":',
     '"secrets":',
     '"existingSecret":',
+    // names of Secrets holding the identity providers' client secrets, never the secrets
+    '"oidcClientSecrets":',
+    '"secretName":',
     '"secretName":',
     '"tenantHostsSecretName":',
   ])

@@ -74,6 +74,13 @@ DATABASE_URL the server would otherwise open an embedded database of its own).
       name: {{ .Values.secrets.existingSecret }}
       key: REDIS_URL
       optional: true
+{{- range .Values.secrets.oidcClientSecrets }}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .key | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "tutti.podSecurityContext" -}}

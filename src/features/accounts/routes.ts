@@ -11,6 +11,7 @@ import { SignInLimits } from '../../platform/http/sign-in-limits.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { localPath } from '../portal/service.ts'
+import { oidcProblems, oidcStartPath } from './oidc-routes.ts'
 import {
   authenticate,
   changePassword,
@@ -55,30 +56,51 @@ export default async function accounts(app: FastifyInstance) {
   const signInLimits = new SignInLimits(app.limiter)
 
   for (const portal of portals) {
-    const render = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) =>
-      reply.view('accounts/sign-in', {
+    // staff may also (or only) sign in through the tenant's identity provider
+    const staffSignIn = (request: FastifyRequest) =>
+      portal.path === signInPaths.admin ? tenantContext(request).config.staffSignIn : undefined
+    const render = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}) => {
+      const retour = localPath((request.query as { retour?: string }).retour)
+      const oidc = staffSignIn(request)?.oidc
+      return reply.view('accounts/sign-in', {
         title: tenantContext(request).t(portal.titleKey),
         portal,
         establishments: tenantContext(request).config.establishments,
-        retour: localPath((request.query as { retour?: string }).retour),
+        retour,
+        passwordForm: staffSignIn(request)?.password !== false,
+        oidc: oidc && {
+          label: oidc.label,
+          href: retour === '/' ? oidcStartPath : `${oidcStartPath}?retour=${encodeURIComponent(retour)}`,
+        },
         ...values,
       })
+    }
 
-    app.get<{ Querystring: { site?: string; retour?: string; fait?: string } }>(
+    app.get<{ Querystring: { site?: string; retour?: string; fait?: string; oidc?: string } }>(
       portal.path,
       {
         constraints: tenantOnly,
         schema: {
-          querystring: { type: 'object', properties: { site: text(40), retour: text(2000), fait: text(20) } },
+          querystring: {
+            type: 'object',
+            properties: { site: text(40), retour: text(2000), fait: text(20), oidc: text(20) },
+          },
         },
       },
       async (request, reply) => {
         if (request.account && portal.roles.includes(request.account.role)) {
           return reply.redirect(landingOf(request.account.role), 303)
         }
+        const oidc = staffSignIn(request)?.oidc
+        const code = request.query.oidc
+        const problem =
+          code && Object.hasOwn(oidcProblems, code)
+            ? oidcProblems[code as keyof typeof oidcProblems]
+            : undefined
         return render(request, reply, {
           site: request.query.site,
           signedOut: request.query.fait === 'deconnexion',
+          oidcProblem: oidc && problem ? tenantContext(request).t(problem, { label: oidc.label }) : undefined,
         })
       },
     )
@@ -93,6 +115,10 @@ export default async function accounts(app: FastifyInstance) {
         const { em, config, t, tenant } = tenantContext(request)
         const { site = '', identifiant = '', password = '' } = request.body
         const retour = localPath(request.body.retour)
+        // the conservatoire's staff sign in through its identity provider only
+        if (staffSignIn(request)?.password === false) {
+          return render(request, reply.code(403), { passwordOff: true })
+        }
         const errors: FieldErrors = {}
         const establishments = config.establishments
         if (establishments.length > 1 && !establishments.some((e) => e.code === site)) {

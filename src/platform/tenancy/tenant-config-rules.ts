@@ -1,3 +1,4 @@
+import { staffSignInProblems } from '../auth/staff-sign-in-rules.ts'
 import { resolveBound } from './periods.ts'
 import type { Condition, TenantConfig } from './tenant-config-types.ts'
 import type { ProblemCode } from './config-problems.ts'
@@ -128,5 +129,6 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     const closes = resolveBound(period.closes, 'closes', config.timezone, now)
     if (opens >= closes) problems.push({ path: ['periods', name, 'closes'], code: 'closesAfterOpens' })
   }
+  problems.push(...staffSignInProblems(config))
   return problems
 }

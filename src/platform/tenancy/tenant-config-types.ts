@@ -338,6 +338,90 @@ export interface TenantConfig {
     /** Whole years after the family was archived (1 to 10). Example: 3. */
     years: number
   }
+  /**
+   * How staff (admin, secretariat, direction) sign in at /admin/connexion: with their identifiant and
+   * password, through the conservatoire's identity provider (OpenID Connect), or both. Families and
+   * teachers always sign in with identifiant and password. When omitted, staff use the password form
+   * only.
+   */
+  staffSignIn: {
+    /**
+     * false hides the identifiant and password form from /admin/connexion and refuses staff password
+     * sign-ins, so staff sign in through the identity provider only (requires oidc). Families and teachers
+     * are not affected.
+     */
+    password: boolean
+    /**
+     * The conservatoire's OpenID Connect identity provider (Keycloak, Microsoft Entra ID, Google
+     * Workspace, a town's own directory…). /admin/connexion then offers "Se connecter avec <label>".
+     * Register Tutti at the provider as a confidential web client using the authorization code flow, with
+     * the redirect URI https://<the tenant's canonical host>/admin/connexion/oidc/retour. A staff member
+     * signs in when the provider vouches for an e-mail address (email_verified true) that belongs to an
+     * enabled staff account of this conservatoire, invited beforehand (or created on the spot, see
+     * provisioning).
+     */
+    oidc?: {
+      /**
+       * Name of the provider as staff know it, shown on the button "Se connecter avec <label>". Example:
+       * "Ville de Limonest".
+       */
+      label: string
+      /**
+       * The provider's issuer URL; its settings are read from <issuer>/.well-known/openid-configuration.
+       * https only in production. Example: https://login.ville-limonest.fr/realms/agents.
+       */
+      issuer: `http${string}`
+      /** The client id the provider gave Tutti for this conservatoire. Example: tutti-limonest. */
+      clientId: string
+      /**
+       * Name of the environment variable that holds the client secret (never the secret itself: this file is
+       * shown in the back-office). The Helm chart fills such variables from a Kubernetes Secret
+       * (secrets.oidcClientSecrets in its values). When omitted, Tutti is a public client and authenticates
+       * with PKCE only. Example: TUTTI_OIDC_LIMONEST_SECRET.
+       */
+      clientSecretEnv?: string
+      /**
+       * Scopes asked of the provider; must include openid. Add the scope that releases the groups claim when
+       * roles are mapped (e.g. groups).
+       */
+      scopes: string[]
+      /**
+       * The ID token claim carrying the staff member's e-mail address, matched (without case) against the
+       * e-mail of their Tutti account. Its companion email_verified must be true. Example: email (the
+       * default); preferred_username or upn with some directories.
+       */
+      emailClaim: string
+      /**
+       * The ID token claim listing the person's groups (an array of strings, or one string). Used with
+       * roles. Example: groups.
+       */
+      groupsClaim?: string
+      /**
+       * Which staff role each group of the provider gives. When set, the provider decides staff roles: at
+       * each sign-in the account takes the highest role its groups give (admin, then direction, then
+       * secretariat), and a person none of whose groups is listed is refused. Requires groupsClaim.
+       */
+      roles?: {
+        /** A group name as the provider puts it in groupsClaim. Example: conservatoire-secretariat. */
+        group: string
+        /** The staff role the group gives. */
+        role: 'secretariat' | 'direction' | 'admin'
+      }[]
+      /**
+       * Whether a person the provider vouches for but who has no staff account here gets one on first
+       * sign-in. Off by default: staff are invited beforehand (Comptes, Inviter) and matched by e-mail.
+       */
+      provisioning: {
+        /** true creates the missing staff account at first sign-in (audited as account.provisioned). */
+        enabled: boolean
+        /**
+         * Role of an account created this way when roles are not mapped from groups. Required when enabled is
+         * true and roles is not set. Example: secretariat.
+         */
+        defaultRole?: 'secretariat' | 'direction' | 'admin'
+      }
+    }
+  }
 }
 
 /** A colour as #RRGGBB, e.g. "#1d4f91". */

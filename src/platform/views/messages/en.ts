@@ -1689,4 +1689,18 @@ export const en: Record<MessageKey, string> = {
   'administration.mail.done': 'The mail is back in the sending queue.',
   'administration.mail.resends': 'Sent again',
   'administration.mail.resendLine': '{date}, by {name}',
+  // staff sign-in through the conservatoire's identity provider (OpenID Connect)
+  'signIn.oidc.button': 'Sign in with {label}',
+  'signIn.oidc.or': 'or with your identifiant',
+  'signIn.oidc.only': 'Staff sign in with their {label} account.',
+  'signIn.oidc.failed': 'Signing in with {label} did not succeed. Please try again.',
+  'signIn.oidc.unavailable': 'Signing in with {label} is unavailable for the moment. Please try again later.',
+  'signIn.oidc.refused':
+    'Your identity was verified ({label}), but no active staff account of this conservatoire matches it. Ask an administrator of the conservatoire to invite you with your work e-mail address.',
+  'signIn.oidc.passwordOff': 'Password sign-in is not open to the staff of this conservatoire.',
+  'accounts.audit.provisioned': 'Account created at first sign-in through the identity provider',
+  'configProblem.passwordNeedsOidc': 'false needs staffSignIn.oidc: staff would have no way to sign in',
+  'configProblem.rolesNeedGroupsClaim': 'needs groupsClaim',
+  'configProblem.defaultRoleRequired':
+    'is required when provisioning is enabled and roles are not mapped from groups',
 }

@@ -1716,6 +1716,23 @@ export const fr = {
   'administration.mail.done': 'Le courriel est remis dans la file d’envoi.',
   'administration.mail.resends': 'Renvois',
   'administration.mail.resendLine': '{date}, par {name}',
+  // staff sign-in through the conservatoire's identity provider (OpenID Connect)
+  'signIn.oidc.button': 'Se connecter avec {label}',
+  'signIn.oidc.or': 'ou avec votre identifiant',
+  'signIn.oidc.only': 'Le personnel se connecte avec son compte {label}.',
+  'signIn.oidc.failed': "La connexion avec {label} n'a pas abouti. Veuillez réessayer.",
+  'signIn.oidc.unavailable':
+    'La connexion avec {label} est momentanément indisponible. Veuillez réessayer plus tard.',
+  'signIn.oidc.refused':
+    'Votre identité a été vérifiée ({label}), mais aucun compte actif du personnel de ce conservatoire n’y correspond. Demandez à un administrateur du conservatoire de vous inviter avec votre adresse e-mail professionnelle.',
+  'signIn.oidc.passwordOff':
+    'La connexion par mot de passe n’est pas ouverte au personnel de ce conservatoire.',
+  'accounts.audit.provisioned': 'Compte créé à la première connexion par le fournisseur d’identité',
+  'configProblem.passwordNeedsOidc':
+    'false demande staffSignIn.oidc : le personnel n’aurait plus aucun moyen de se connecter',
+  'configProblem.rolesNeedGroupsClaim': 'demande groupsClaim, la déclaration qui porte les groupes',
+  'configProblem.defaultRoleRequired':
+    'est obligatoire quand la création des comptes est activée et que les rôles ne viennent pas des groupes',
 } as const
 
 export type MessageKey = keyof typeof fr
