@@ -1521,7 +1521,7 @@ export const en: Record<MessageKey, string> = {
   'configForm.periods.opensHint': 'Opening date and time, for example 15/05/2026 00:00.',
   'configForm.periods.closesHint': 'Closing date and time, for example 11/06/2026 23:59.',
   'configForm.periods.relative':
-    'Relative date “{spec}” (counted in days from today): it stays written so as long as you do not change this field.',
+    'Written “{spec}” (relative to today): kept so if you do not change this field.',
   'configForm.periods.schoolYear': 'School year of the re-enrolment',
   'configForm.periods.schoolYearHint': 'Two years in a row, for example 2026-2027.',
   'configForm.periods.badDate': 'Enter a date and a time, for example 11/06/2026 23:59.',

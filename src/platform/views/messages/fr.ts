@@ -1545,7 +1545,7 @@ export const fr = {
   'configForm.periods.opensHint': 'Date et heure d’ouverture, par exemple 15/05/2026 00:00.',
   'configForm.periods.closesHint': 'Date et heure de fermeture, par exemple 11/06/2026 23:59.',
   'configForm.periods.relative':
-    'Date relative « {spec} » (compte en jours à partir d’aujourd’hui) : elle reste écrite ainsi tant que vous ne modifiez pas ce champ.',
+    'Écrite « {spec} » (relative à aujourd’hui) : gardée telle quelle si vous ne changez pas ce champ.',
   'configForm.periods.schoolYear': 'Année scolaire de la réinscription',
   'configForm.periods.schoolYearHint': 'Deux années qui se suivent, par exemple 2026-2027.',
   'configForm.periods.badDate': 'Indiquez une date et une heure, par exemple 11/06/2026 23:59.',
