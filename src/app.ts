@@ -30,6 +30,7 @@ import sas from './features/sas/routes.ts'
 import schoolYear from './features/school-year/routes.ts'
 import staff from './features/staff/routes.ts'
 import administration from './features/administration/routes.ts'
+import configurationForms from './features/configuration/forms.ts'
 import backofficeFamilies from './features/backoffice-families/routes.ts'
 import personalData from './features/personal-data/routes.ts'
 import teaching from './features/teaching/routes.ts'
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)
+  await app.register(configurationForms)
   await app.register(schoolYear)
   await app.register(accountsBackOffice)
   await app.register(backofficeCourses)
