@@ -17,9 +17,18 @@ t.test(
 
     const page = await site.newPage()
     await signIn(page, site.origin(), '/admin/connexion', 'demo-admin')
-    const { walked, findings } = await walk(page, site.origin(), '/admin')
+    // the staff side has more kinds of page than the walk's default budget
+    const { walked, findings } = await walk(page, site.origin(), '/admin', 90)
     t.ok(walked.includes('/admin/changements/:id'), 'the change request’s review page is walked')
-    for (const kind of ['/admin/journal', '/admin/courriels', '/admin/courriels/:id'])
+    for (const kind of [
+      '/admin/journal',
+      '/admin/courriels',
+      '/admin/courriels/:id',
+      '/admin/configuration',
+      '/admin/configuration/versions',
+      '/admin/configuration/yaml',
+      '/admin/configuration/pieces/mandat-sepa',
+    ])
       t.ok(walked.includes(kind), `${kind}, from the Administration, is walked`)
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
     t.same(findings, [], 'nothing found')

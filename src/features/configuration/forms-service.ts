@@ -18,7 +18,7 @@ import type {
 import { formatDate, zonedParts } from '../../platform/views/dates.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { fold } from '../../platform/text.ts'
-import { createDraft, type DraftOrigin, servedVersion } from './service.ts'
+import { createDraft, type DraftOrigin, editedSource } from './service.ts'
 import { deleteKey, type Path, printEdited, setFlow, setList, setText } from './yaml-edit.ts'
 
 /**
@@ -63,10 +63,9 @@ export const textKeys = [
 const documentDefaults = { accept: ['pdf', 'jpeg', 'png'], maxSizeMb: 2, validity: 'schoolYear' }
 export const periodNames = ['preregistration', 'reenrolment'] as const
 
-/** The text every server serves now, which every form edits. */
+/** The text a form edits: the admin's draft it continues, else the one every server serves now. */
 async function servedSource(ctx: TenantContext): Promise<string> {
-  const served = await servedVersion(ctx)
-  return served?.source ?? sourceOf(ctx.tenant.config)
+  return (await editedSource(ctx)) ?? sourceOf(ctx.tenant.config)
 }
 
 const sentence = (text: string) => {

@@ -30,6 +30,8 @@ import {
   textKeys,
   textsForm,
 } from './forms-service.ts'
+import { continuing, workingDraft } from './service.ts'
+import { parseTenantConfig } from '../../platform/tenancy/tenant-config.ts'
 
 // longer than any limit of the schema (20 000 for a text), so that the core says which one is passed
 const formBody = {
@@ -52,6 +54,17 @@ const draftPage = (id: number) => `/admin/configuration/brouillons/${id}`
  */
 export default async function configurationForms(app: FastifyInstance) {
   const adminOnly = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.admin) }
+
+  // an admin with a draft continues it: the forms show its values and edit its text
+  app.addHook('preHandler', async (request, reply) => {
+    const ctx = request.ctx
+    if (ctx?.account?.role !== 'admin') return
+    const draft = await workingDraft(ctx as SignedInContext)
+    const config = draft && parseTenantConfig(`${ctx.tenant.slug}.yaml`, draft.source).config
+    if (!draft || !config) return
+    request.ctx = continuing(ctx, draft, config)
+    reply.locals = { ...reply.locals, working: { id: draft.id } }
+  })
   const posted = { ...adminOnly, schema: { body: formBody } }
   const postedItem = { ...adminOnly, schema: { body: formBody, params: itemParams } }
 

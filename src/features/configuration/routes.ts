@@ -16,6 +16,7 @@ import {
   servedVersion,
   versionList,
   versionOf,
+  workingDraft,
 } from './service.ts'
 
 const notices = {
@@ -56,7 +57,12 @@ export default async function configuration(app: FastifyInstance) {
     { ...admin, schema: { querystring: noticeQuery } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const [served, drafts] = await Promise.all([servedVersion(ctx), recentDrafts(ctx)])
+      const [served, drafts, working] = await Promise.all([
+        servedVersion(ctx),
+        recentDrafts(ctx),
+        workingDraft(ctx),
+      ])
+      if (working) reply.locals = { ...reply.locals, working: { id: working.id } }
       return reply.view('configuration/overview', {
         title: ctx.t('config.title'),
         notice: request.query.fait ? ctx.t(notices[request.query.fait]) : undefined,
@@ -87,8 +93,11 @@ export default async function configuration(app: FastifyInstance) {
     { ...admin, schema: { querystring: { type: 'object', properties: { depuis: recordId } } } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const from = request.query.depuis ? await draftOf(ctx, request.query.depuis) : await servedVersion(ctx)
+      const from = request.query.depuis
+        ? await draftOf(ctx, request.query.depuis)
+        : ((await workingDraft(ctx)) ?? (await servedVersion(ctx)))
       if (!from) throw new NotFound()
+      if ('baseNumber' in from) reply.locals = { ...reply.locals, working: { id: from.id } }
       return renderEditor(request, reply, from.source)
     },
   )

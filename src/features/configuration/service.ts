@@ -165,8 +165,9 @@ export type DraftOrigin =
   | 'steps'
 
 /**
- * Checks a text and keeps it as a draft for the preview, or answers the problems. A draft is made
- * from the version served now; publishing it refuses if another was published in between.
+ * Checks a text and keeps it as the admin's draft, for the preview, or answers the problems. An admin
+ * has one draft: a new one replaces theirs, and the forms and the editor continue it (workingDraft).
+ * A draft is made from the version served now; publishing it refuses if another came in between.
  */
 export async function createDraft(
   ctx: SignedInContext,
@@ -176,17 +177,48 @@ export async function createDraft(
 ): Promise<{ id: number } | { problems: ConfigProblem[] }> {
   const { problems } = await checkSource(ctx, source)
   if (problems.length > 0) return { problems }
-  const draft = ctx.em.create(TenantConfigDraft, {
-    tenant: ctx.tenant.slug,
-    baseNumber: ctx.tenant.configVersion ?? 0,
-    source,
-    origin,
-    restoredFrom: restoredFrom ?? null,
-    authorId: ctx.account.id,
-    authorName: `${ctx.account.displayName} (${ctx.account.identifiant})`,
+  return ctx.em.transactional(async (em) => {
+    await em.nativeDelete(TenantConfigDraft, { tenant: ctx.tenant.slug, authorId: ctx.account.id })
+    const draft = em.create(TenantConfigDraft, {
+      tenant: ctx.tenant.slug,
+      baseNumber: ctx.tenant.configVersion ?? 0,
+      source,
+      origin,
+      restoredFrom: restoredFrom ?? null,
+      authorId: ctx.account.id,
+      authorName: `${ctx.account.displayName} (${ctx.account.identifiant})`,
+    })
+    await em.flush()
+    return { id: draft.id }
   })
-  await ctx.em.flush()
-  return { id: draft.id }
+}
+
+/** The admin's draft made from the version served now, which the forms and the editor continue. */
+export async function workingDraft(ctx: SignedInContext) {
+  return ctx.em.findOne(
+    TenantConfigDraft,
+    { tenant: ctx.tenant.slug, authorId: ctx.account.id, baseNumber: ctx.tenant.configVersion ?? 0 },
+    { orderBy: { id: 'desc' } },
+  )
+}
+
+// the text a form edits when it continues a draft, kept beside the context the forms receive
+const continued = new WeakMap<object, string>()
+
+/** A context whose configuration is the admin's draft's: the forms show and edit the draft. */
+export function continuing<C extends TenantContext>(
+  ctx: C,
+  draft: { source: string },
+  config: TenantConfig,
+): C {
+  const next = { ...ctx, config }
+  continued.set(next, draft.source)
+  return next
+}
+
+/** The text a form edits: the draft it continues, else the served version's. */
+export async function editedSource(ctx: TenantContext): Promise<string | undefined> {
+  return continued.get(ctx) ?? (await servedVersion(ctx))?.source
 }
 
 /** A draft of this tenant (another tenant's id is not found). */

@@ -155,6 +155,11 @@ t.test('the forms for what changes every year', async (t) => {
     return admin.post(action, values)
   }
 
+  // each case edits the served version: the admin's draft of the case before is discarded
+  t.beforeEach(async () => {
+    await app.orm.em.fork().nativeDelete(TenantConfigDraft, { tenant: slug })
+  })
+
   t.test('Périodes: the served values, resolved, with the relative date said beside', async (t) => {
     const res = await admin.get('/admin/configuration/periodes')
     t.equal(res.statusCode, 200)
@@ -510,7 +515,36 @@ t.test('the forms for what changes every year', async (t) => {
     )
   })
 
+  t.test(
+    'a second form continues the admin’s draft: both changes in one draft, its values shown',
+    async (t) => {
+      const first = await send('/admin/configuration/periodes', '/admin/configuration/periodes', {
+        'reenrolment-closes': '2027-06-30T23:59',
+      })
+      const firstId = Number(/(\d+)$/.exec(first.headers.location ?? '')?.[1])
+      const periods = html((await admin.get('/admin/configuration/periodes')).body)
+      t.equal(
+        periods.querySelector('#reenrolment-closes')?.getAttribute('value'),
+        '2027-06-30T23:59',
+        'the draft’s date shown',
+      )
+      t.match(periods.querySelector('.working-draft')?.text, `Vous continuez votre brouillon n° ${firstId}`)
+      const second = await send('/admin/configuration/textes', '/admin/configuration/textes', {
+        'texts-rulesUrl': 'https://exemple.fr/reglement-2027.pdf',
+      })
+      const text = await draftText(second.headers.location as string)
+      t.same(
+        changedLines(source, text).added.sort(),
+        ['    closes: 2027-06-30', '  rulesUrl: https://exemple.fr/reglement-2027.pdf'].sort(),
+      )
+      t.equal(await app.orm.em.fork().count(TenantConfigDraft, { tenant: slug }), 1, 'one draft per admin')
+    },
+  )
+
   t.test('another tenant: its pièces and modes are not found, its drafts never reachable', async (t) => {
+    await send('/admin/configuration/periodes', '/admin/configuration/periodes', {
+      'reenrolment-closes': '2027-06-30T23:59',
+    })
     await createAccount(app, other, { identifiant: 'admin-b', role: 'admin' })
     const otherAdmin = await signedInBrowser(app, host(1), 'admin-b', '/admin/connexion')
     t.equal((await otherAdmin.get('/admin/configuration/pieces/sepa')).statusCode, 404)

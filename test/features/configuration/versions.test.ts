@@ -161,12 +161,14 @@ t.test('a draft is shown as a diff, published with a comment, served at once, an
 })
 
 t.test('a draft made from an older version is not published over a newer one', async (t) => {
-  const { admin } = await setUp(t)
+  const { app, slug, admin, host } = await setUp(t)
+  await createAccount(app, slug, { identifiant: 'admin2', role: 'admin', displayName: 'Bruno Admin' })
+  const other = await signedInBrowser(app, host(), 'admin2', '/admin/connexion')
   const source = await servedSource(admin)
   const first = await draftOf(admin, source.replace('Bienvenue', 'Bonjour'))
-  const second = await draftOf(admin, source.replace('Bienvenue', 'Salut'))
+  const second = await draftOf(other, source.replace('Bienvenue', 'Salut'))
   t.equal((await publish(admin, first.id!, 'Bonjour')).statusCode, 303)
-  const refused = await publish(admin, second.id!, 'Salut')
+  const refused = await publish(other, second.id!, 'Salut')
   t.equal(refused.statusCode, 400)
   t.match(
     text(html(refused.body).querySelector('[role=alert]')?.text),

@@ -1895,4 +1895,7 @@ export const en: Record<MessageKey, string> = {
   'configForm.kind.card': 'Bank card',
   'configForm.kind.transfer': 'Bank transfer',
   'configForm.kind.other': 'Other',
+  'config.working':
+    'You are continuing your draft no. {id}: your changes add up in it, nothing is online before it is published.',
+  'config.working.link': 'See the changes, preview and publish',
 }

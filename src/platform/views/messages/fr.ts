@@ -1926,6 +1926,9 @@ export const fr = {
   'configForm.kind.card': 'Carte bancaire',
   'configForm.kind.transfer': 'Virement',
   'configForm.kind.other': 'Autre',
+  'config.working':
+    'Vous continuez votre brouillon n° {id} : vos changements s’y ajoutent, rien n’est en ligne avant sa publication.',
+  'config.working.link': 'Voir les changements, prévisualiser et publier',
 } as const
 
 export type MessageKey = keyof typeof fr
