@@ -78,13 +78,15 @@ export default async function configuration(app: FastifyInstance) {
     reply: FastifyReply,
     source: string,
     problems: ConfigProblem[] = [],
+    served = false,
   ) => {
     const ctx = signedInContext(request)
     return reply.status(problems.length > 0 ? 400 : 200).view('configuration/editor', {
       title: ctx.t('config.editor.title'),
       source,
       problems: problemLines(ctx, problems),
-      version: ctx.tenant.configVersion,
+      // the text shown is the served version's, not a draft's nor what was just typed
+      servedVersion: served ? ctx.tenant.configVersion : undefined,
     })
   }
 
@@ -97,8 +99,10 @@ export default async function configuration(app: FastifyInstance) {
         ? await draftOf(ctx, request.query.depuis)
         : ((await workingDraft(ctx)) ?? (await servedVersion(ctx)))
       if (!from) throw new NotFound()
-      if ('baseNumber' in from) reply.locals = { ...reply.locals, working: { id: from.id } }
-      return renderEditor(request, reply, from.source)
+      const isDraft = 'baseNumber' in from
+      if (isDraft && from.authorId === ctx.account.id)
+        reply.locals = { ...reply.locals, working: { id: from.id } }
+      return renderEditor(request, reply, from.source, [], !isDraft)
     },
   )
 
