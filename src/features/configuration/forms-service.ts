@@ -65,7 +65,7 @@ export const periodNames = ['preregistration', 'reenrolment'] as const
 
 /** The text a form edits: the admin's draft it continues, else the one every server serves now. */
 async function servedSource(ctx: TenantContext): Promise<string> {
-  return (await editedSource(ctx)) ?? sourceOf(ctx.tenant.config)
+  return (await editedSource(ctx)) ?? sourceOf(ctx.tenant.config) ?? ''
 }
 
 const sentence = (text: string) => {

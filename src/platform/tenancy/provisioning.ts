@@ -1,3 +1,4 @@
+import { stringify } from 'yaml'
 import { migrateSchema } from '../db/migrations.ts'
 import type { Orm } from '../db/orm.ts'
 import { TenantRow, TenantStatus } from './entities.ts'
@@ -32,7 +33,7 @@ export async function createTenant(orm: Orm, config: TenantConfig): Promise<stri
     { slug: config.slug, name: config.name, status: TenantStatus.active },
     { onConflictFields: ['slug'], onConflictMergeFields: ['name'] },
   )
-  await seedFirstVersion(em, config.slug, sourceOf(config))
+  await seedFirstVersion(em, config.slug, sourceOf(config) ?? stringify(config))
   return applied
 }
 

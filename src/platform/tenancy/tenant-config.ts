@@ -75,11 +75,9 @@ function problem(
 // the text each configuration was read from, comments included: it seeds the first stored version
 const sources = new WeakMap<TenantConfig, string>()
 
-/** The YAML text a configuration was parsed from. */
-export function sourceOf(config: TenantConfig): string {
-  const source = sources.get(config)
-  if (source === undefined) throw new Error(`configuration of ${config.slug} was not parsed from a text`)
-  return source
+/** The YAML text a configuration was parsed from, if it was parsed from one. */
+export function sourceOf(config: TenantConfig): string | undefined {
+  return sources.get(config)
 }
 
 /** The line of a key of a parsed document: the key's line, or the nearest ancestor's when absent. */

@@ -1,7 +1,7 @@
 import type { Em } from '../db/orm.ts'
 import { TenantConfigVersion } from './entities.ts'
 import type { TenantRegistry } from './registry.ts'
-import { formatProblem, parseTenantConfig } from './tenant-config.ts'
+import { formatProblem, parseTenantConfig, sourceOf } from './tenant-config.ts'
 
 /** What each process polls: a few bytes per tenant, so a publication reaches every server in seconds. */
 export interface TenantState {
@@ -57,6 +57,11 @@ export async function applyVersions(
     if (refused.get(slug) === configVersion) continue
     const source = await versionSource(em, slug, configVersion)
     if (source === undefined) continue
+    // the version the file seeded: what the boot parsed already is served as it is
+    if (source === sourceOf(tenant.config)) {
+      registry.activate(slug, configVersion, tenant.config)
+      continue
+    }
     const { config, problems } = parseTenantConfig(`${slug}.yaml`, source)
     if (!config) {
       refused.set(slug, configVersion)
