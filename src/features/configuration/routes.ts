@@ -7,6 +7,7 @@ import { problemText } from '../../platform/tenancy/config-problems.ts'
 import type { ConfigProblem } from '../../platform/tenancy/tenant-config.ts'
 import { previewFamilies, previewPages, startPreview } from './preview.ts'
 import {
+  checkSource,
   createDraft,
   discardDraft,
   draftOf,
@@ -128,6 +129,37 @@ export default async function configuration(app: FastifyInstance) {
       const result = await createDraft(ctx, source, 'yaml')
       if ('problems' in result) return renderEditor(request, reply, source, result.problems)
       return reply.redirect(`/admin/configuration/brouillons/${result.id}`, 303)
+    },
+  )
+
+  // the editor's live check (templates/assets/yaml-editor.js): the submit's checks, nothing kept
+  app.post<{ Body: { source?: string } }>(
+    '/admin/configuration/yaml/verifier',
+    {
+      ...admin,
+      bodyLimit: 2 * 1024 * 1024,
+      schema: {
+        body: {
+          type: 'object',
+          properties: {
+            _csrf: { type: 'string', maxLength: 200 },
+            source: { type: 'string', maxLength: 1_000_000 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const ctx = signedInContext(request)
+      const { problems } = await checkSource(ctx, request.body.source ?? '')
+      return {
+        ok: problems.length === 0,
+        summary: ctx.t(problems.length === 0 ? 'config.editor.live.ok' : 'config.editor.live.problems', {
+          n: problems.length,
+        }),
+        problems: problemLines(ctx, problems).map((p) =>
+          p.line ? ctx.t('config.problemAtLine', { line: p.line, message: p.message }) : p.message,
+        ),
+      }
     },
   )
 

@@ -93,6 +93,33 @@ t.test('the YAML editor refuses what the boot refuses, by line, in French, keepi
   t.equal(app.registry.get(slug)!.configVersion, 1)
 })
 
+t.test('the editor’s live check answers the submit’s problems by line and keeps nothing', async (t) => {
+  const { app, slug, admin } = await setUp(t)
+  const source = await servedSource(admin)
+  const token = html((await admin.get('/admin/configuration/yaml')).body)
+    .querySelector('input[name=_csrf]')
+    ?.getAttribute('value')
+  const check = async (text: string) => {
+    const res = await admin.post('/admin/configuration/yaml/verifier', { _csrf: token ?? '', source: text })
+    t.equal(res.statusCode, 200)
+    return res.json() as { ok: boolean; summary: string; problems: string[] }
+  }
+  t.same(await check(source), {
+    ok: true,
+    summary: 'Vérifié pendant la saisie : aucun problème.',
+    problems: [],
+  })
+  const line = source.split('\n').findIndex((l) => l.startsWith('texts:')) + 1
+  t.same(await check(source.replace('texts:', 'colour: red\ntexts:')), {
+    ok: false,
+    summary: 'Vérifié pendant la saisie : 1 problème.',
+    problems: [`ligne ${line} : clé inconnue « colour »`],
+  })
+  const forged = await admin.post('/admin/configuration/yaml/verifier', { source })
+  t.equal(forged.statusCode, 403, 'a request without the form’s token is refused')
+  t.equal(await app.orm.em.fork().count(TenantConfigDraft, { tenant: slug }), 0, 'nothing kept')
+})
+
 t.test('a draft is shown as a diff, published with a comment, served at once, and restored', async (t) => {
   const { app, slug, admin, host } = await setUp(t)
   const source = await servedSource(admin)

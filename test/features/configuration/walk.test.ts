@@ -102,3 +102,24 @@ t.test(
     t.same(findings, [], 'axe-core finds nothing at 390 and 1280 px')
   },
 )
+
+t.test(
+  'the YAML editor in chromium says the problems as the admin types, by line',
+  needsBrowser,
+  async (t) => {
+    const site = await demoSite(t, ['limonest'])
+    const admin = await site.newPage()
+    await signIn(admin, site.origin(), '/admin/connexion', 'demo-admin')
+    await admin.goto(`${site.origin()}/admin/configuration/yaml`)
+    const source = await admin.inputValue('#source')
+    const line = source.split('\n').findIndex((l) => l.startsWith('texts:')) + 1
+    await admin.fill('#source', source.replace('texts:', 'colour: red\ntexts:'))
+    await admin.waitForSelector('#live-check li')
+    t.equal((await admin.textContent('#live-check li'))?.trim(), `ligne ${line} : clé inconnue « colour »`)
+    t.equal(await admin.getAttribute('#live-check', 'aria-live'), 'polite', 'said to screen readers')
+    await admin.fill('#source', source)
+    await admin.waitForSelector('#live-check.live-check--ok')
+    t.match(await admin.textContent('#live-check'), 'aucun problème')
+    t.same(await check(admin, 'live check'), [], 'axe-core finds nothing at 390 and 1280 px')
+  },
+)

@@ -1898,4 +1898,6 @@ export const en: Record<MessageKey, string> = {
   'config.working':
     'You are continuing your draft no. {id}: your changes add up in it, nothing is online before it is published.',
   'config.working.link': 'See the changes, preview and publish',
+  'config.editor.live.ok': 'Checked as you type: no problem.',
+  'config.editor.live.problems': 'Checked as you type: {n} {n|problem|problems}.',
 }

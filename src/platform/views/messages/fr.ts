@@ -1929,6 +1929,8 @@ export const fr = {
   'config.working':
     'Vous continuez votre brouillon n° {id} : vos changements s’y ajoutent, rien n’est en ligne avant sa publication.',
   'config.working.link': 'Voir les changements, prévisualiser et publier',
+  'config.editor.live.ok': 'Vérifié pendant la saisie : aucun problème.',
+  'config.editor.live.problems': 'Vérifié pendant la saisie : {n} {n|problème|problèmes}.',
 } as const
 
 export type MessageKey = keyof typeof fr
