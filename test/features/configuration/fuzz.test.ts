@@ -87,5 +87,6 @@ t.test('random and broken YAML never publishes and never answers 500', async (t)
   )
   t.ok(refused > 100, `${refused} texts refused, ${accepted} accepted as drafts`)
   t.equal(app.registry.get(slug)!.configVersion, 1, 'nothing was published')
-  t.equal(await app.orm.em.fork().count(TenantConfigDraft, { tenant: slug }), accepted)
+  // each accepted text replaced the admin's draft: one draft at most
+  t.equal(await app.orm.em.fork().count(TenantConfigDraft, { tenant: slug }), accepted > 0 ? 1 : 0)
 })
