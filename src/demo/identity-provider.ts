@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Tenant } from '../platform/tenancy/registry.ts'
+import type { default as Provider, OidcContext } from 'oidc-provider'
 
 const returnPath = '/admin/connexion/oidc/retour'
 
@@ -70,17 +71,7 @@ export async function startDemoIdentityProvider(options: {
       accountId: id,
       claims: () => ({ sub: id, email: id, email_verified: true }),
     }),
-    // the conservatoire's own client: nothing to consent to
-    loadExistingGrant: async (ctx) => {
-      if (!ctx.oidc.client || !ctx.oidc.session?.accountId) return undefined
-      const grant = new provider.Grant({
-        clientId: ctx.oidc.client.clientId,
-        accountId: ctx.oidc.session.accountId,
-      })
-      grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '))
-      await grant.save()
-      return grant
-    },
+    loadExistingGrant: (ctx) => grantWithoutConsent(provider, ctx),
   })
   const handle = provider.callback()
   const server = createServer(async (request, response) => {
@@ -110,4 +101,16 @@ export async function startDemoIdentityProvider(options: {
   // the demo's process ends with the app: this server must not keep it alive
   server.unref()
   return { issuer, server }
+}
+
+/** The conservatoire's own client: what it asks is granted, without a consent page. */
+export async function grantWithoutConsent(provider: Provider | undefined, ctx: OidcContext) {
+  if (!provider || !ctx.oidc.client || !ctx.oidc.session?.accountId) return undefined
+  const grant = new provider.Grant({
+    clientId: ctx.oidc.client.clientId,
+    accountId: ctx.oidc.session.accountId,
+  })
+  grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '))
+  await grant.save()
+  return grant
 }

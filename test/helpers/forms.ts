@@ -1,6 +1,6 @@
 import { html } from './build.ts'
 
-/** What a browser would send for a form as the page shows it: inputs, checked boxes, selected options. */
+/** What a browser would send for a form as the page shows it: inputs, checked boxes, selected options, textareas. */
 export function formValues(body: string, action: string): Record<string, string> {
   const form = html(body).querySelector(`form[action="${action}"]`)
   if (!form) throw new Error(`no form to ${action}`)
@@ -14,5 +14,6 @@ export function formValues(body: string, action: string): Record<string, string>
     const chosen = select.querySelector('option[selected]') ?? select.querySelector('option')
     values[select.getAttribute('name')!] = chosen?.getAttribute('value') ?? ''
   }
+  for (const area of form.querySelectorAll('textarea[name]')) values[area.getAttribute('name')!] = area.text
   return values
 }

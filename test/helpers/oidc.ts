@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Provider, { type OidcContext } from 'oidc-provider'
+import { grantWithoutConsent } from '../../src/demo/identity-provider.ts'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -97,17 +98,7 @@ export async function startProvider(
       const claims = identities.get(id)
       return claims && { accountId: id, claims: () => claims }
     },
-    // a first-party client: what it asks is granted without a consent page
-    loadExistingGrant: async (ctx: OidcContext) => {
-      if (!provider || !ctx.oidc.client || !ctx.oidc.session?.accountId) return undefined
-      const grant = new provider.Grant({
-        clientId: ctx.oidc.client.clientId,
-        accountId: ctx.oidc.session.accountId,
-      })
-      grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '))
-      await grant.save()
-      return grant
-    },
+    loadExistingGrant: (ctx: OidcContext) => grantWithoutConsent(provider, ctx),
   })
   return state
 }

@@ -10,6 +10,7 @@ import { draftOf } from '../../../src/features/configuration/service.ts'
 import { type Browser, createAccount, signedInBrowser } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { createFamily } from '../../helpers/families.ts'
+import { formValues } from '../../helpers/forms.ts'
 
 /** A tenant's text as an admin writes it: comments, flow lists, relative dates, a `|` block. */
 const commented = (slug: string) => `# Conservatoire de test — en-tête gardé
@@ -93,24 +94,6 @@ async function publish(app: FastifyInstance, slug: string, source: string) {
   app.registry.activate(slug, 2, config)
 }
 
-/** What a browser sends for a form as the page shows it, textareas included. */
-function formOf(body: string, action: string): Record<string, string> {
-  const form = html(body).querySelector(`form[action="${action}"]`)
-  if (!form) throw new Error(`no form to ${action}`)
-  const values: Record<string, string> = {}
-  for (const input of form.querySelectorAll('input[name]')) {
-    const type = input.getAttribute('type') ?? 'text'
-    if ((type === 'radio' || type === 'checkbox') && !input.hasAttribute('checked')) continue
-    values[input.getAttribute('name')!] = input.getAttribute('value') ?? ''
-  }
-  for (const select of form.querySelectorAll('select[name]')) {
-    const chosen = select.querySelector('option[selected]')
-    values[select.getAttribute('name')!] = chosen?.getAttribute('value') ?? ''
-  }
-  for (const area of form.querySelectorAll('textarea[name]')) values[area.getAttribute('name')!] = area.text
-  return values
-}
-
 const squash = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim()
 
 /** The message beside a field, and the field's value as the page shows it again. */
@@ -147,7 +130,7 @@ t.test('the forms for what changes every year', async (t) => {
   }
   /** Posts a form as its page shows it, with some fields changed (undefined: left empty/unticked). */
   const send = async (page: string, action: string, changes: Record<string, string | undefined>) => {
-    const values = formOf((await admin.get(page)).body, action)
+    const values = formValues((await admin.get(page)).body, action)
     for (const [name, value] of Object.entries(changes)) {
       if (value === undefined) delete values[name]
       else values[name] = value
@@ -230,7 +213,7 @@ t.test('the forms for what changes every year', async (t) => {
   })
 
   t.test('hostile bodies are answered, never with a 500', async (t) => {
-    const token = formOf(
+    const token = formValues(
       (await admin.get('/admin/configuration/periodes')).body,
       '/admin/configuration/periodes',
     )._csrf!
@@ -456,7 +439,7 @@ t.test('the forms for what changes every year', async (t) => {
     em.create(DocumentSubmission, { family: family.id, documentId: 'sepa', file })
     await em.flush()
     const page = (await admin.get('/admin/configuration/pieces/sepa')).body
-    const token = formOf(page, '/admin/configuration/pieces/sepa/supprimer')._csrf!
+    const token = formValues(page, '/admin/configuration/pieces/sepa/supprimer')._csrf!
     const removed = await admin.post('/admin/configuration/pieces/sepa/supprimer', { _csrf: token })
     t.equal(removed.statusCode, 400)
     t.equal(
@@ -500,7 +483,7 @@ t.test('the forms for what changes every year', async (t) => {
     await app.orm.em
       .fork()
       .execute(`update "${schemaFor(slug)}".family set payment_mode = 'cheque' where id = ?`, [family.id])
-    const token = formOf(
+    const token = formValues(
       (await admin.get('/admin/configuration/paiement/cheque')).body,
       '/admin/configuration/paiement/cheque/supprimer',
     )._csrf!
@@ -550,7 +533,7 @@ t.test('the forms for what changes every year', async (t) => {
     t.equal((await otherAdmin.get('/admin/configuration/pieces/sepa')).statusCode, 404)
     t.equal((await otherAdmin.get('/admin/configuration/paiement/cheque')).statusCode, 404)
     t.equal((await admin.get('/admin/configuration/pieces/inconnue')).statusCode, 404)
-    const token = formOf(
+    const token = formValues(
       (await otherAdmin.get('/admin/configuration/periodes')).body,
       '/admin/configuration/periodes',
     )._csrf!
