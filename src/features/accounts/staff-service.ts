@@ -30,7 +30,8 @@ import {
 
 /**
  * Where an account stands: invited (no password yet, a live invitation link), expired (no password
- * and no live link: the invitation must be sent again), active, or disabled (whatever else).
+ * and no live link: the invitation must be sent again), active (a password, or signed in once
+ * through the identity provider), or disabled (whatever else).
  */
 export const accountStates = ['invited', 'expired', 'active', 'disabled'] as const
 export type AccountState = (typeof accountStates)[number]
@@ -65,7 +66,8 @@ function accountRows() {
         .case()
         .when('a.disabled', '=', true)
         .then(sql.lit('disabled'))
-        .when('a.password_hash', 'is not', null)
+        // a password, or a sign-in through the conservatoire's identity provider (no password needed)
+        .when(eb.or([eb('a.password_hash', 'is not', null), eb('a.last_sign_in_at', 'is not', null)]))
         .then(sql.lit('active'))
         .when(
           eb.exists(

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { stringify } from 'yaml'
+import { accountList } from '../../../src/features/accounts/staff-service.ts'
 import { AuditEvent } from '../../../src/platform/audit/entities.ts'
 import { Account } from '../../../src/platform/auth/entities.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
@@ -235,6 +236,13 @@ t.test('staff sign in through the conservatoire’s identity provider', async (t
     const again = await signInThroughProvider(new Browser(app, hostB))
     t.equal(again.returned.headers.location, '/admin')
     t.equal(await em(b).count(Account, { email: 'nina.roux@ville-test.fr' }), 1)
+
+    // no password, yet active: Comptes does not call it an expired invitation
+    const listed = await accountList(em(b), { role: null, state: 'active', query: 'nina' }, 1)
+    t.same(
+      listed.rows.map((r) => r.identifiant),
+      ['nina.roux'],
+    )
 
     // a disabled account is not made again
     await em(b).nativeUpdate(Account, { id: account.id }, { disabled: true })
