@@ -175,7 +175,7 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
       case 'tenant enable': {
         const status = command === 'disable' ? 'disabled' : 'active'
         if (!(await setTenantStatus(orm, arg!, status))) return fail(io, `tenant ${arg} is not provisioned`)
-        io.out(`${arg}: ${status} (running servers notice within 30 seconds)`)
+        io.out(`${arg}: ${status} (running servers notice within seconds)`)
         return 0
       }
       case 'tenant export':
