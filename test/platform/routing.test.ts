@@ -23,7 +23,7 @@ t.test('host routing', async (t) => {
     t.equal(page.querySelector('html')?.getAttribute('lang'), 'fr')
     t.match(page.querySelector('h1')?.text, first.name)
     t.equal(page.querySelector('.brand__name')?.text, first.name)
-    t.ok(page.querySelector('link[href="/theme.css"]'), 'links its colours')
+    t.ok(page.querySelector('link[href^="/theme.css?v="]'), 'links its colours, by configuration version')
     const theme = await app.inject({ url: '/theme.css', headers: { host: host(0) } })
     t.match(theme.body, '--brand:#123456')
   })
