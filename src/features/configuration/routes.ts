@@ -52,6 +52,20 @@ function problemLines(ctx: SignedInContext, problems: ConfigProblem[]) {
  */
 export default async function configuration(app: FastifyInstance) {
   const admin = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.admin) }
+  // a whole YAML text: longer than the service's limit, so that a huge paste gets its message, not a 400 page
+  const sourcePosted = {
+    ...admin,
+    bodyLimit: 2 * 1024 * 1024,
+    schema: {
+      body: {
+        type: 'object',
+        properties: {
+          _csrf: { type: 'string', maxLength: 200 },
+          source: { type: 'string', maxLength: 1_000_000 },
+        },
+      },
+    },
+  }
 
   app.get<{ Querystring: { fait?: Notice } }>(
     '/admin/configuration',
@@ -109,20 +123,7 @@ export default async function configuration(app: FastifyInstance) {
 
   app.post<{ Body: { source?: string } }>(
     '/admin/configuration/yaml',
-    {
-      ...admin,
-      // longer than the service's limit, so that a huge paste gets its message rather than a 400 page
-      bodyLimit: 2 * 1024 * 1024,
-      schema: {
-        body: {
-          type: 'object',
-          properties: {
-            _csrf: { type: 'string', maxLength: 200 },
-            source: { type: 'string', maxLength: 1_000_000 },
-          },
-        },
-      },
-    },
+    sourcePosted,
     async (request, reply) => {
       const ctx = signedInContext(request)
       const source = request.body.source ?? ''
@@ -135,19 +136,7 @@ export default async function configuration(app: FastifyInstance) {
   // the editor's live check (templates/assets/yaml-editor.js): the submit's checks, nothing kept
   app.post<{ Body: { source?: string } }>(
     '/admin/configuration/yaml/verifier',
-    {
-      ...admin,
-      bodyLimit: 2 * 1024 * 1024,
-      schema: {
-        body: {
-          type: 'object',
-          properties: {
-            _csrf: { type: 'string', maxLength: 200 },
-            source: { type: 'string', maxLength: 1_000_000 },
-          },
-        },
-      },
-    },
+    sourcePosted,
     async (request) => {
       const ctx = signedInContext(request)
       const { problems } = await checkSource(ctx, request.body.source ?? '')
@@ -307,22 +296,31 @@ export default async function configuration(app: FastifyInstance) {
     },
   )
 
+  /** A version's page: its text, its diff with the one before, and Restaurer (or why not). */
+  const renderVersion = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    n: number,
+    problems?: ConfigProblem[],
+  ) => {
+    const ctx = signedInContext(request)
+    const version = await versionOf(ctx, n)
+    if (!version) throw new NotFound()
+    const previous = version.number > 1 ? await versionOf(ctx, version.number - 1) : null
+    return reply.status(problems ? 400 : 200).view('configuration/version', {
+      title: ctx.t('config.version.title', { n: version.number }),
+      version,
+      served: ctx.tenant.configVersion,
+      diff: previous ? lineDiff(previous.source, version.source) : undefined,
+      previous,
+      problems: problemLines(ctx, problems ?? []),
+    })
+  }
+
   app.get<{ Params: { n: number } }>(
     '/admin/configuration/versions/:n',
     { ...admin, schema: { params: versionParams } },
-    async (request, reply) => {
-      const ctx = signedInContext(request)
-      const version = await versionOf(ctx, request.params.n)
-      if (!version) throw new NotFound()
-      const previous = version.number > 1 ? await versionOf(ctx, version.number - 1) : null
-      return reply.view('configuration/version', {
-        title: ctx.t('config.version.title', { n: version.number }),
-        version,
-        served: ctx.tenant.configVersion,
-        diff: previous ? lineDiff(previous.source, version.source) : undefined,
-        previous,
-      })
-    },
+    async (request, reply) => renderVersion(request, reply, request.params.n),
   )
 
   app.post<{ Params: { n: number } }>(
@@ -339,17 +337,7 @@ export default async function configuration(app: FastifyInstance) {
       const version = await versionOf(ctx, request.params.n)
       if (!version) throw new NotFound()
       const result = await createDraft(ctx, version.source, 'restore', version.number)
-      if ('problems' in result) {
-        const previous = version.number > 1 ? await versionOf(ctx, version.number - 1) : null
-        return reply.status(400).view('configuration/version', {
-          title: ctx.t('config.version.title', { n: version.number }),
-          version,
-          served: ctx.tenant.configVersion,
-          diff: previous ? lineDiff(previous.source, version.source) : undefined,
-          previous,
-          problems: problemLines(ctx, result.problems),
-        })
-      }
+      if ('problems' in result) return renderVersion(request, reply, version.number, result.problems)
       return reply.redirect(`/admin/configuration/brouillons/${result.id}`, 303)
     },
   )

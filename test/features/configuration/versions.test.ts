@@ -243,6 +243,36 @@ t.test('changes that would break data are refused with the way out', async (t) =
   const removable = await draftOf(admin, source.replace(/ {2}- id: certificat\n(.*\n){2}/, ''))
   t.ok(removable.id, 'a pièce nobody provided can be removed')
 
+  // an old version without a pièce families have provided since cannot come back as it was
+  const added = await draftOf(
+    admin,
+    source.replace(
+      'documents:\n',
+      'documents:\n  - id: photo\n    label: Photo d’identité\n    level: family\n',
+    ),
+  )
+  t.ok(added.id, 'a pièce added')
+  t.equal((await publish(admin, added.id!, 'Photo demandée')).statusCode, 303)
+  const photoFile = em.create(StoredFile, {
+    fileName: 'photo.jpg',
+    contentType: 'image/jpeg',
+    size: 4,
+    sha256: '1'.repeat(64),
+    content: Buffer.from('\xff\xd8\xff'),
+  })
+  em.create(DocumentSubmission, { family: family.id, documentId: 'photo', file: photoFile } as never)
+  await em.flush()
+  const restore = await admin.submit(
+    '/admin/configuration/versions/1',
+    '/admin/configuration/versions/1/restaurer',
+    {},
+  )
+  t.equal(restore.statusCode, 400)
+  t.match(
+    text(html(restore.body).querySelector('.error-summary')?.text),
+    'la pièce « Photo d’identité » a déjà été fournie par 1 famille : archivez-la',
+  )
+
   const withoutPiano = source.replace(/ {2}- code: piano\n(.*\n){2}/, '')
   t.match(
     text((await draftOf(admin, withoutPiano)).res.body),
