@@ -312,7 +312,7 @@ const anyCase = anyTenant.chain((tenant) =>
   anyRequest(tenant.disciplines, tenant.bracketCodes).map((request) => ({ ...tenant, request })),
 )
 
-t.test('properties: totals, instalments, columns', async (t) => {
+t.test('properties: totals, instalments, columns', async () => {
   fc.assert(
     fc.property(anyCase, ({ config, tariffs, request }) => {
       const q = quoteTuition(config, tariffs, request)
@@ -344,7 +344,7 @@ t.test('properties: totals, instalments, columns', async (t) => {
   )
 })
 
-t.test('properties: a later start never costs more; more disciplines never cost less', async (t) => {
+t.test('properties: a later start never costs more; more disciplines never cost less', async () => {
   fc.assert(
     fc.property(
       anyCase,
