@@ -1,5 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
+import { parse, stringify } from 'yaml'
+import { runCli } from '../../../src/cli/commands.ts'
 import { Browser } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { demoTenant } from '../../helpers/reenrolment.ts'
@@ -105,7 +110,7 @@ t.test('Limonest: two pupils in Q3, the family reduction and nine direct debits 
   t.equal(section.querySelector('.stat')?.text, `432,00${nbsp}€`)
   const schedule = cells(section.querySelectorAll('table').at(-1)!)
   t.equal(schedule.length, 9)
-  t.same(schedule[0], ['1e échéance', '05/11/2027', `48,00${nbsp}€`])
+  t.same(schedule[0], ['1re échéance', '05/11/2027', `48,00${nbsp}€`])
   t.same(schedule[8], ['9e échéance', '05/07/2028', `48,00${nbsp}€`])
   t.ok(result.querySelector('#p0-clarinette')?.hasAttribute('checked'), 'the form keeps what was ticked')
   t.ok(result.querySelector('#qf option[value="Q3"]')?.hasAttribute('selected'))
@@ -126,7 +131,7 @@ t.test('without a QF the fallback bracket; outside the town the non-resident col
   )
   t.equal(unknown.page.querySelector('#resultat .stat')?.text, `480,00${nbsp}€`)
   t.same(cells(unknown.page.querySelectorAll('#resultat table').at(-1)!), [
-    ['1e échéance', '05/11/2027', `480,00${nbsp}€`],
+    ['1re échéance', '05/11/2027', `480,00${nbsp}€`],
   ])
   const outside = await simulate(browser, [
     ['resident', 'non'],
@@ -328,3 +333,48 @@ t.test('each tenant prices with its own tariffs', async (t) => {
   t.equal(plessis.res.statusCode, 400, 'Plessis-Pâté teaches no theatre')
   t.equal(plessis.page.querySelector('#p0-error')?.text, 'Ce choix n’est pas proposé.')
 })
+
+t.test(
+  'a new version of the configuration reprices at once, and without tariffs the page goes',
+  async (t) => {
+    const { app, config, tenants, host } = await build(t, { tenants: [demoTenant('limonest')] })
+    const slug = tenants[0]!.slug
+    const dir = mkdtempSync(join(tmpdir(), 'tutti-tariffs-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const io = { out: () => {}, err: () => {} }
+    const file = join(dir, 'config.yaml')
+    t.equal(await runCli(['tenant', 'config', 'export', slug, '--out', file], config, io, app.orm), 0)
+    const source = readFileSync(file, 'utf8')
+    const theatre = [
+      ['resident', 'non'],
+      ['paymentMode', 'payfip'],
+      ['p0', 'theatre'],
+    ] as [string, string][]
+    t.equal(
+      (await simulate(new Browser(app, host()), theatre)).page.querySelector('.stat')?.text,
+      `485,00${nbsp}€`,
+    )
+
+    const repriced = source.replace(/(code: theatre[\s\S]*?nonResident: )470/, '$1500')
+    t.not(repriced, source)
+    writeFileSync(file, repriced)
+    t.equal(await runCli(['tenant', 'config', 'import', slug, file], config, io, app.orm), 0)
+    // the running app notices at its next refresh (every 2 s)
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    t.equal(
+      (await simulate(new Browser(app, host()), theatre)).page.querySelector('.stat')?.text,
+      `515,00${nbsp}€`,
+    )
+
+    const { tariffs: _, ...rest } = parse(repriced)
+    writeFileSync(file, stringify(rest))
+    t.equal(await runCli(['tenant', 'config', 'import', slug, file], config, io, app.orm), 0)
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    t.equal((await app.inject({ url: page, headers: { host: host() } })).statusCode, 404)
+    t.notOk(
+      html((await app.inject({ url: '/', headers: { host: host() } })).body).querySelector(
+        `a[href="${page}"]`,
+      ),
+    )
+  },
+)

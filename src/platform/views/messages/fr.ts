@@ -1982,7 +1982,7 @@ export const fr = {
   'simulator.schedule': 'Échéancier',
   'simulator.due': 'Échéance',
   'simulator.dueDate': 'Date',
-  'simulator.instalment': '{n}e échéance',
+  'simulator.instalment': '{n}{n|re|e} échéance',
   'simulator.nothingDue': 'Rien à payer.',
 } as const
 
