@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
+import { simulatedYear } from '../../../src/features/billing/simulator.ts'
 import { runCli } from '../../../src/cli/commands.ts'
 import { Browser } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
@@ -376,5 +377,17 @@ t.test(
         `a[href="${page}"]`,
       ),
     )
+  },
+)
+
+t.test(
+  'the year priced: the re-enrolment campaign’s, else the year under way, from June the coming one',
+  async (t) => {
+    const tenant = { timezone: 'Europe/Paris' } as Parameters<typeof simulatedYear>[0]
+    t.equal(simulatedYear(tenant, new Date('2027-05-31T12:00:00Z')), '2026-2027')
+    t.equal(simulatedYear(tenant, new Date('2027-05-31T22:30:00Z')), '2027-2028', 'already 1 June in Paris')
+    t.equal(simulatedYear(tenant, new Date('2027-12-01T12:00:00Z')), '2027-2028')
+    const campaign = { ...tenant, periods: { reenrolment: { schoolYear: '2028-2029' } } } as typeof tenant
+    t.equal(simulatedYear(campaign, new Date('2027-12-01T12:00:00Z')), '2028-2029')
   },
 )

@@ -371,3 +371,34 @@ t.test('properties: a later start never costs more; more disciplines never cost 
     { seed, numRuns: 400 },
   )
 })
+
+t.test('a broken tariffs block is refused with each problem’s path and line', async (t) => {
+  const text = `slug: exemple
+name: Conservatoire d'exemple
+contact:
+  email: contact@exemple.fr
+establishments:
+  - { code: centre, name: Site du centre }
+disciplines:
+  - { code: piano, name: Piano, domain: music }
+paymentModes:
+  - { id: mensuel, label: Mensuel, kind: directDebit, instalments: 10 }
+tariffs:
+  categories:
+    - code: piano
+      label: Piano
+      includesAny: [piano, tuba]
+      amounts: { resident: 310.555, Q1: 100 }
+  schedule: { months: [10, 11], day: 5 }
+`
+  t.same(
+    parseTenantConfig('exemple.yaml', text).problems.map((p) => `${p.path} (line ${p.line}): ${p.message}`),
+    [
+      'tariffs.categories.0.includesAny.1 (line 15): "tuba" is not a known discipline code',
+      'tariffs.categories.0.amounts (line 16): the amount of the column "nonResident" is missing',
+      'tariffs.categories.0.amounts.resident (line 16): €310.555 has more than two decimals: amounts are in euros and cents',
+      'tariffs.categories.0.amounts.Q1 (line 16): "Q1" is not a column of the tariffs (resident, nonResident)',
+      'paymentModes.0.instalments (line 10): more instalments than months in tariffs.schedule (2)',
+    ],
+  )
+})
