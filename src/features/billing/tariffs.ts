@@ -100,6 +100,8 @@ export interface RentalLine {
 export interface RentalQuote {
   proration?: Proration
   lines: RentalLine[]
+  /** Items no longer in the tariffs: an anomaly for staff, priced at nothing. */
+  unknown: string[]
   deposits: Cents
   total: Cents
   schedule: Instalment[]
@@ -136,9 +138,10 @@ export function categorise(
   for (const category of tariffs.categories) {
     const all = category.includesAll ?? []
     const any = category.includesAny
+    // a category naming no discipline is refused by the cross-checks: it never matches here either
+    if (all.length === 0 && !any) continue
     if (!all.every((d) => left.has(d))) continue
     if (any && !any.some((d) => left.has(d))) continue
-    if (all.length === 0 && !any) continue
     const named = [...all, ...(any ?? []), ...(category.covers ?? [])]
     const taken = disciplines.filter((d) => left.has(d) && named.includes(d))
     for (const d of taken) left.delete(d)
@@ -264,22 +267,26 @@ export function quoteTuition(config: TenantConfig, tariffs: Tariffs, request: Tu
 /** A family's rentals for the year: prorated like tuition, never reduced, deposits apart. */
 export function quoteRentals(config: TenantConfig, tariffs: Tariffs, request: RentalRequest): RentalQuote {
   const proration = prorationFor(tariffs, request.schoolYear, request.start)
-  const lines = request.items.map((code): RentalLine => {
-    const item = (tariffs.rentals ?? []).find((r) => r.code === code)
-    if (!item) throw new Error(`no rental item ${code}`)
+  const items = new Map((tariffs.rentals ?? []).map((r) => [r.code, r]))
+  const lines = request.items.flatMap((code): RentalLine[] => {
+    const item = items.get(code)
+    if (!item) return []
     const yearly = toCents(item.yearly)
-    return {
-      code,
-      label: item.label,
-      yearly,
-      amount: prorate(yearly, proration),
-      deposit: toCents(item.deposit ?? 0),
-    }
+    return [
+      {
+        code,
+        label: item.label,
+        yearly,
+        amount: prorate(yearly, proration),
+        deposit: toCents(item.deposit ?? 0),
+      },
+    ]
   })
   const total = lines.reduce((sum, line) => sum + line.amount, 0)
   return {
     proration,
     lines,
+    unknown: request.items.filter((code) => !items.has(code)),
     deposits: lines.reduce((sum, line) => sum + line.deposit, 0),
     total,
     schedule: scheduleFor(config, tariffs, request, total),

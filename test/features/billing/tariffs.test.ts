@@ -188,8 +188,13 @@ t.test('rentals are prorated like tuition, never reduced, deposits apart', async
   const q = quoteRentals(angouleme, angouleme.tariffs!, {
     schoolYear: '2027-2028',
     paymentMode: 'prelevement-8-fois',
-    items: ['violon', 'violoncelle'],
+    items: ['violon', 'violoncelle', 'harpe'],
   })
+  t.same(q.unknown, ['harpe'], 'an item gone from the tariffs is reported, not priced')
+  t.same(
+    q.lines.map((l) => l.code),
+    ['violon', 'violoncelle'],
+  )
   t.equal(q.total, 19500)
   t.equal(q.deposits, 65000)
   t.equal(q.schedule.length, 8)
