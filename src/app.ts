@@ -38,6 +38,7 @@ import authPlugin from './platform/auth/plugin.ts'
 import { loggedError, withoutTokens } from './platform/logging.ts'
 import mailPlugin from './platform/mail/plugin.ts'
 import metricsPlugin from './platform/metrics.ts'
+import tuitionSimulator from './features/billing/simulator-routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(tuitionSimulator)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)

@@ -22,7 +22,7 @@ interface JsonSchema {
   default?: unknown
   properties?: Record<string, JsonSchema>
   required?: string[]
-  additionalProperties?: boolean
+  additionalProperties?: boolean | JsonSchema
   items?: JsonSchema
   anyOf?: JsonSchema[]
   oneOf?: JsonSchema[]
@@ -66,6 +66,7 @@ const ignored = new Set([
   'maximum',
   'exclusiveMinimum',
   'minItems',
+  'maxItems',
   'uniqueItems',
   'contains',
 ])
@@ -210,6 +211,9 @@ function typeOf(node: JsonSchema, at: string): string {
   if (node.enum) return node.enum.map((value) => JSON.stringify(value)).join(' | ')
   switch (node.type) {
     case 'object':
+      // a map keyed by names the file chooses (the tariffs' columns, named after QF brackets)
+      if (typeof node.additionalProperties === 'object' && !node.properties)
+        return `Record<string, ${typeOf(node.additionalProperties, `${at}.*`)}>`
       return objectType(node, at, Object.keys(node.properties ?? {}), node.required ?? [])
     case 'array': {
       if (!node.items) throw new Error(`${at}: an array needs items`)

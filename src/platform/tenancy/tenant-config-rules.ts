@@ -1,5 +1,6 @@
 import { staffSignInProblems } from '../auth/staff-sign-in-rules.ts'
 import { resolveBound } from './periods.ts'
+import { tariffProblems } from './tariff-rules.ts'
 import type { Condition, TenantConfig } from './tenant-config-types.ts'
 import type { ProblemCode } from './config-problems.ts'
 
@@ -130,5 +131,6 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
     if (opens >= closes) problems.push({ path: ['periods', name, 'closes'], code: 'closesAfterOpens' })
   }
   problems.push(...staffSignInProblems(config))
+  problems.push(...tariffProblems(config))
   return problems
 }

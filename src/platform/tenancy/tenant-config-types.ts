@@ -256,6 +256,67 @@ export interface TenantConfig {
     residentsOnly: boolean
   }
   /**
+   * Tuition tariffs: categories priced by quotient familial bracket and residence, fixed fees, family
+   * reductions, rentals, the instalment calendar and the proration of a start during the year (see
+   * docs/decisions.md, "Tariffs"). Without this key the tenant has no tuition simulator.
+   */
+  tariffs?: {
+    /**
+     * Categories in the order they are tried: for each pupil, the first category whose disciplines match
+     * applies and takes the disciplines it names; the next categories are tried on the disciplines left,
+     * so a pupil in music and dance gets two lines. Example: cursus-complet (includesAll
+     * [formation-musicale], includesAny [instruments]) before instrument-seul (includesAny [instruments]).
+     */
+    categories: TariffCategory[]
+    /**
+     * Fixed fees (adhésion, frais de dossier). Example: [{code: adhesion, label: Adhésion, amount: 15,
+     * per: family}].
+     */
+    fees?: TariffFee[]
+    /**
+     * Reductions for families with several pupils, in percent of the tuition. Pupils are ranked by their
+     * tuition, most expensive first: the reduction falls on the cheaper ones. Example: {secondPupil: 10,
+     * thirdPupilAndMore: 20}.
+     */
+    familyReduction?: {
+      /** Percent off the second pupil's tuition. Example: 10. */
+      secondPupil?: number
+      /** Percent off the tuition of the third pupil and each further one. Example: 20. */
+      thirdPupilAndMore?: number
+    }
+    /** Items for rent (instruments, rooms, equipment) with their yearly price and optional deposit. */
+    rentals?: Rental[]
+    /**
+     * When instalments fall due. A payment mode in n instalments uses the first n months of the list; a
+     * mode without instalments pays once, on the first date. Example: {months: [11, 12, 1, 2, 3, 4, 5, 6,
+     * 7], day: 5} for "9 prélèvements en début de mois à partir de novembre".
+     */
+    schedule: {
+      /**
+       * Months of the instalments, in the order of the school year (which starts in September). Example:
+       * [11, 12, 1, 2, 3, 4, 5, 6, 7].
+       */
+      months: number[]
+      /** Day of the month instalments fall due (1 to 28). Example: 5. */
+      day: number
+    }
+    /**
+     * How a start during the school year is charged: the yearly amount is split in equal shares, one per
+     * month listed, and a share is charged when the pupil starts on or before that month's day. Without
+     * this key a start during the year pays the whole year. Example: {months: [11, 12, 1, 2, 3, 4, 5, 6,
+     * 7], day: 5} — "sur la base du paiement en 9 fois": only the instalments not yet due are charged.
+     */
+    proration?: {
+      /**
+       * Months sharing the yearly amount, in the order of the school year. Example: [9, 10, 11, 12, 1, 2, 3,
+       * 4, 5, 6].
+       */
+      months: number[]
+      /** A month's share is charged when the pupil starts on or before this day of it (1 to 28). Example: 5. */
+      day: number
+    }
+  }
+  /**
    * Disciplines taught (instruments, formation musicale, ensembles, dance and theatre classes). Their
    * codes are used by document conditions (pupil.disciplines) and by the pré-inscription choices.
    */
@@ -707,6 +768,59 @@ export interface Bracket {
   label: string
   /** Upper bound of the bracket in euros (inclusive). Omit it on the last bracket. Example: 400. */
   max?: number
+}
+
+/** One category of tuition (what a pupil learns, priced as one yearly amount). */
+export interface TariffCategory {
+  /** Code of the category, unique within the tenant. Example: "cursus-complet". */
+  code: string
+  /**
+   * Name shown to families on the simulator and the invoices. Example: "Cursus complet (instrument,
+   * formation musicale, pratique collective)".
+   */
+  label: string
+  /** Disciplines the pupil must all take for this category to apply. Example: [formation-musicale]. */
+  includesAll?: string[]
+  /**
+   * Disciplines of which the pupil must take at least one for this category to apply. Example: [piano,
+   * violon, clarinette].
+   */
+  includesAny?: string[]
+  /**
+   * Disciplines this category also takes, at no extra cost, when the pupil has them. Example:
+   * [orchestre, chorale] for a cursus complet that includes the collective practice.
+   */
+  covers?: string[]
+  /**
+   * Yearly amount in euros by column: one key per quotient familial bracket code (or `resident` when the
+   * tenant has no quotientFamilial), and `nonResident` for families living outside the territory.
+   * Example: {Q1: 95, Q2: 130, …, Q7: 420, nonResident: 640}.
+   */
+  amounts: Record<string, number>
+}
+
+/** A fixed fee added once per family or once per pupil, never prorated nor reduced. */
+export interface TariffFee {
+  /** Code of the fee, unique within the tenant. Example: "adhesion". */
+  code: string
+  /** Name shown to families. Example: "Adhésion annuelle". */
+  label: string
+  /** Amount in euros. Example: 15. */
+  amount: number
+  /** family (once per family) or pupil (once per pupil). */
+  per: 'family' | 'pupil'
+}
+
+/** An item families can rent for the year (an instrument, a room, equipment). */
+export interface Rental {
+  /** Code of the item, unique within the tenant. Example: "violon-3-4". */
+  code: string
+  /** Name shown to families. Example: "Violon 3/4". */
+  label: string
+  /** Yearly rental price in euros, prorated like tuition. Example: 90. */
+  yearly: number
+  /** Deposit (caution) in euros, returned with the item; not part of the total. Example: 150. */
+  deposit?: number
 }
 
 /** One discipline taught. */

@@ -8,6 +8,7 @@ import { resolvePeriod } from '../tenancy/periods.ts'
 import { registerComponents } from './components.ts'
 import { formatDate, formatTime } from './dates.ts'
 import { isLocale, type Locale, type Translate, translator } from './i18n.ts'
+import { formatEuros } from './money.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,6 +51,7 @@ function localsFor(request: FastifyRequest) {
       date: (value: Date | string) => formatDate(value, timeZone, locale),
       time: (value: Date | string) => formatTime(value, timeZone, locale),
       number: (value: number) => numberFormats[request.locale].format(value),
+      euros: (cents: number) => formatEuros(cents, request.locale),
       until: (value: Date) =>
         t('date.until', {
           date: formatDate(value, timeZone, locale),
