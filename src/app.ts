@@ -1,3 +1,4 @@
+import familyBilling from './features/billing/family-routes.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './platform/config.ts'
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(familyBilling)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)
