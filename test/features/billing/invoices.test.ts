@@ -11,7 +11,7 @@ import { AuditEvent } from '../../../src/platform/audit/entities.ts'
 import { billingSetUp, cotisation } from '../../helpers/billing.ts'
 
 const refused = { name: 'BillingRefused' }
-const forbidden = { statusCode: 403 }
+const forbidden = { statusCode: 403, name: 'Error' }
 const autumn = new Date('2026-10-15T10:00:00Z')
 
 t.test(
