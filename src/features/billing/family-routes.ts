@@ -96,7 +96,7 @@ export default async function familyBilling(app: FastifyInstance) {
         heading: ctx.t('billing.title'),
         tabs: tabs.map((item) => ({ href: item.href, label: ctx.t(item.label), current: item === tab })),
         invoices: invoices.map((d) => invoiceView(ctx, d)),
-        none: ctx.t(`billing.none.${tab.kind}`),
+        emptyText: ctx.t(`billing.none.${tab.kind}`),
       })
     })
   }

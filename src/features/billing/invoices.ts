@@ -370,7 +370,8 @@ async function describe(em: Em, invoices: Invoice[], today: string) {
   ])
   return invoices.map((invoice) => ({
     invoice,
-    lines: invoice.lines.getItems(),
+    // the balance alone (Accueil) never reads the lines
+    lines: invoice.lines.isInitialized() ? invoice.lines.getItems() : [],
     payments: payments.filter((p) => p.invoice.id === invoice.id),
     creditNotes: notes.filter((n) => n.corrects?.id === invoice.id),
     balance: balanceOf(

@@ -32,10 +32,8 @@ const homeRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: 
 export async function homeView(ctx: SignedInContext) {
   const { db, config, t } = ctx
   const year = await currentSchoolYear(db)
-  const [found, due] = await Promise.all([
-    homeRead.first(db, { accountId: ctx.account.id, yearId: year?.id ?? 0 }),
-    familyDue(ctx),
-  ])
+  const found = await homeRead.first(db, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
+  const due = await familyDue(ctx)
   // an account of no family (yet) is greeted all the same, with nothing to show
   if (!found?.household)
     return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }
