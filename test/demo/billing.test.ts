@@ -44,7 +44,7 @@ t.test('demo-famille sees issued invoices in every state, made through the billi
   t.equal(text(rentals.querySelector('section.invoice .state')?.text), 'Payée')
   t.match(text(rentals.querySelector('.invoice-lines')?.text), 'Caution')
   const home = html((await browser.get('/accueil')).body)
-  t.match(text(home.querySelector('#billing-title')?.parentNode.text), 'Prochaine échéance')
+  t.match(text(home.querySelector('#billing-title')?.parentNode?.text), 'Prochaine échéance')
   const pdf = await browser.get(`/facturation/factures/${invoices[0]!.id}/pdf`)
   t.equal(pdf.headers['content-type'], 'application/pdf')
 
