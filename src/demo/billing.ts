@@ -164,22 +164,22 @@ export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = n
         new Date(`${on}T12:00:00Z`),
       )
     const [mine, paid, late, corrected, rental] = invoices
-    if (mine) {
-      // what fell due is paid the way the family chose; nothing due yet: the adhésion was paid by cheque
-      const mode = config.paymentModes?.find((m) => m.id === mine.paymentMode)
-      const instalments = await em.find(
-        Instalment,
-        { invoice: mine, dueOn: { $lte: today } },
-        { orderBy: { dueOn: 'asc' } },
-      )
-      for (const i of instalments)
-        await pay(mine, i.amount, methodOf[mode?.kind ?? ''] ?? 'cheque', String(i.dueOn).slice(0, 10))
-      if (!instalments.length) await pay(mine, adhesion, 'cheque', issuedOn, 'Chèque n° 0004127')
-    }
     if (paid) await pay(paid, paid.total, 'cheque', issuedOn, 'Chèque n° 0001893')
     if (late && late.total > 0) {
       // a quarter paid with holiday vouchers, the rest overdue once its first date has passed
       await pay(late, Math.round(late.total / 4), 'holidayVouchers', issuedOn, 'ANCV')
+    }
+    if (rental) await pay(rental, rental.total, 'cheque', issuedOn, 'Chèque n° 0004128')
+    // after the payments of the day of issue, so that receipts are numbered in the order of their dates
+    if (mine) {
+      // what fell due is paid the way the family chose; nothing due yet: the adhésion was paid by cheque
+      const mode = config.paymentModes?.find((m) => m.id === mine.paymentMode)
+      const all = await em.find(Instalment, { invoice: mine }, { orderBy: { dueOn: 'asc' } })
+      // never the last one: the cotisation stays partly paid all year, July included
+      const instalments = all.slice(0, -1).filter((i) => String(i.dueOn).slice(0, 10) <= today)
+      for (const i of instalments)
+        await pay(mine, i.amount, methodOf[mode?.kind ?? ''] ?? 'cheque', String(i.dueOn).slice(0, 10))
+      if (!instalments.length) await pay(mine, adhesion, 'cheque', issuedOn, 'Chèque n° 0004127')
     }
     if (corrected) {
       await creditNote(
@@ -197,6 +197,5 @@ export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = n
         issuedAt,
       )
     }
-    if (rental) await pay(rental, rental.total, 'cheque', issuedOn, 'Chèque n° 0004128')
   }
 }

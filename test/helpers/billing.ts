@@ -22,8 +22,11 @@ export const billingTenant = {
   ],
 }
 
+/** Next calendar year: the fixtures' schedules lie ahead whatever day the tests run (never late by the clock). */
+export const nextYear = new Date().getUTCFullYear() + 1
+
 /** Nine instalments from November, the way Limonest collects direct debits. */
-export function nineInstalments(total: number, firstYear = 2026) {
+export function nineInstalments(total: number, firstYear = nextYear) {
   const base = Math.floor(total / 9)
   return Array.from({ length: 9 }, (_, i) => {
     const month = ((10 + i) % 12) + 1

@@ -1,18 +1,12 @@
-import { create as contentDisposition } from 'content-disposition'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { type SignedInContext, signedInContext } from '../../platform/auth/context.ts'
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { fullName } from '../family/service.ts'
 import { InvoiceKind } from './entities.ts'
-import {
-  addressee,
-  type DescribedInvoice,
-  familyDocument,
-  familyInvoices,
-  familyReceipt,
-} from './invoices.ts'
-import { invoicePdf, type PdfFrame, receiptPdf } from './pdf.ts'
+import { type DescribedInvoice, familyDocument, familyInvoices, familyReceipt } from './invoices.ts'
+import { pdfFrame, sendPdf } from './pdf-download.ts'
+import { invoicePdf, receiptPdf } from './pdf.ts'
 
 const tabs = [
   { kind: InvoiceKind.cotisation, href: '/facturation', label: 'billing.tab.tuition' },
@@ -55,32 +49,6 @@ function invoiceView(ctx: SignedInContext, d: DescribedInvoice) {
       reason: n.reason,
     })),
   }
-}
-
-async function pdfFrame(ctx: SignedInContext, familyId: number): Promise<PdfFrame> {
-  const guardian = await addressee(ctx.em, familyId)
-  return {
-    config: ctx.config,
-    t: ctx.t,
-    addressee: guardian
-      ? {
-          name: [guardian.civility, guardian.firstName, guardian.lastName].filter(Boolean).join(' '),
-          address: [guardian.address, [guardian.postalCode, guardian.city].filter(Boolean).join(' ')].filter(
-            (line): line is string => Boolean(line),
-          ),
-        }
-      : undefined,
-  }
-}
-
-/** A PDF as a download: never shown inline, never sniffed into something else. */
-function sendPdf(reply: FastifyReply, fileName: string, pdf: Buffer) {
-  return reply
-    .header('content-type', 'application/pdf')
-    .header('content-disposition', contentDisposition(fileName, { type: 'attachment' }))
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', 'private, no-store')
-    .send(pdf)
 }
 
 /** The families' Facturation: Cotisations and Locations, and the PDF duplicates. */

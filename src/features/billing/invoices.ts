@@ -6,6 +6,7 @@ import type { Em } from '../../platform/db/orm.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import { Forbidden, NotFound } from '../../platform/http/errors.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
+import { formatEuros } from '../../platform/views/money.ts'
 import { Family, Guardian } from '../family/entities.ts'
 import { tenantToday } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
@@ -270,7 +271,7 @@ export async function recordPayment(
       ((await paidOn(tx, [invoice.id])).get(invoice.id) ?? 0)
     if (!isCents(input.amount) || input.amount <= 0) errors.amount = ctx.t('billing.error.amount')
     else if (input.amount > remaining)
-      errors.amount = ctx.t('billing.error.aboveRemaining', { remaining: (remaining / 100).toFixed(2) })
+      errors.amount = ctx.t('billing.error.aboveRemaining', { remaining: formatEuros(remaining) })
     const failed = refusals(errors)
     if (failed) return { errors: failed }
     const [receiptNumber] = await takeNumbers(tx, Sequence.receipt, issueYear(ctx, now), 1)
@@ -448,4 +449,37 @@ export async function familyReceipt(ctx: BillingContext, paymentId: number) {
 /** The guardian the documents are addressed to: responsable 1. */
 export async function addressee(em: Em, familyId: number) {
   return em.findOne(Guardian, { family: familyId, rank: 1 })
+}
+
+/** Any invoice or credit note of the tenant, for staff (drafts included). */
+export async function staffInvoice(ctx: BillingContext, invoiceId: number, now?: Date) {
+  requireStaff(ctx, staffAccess.read)
+  const invoice = await ctx.em.findOne(Invoice, invoiceId, {
+    populate: ['lines', 'lines.pupil', 'instalments', 'corrects'],
+  })
+  if (!invoice) throw new NotFound()
+  const [described] = await describe(ctx.em, [invoice], tenantToday(ctx.config, now))
+  return { ...described!, guardian: await addressee(ctx.em, invoice.family.id) }
+}
+
+/** Staff's list: the issued invoices of a kind, newest first, optionally only those in one state. */
+export async function invoiceList(
+  ctx: BillingContext,
+  filters: { kind: InvoiceKind; status?: InvoiceStatus },
+  now?: Date,
+) {
+  requireStaff(ctx, staffAccess.read)
+  const invoices = await ctx.em.find(
+    Invoice,
+    { kind: filters.kind, state: InvoiceState.issued },
+    { populate: ['instalments'], orderBy: { issuedAt: 'desc', id: 'desc' } },
+  )
+  const described = invoices.length ? await describe(ctx.em, invoices, tenantToday(ctx.config, now)) : []
+  const shown = described.filter((d) => !filters.status || d.balance.status === filters.status)
+  const guardians = await ctx.em.find(Guardian, {
+    family: { $in: [...new Set(shown.map((d) => d.invoice.family.id))] },
+    rank: 1,
+  })
+  const names = new Map(guardians.map((g) => [g.family.id, `${g.lastName} ${g.firstName}`]))
+  return shown.map((d) => ({ ...d, familyName: names.get(d.invoice.family.id) ?? '' }))
 }

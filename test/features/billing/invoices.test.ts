@@ -148,7 +148,7 @@ t.test('payments, partial or whole, each with a receipt; above what remains is r
     method: 'cash',
     receivedOn: '2026-10-21',
   })
-  t.same(above.errors, { amount: 'Le montant dépasse ce qui reste dû (365.80 €).' })
+  t.same(above.errors, { amount: 'Le montant dépasse ce qui reste dû (365,80\u00a0€).' })
   const zero = await recordPayment(staff, {
     invoiceId: id,
     amount: 0,
