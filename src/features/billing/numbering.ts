@@ -21,6 +21,8 @@ export async function takeNumbers(
   count: number,
 ): Promise<string[]> {
   if (!tx.isInTransaction()) throw new Error('numbers are taken inside the issuing transaction')
+  // raw SQL is not qualified by the fork: the tenant's schema is named here
+  if (!tx.schema) throw new Error('numbers are taken on a tenant’s EntityManager')
   const table = `"${tx.schema}"."billing_counter"`
   const [row] = await tx.execute<{ last: number }[]>(
     `insert into ${table} as c ("created_at", "updated_at", "sequence", "year", "last")
