@@ -1,3 +1,5 @@
+import familyBilling from './features/billing/family-routes.ts'
+import staffBilling from './features/billing/staff-routes.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './platform/config.ts'
@@ -109,6 +111,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(teaching)
   await app.register(staff)
   await app.register(tuitionSimulator)
+  await app.register(familyBilling)
+  await app.register(staffBilling)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)

@@ -1,5 +1,6 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import type { InferKyselyDB } from '@mikro-orm/sql'
+import { BillingCounter, Instalment, Invoice, InvoiceLine, Payment } from './features/billing/entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -40,6 +41,11 @@ const tenantTables = [
   Reenrolment,
   Preregistration,
   AuditEvent,
+  Invoice,
+  InvoiceLine,
+  Instalment,
+  Payment,
+  BillingCounter,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp, shutdown } from './app.ts'
 import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts'
+import { seedDemoBilling } from './demo/billing.ts'
 import { seedDemoConfigHistory } from './demo/config-history.ts'
 import { startDemoIdentityProvider } from './demo/identity-provider.ts'
 import { seedDemo } from './demo/seed.ts'
@@ -19,6 +20,7 @@ if (config.env !== 'production') {
   await seedDemo(app.orm, configs)
   await seedDemoAccounts(app.orm, configs)
   await seedDemoConfigHistory(app.orm, configs)
+  await seedDemoBilling(app.orm, configs)
 }
 if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDocument } from 'yaml'
 import { seedDemoAccounts } from '../demo/accounts.ts'
+import { seedDemoBilling } from '../demo/billing.ts'
 import { seedDemoConfigHistory } from '../demo/config-history.ts'
 import { seedDemo } from '../demo/seed.ts'
 import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
@@ -189,6 +190,7 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         const reports = await seedDemo(orm, configs)
         await seedDemoAccounts(orm, configs)
         await seedDemoConfigHistory(orm, configs)
+        await seedDemoBilling(orm, configs)
         for (const r of reports)
           io.out(`${r.slug}: ${r.seeded ? 'demo data added' : 'already has data, left as is'}`)
         return 0

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import { demoPassword, seedDemoAccounts } from '../../src/demo/accounts.ts'
+import { seedDemoBilling } from '../../src/demo/billing.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
 import { launchBrowser } from './chromium.ts'
@@ -31,6 +32,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   const { app, host, tenants } = await build(t, { tenants: demos.map((slug) => demoTenant(slug)) })
   await seedDemo(app.orm, tenants)
   await seedDemoAccounts(app.orm, tenants)
+  await seedDemoBilling(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)
@@ -63,13 +65,13 @@ export async function check(page: Page, label: string): Promise<Finding[]> {
 }
 
 /**
- * Links a person follows: a page of the portal, not a file, an export, the outbox, a sign-out or a
+ * Links a person follows: a page of the portal, not a file (a PDF), an export, the outbox, a sign-out or a
  * sign-in at the conservatoire's identity provider (another site).
  */
 const followable = (href: string) =>
   href.startsWith('/') &&
   !href.startsWith('//') &&
-  !/\/fichier|\.csv|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
+  !/\/fichier|\.csv|\/pdf$|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
 
 /** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters. */
 const kindOf = (href: string) => href.split(/[?#]/)[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')

@@ -3,6 +3,8 @@ import { frenchOrder } from '../../platform/text.ts'
 import type { TenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { prepare } from '../../platform/db/reads.ts'
+import { formatEuros } from '../../platform/views/money.ts'
+import { familyDue } from '../billing/invoices.ts'
 import { requirementsOf, submissionsOf, toDoCount } from '../documents/service.ts'
 import { campaignOf, inProgress, reenrolmentsOf } from '../reenrolment/service.ts'
 import { describeChanges, pendingChangesOf, subjectName, subjectPath } from '../sas/service.ts'
@@ -31,6 +33,7 @@ export async function homeView(ctx: SignedInContext) {
   const { db, config, t } = ctx
   const year = await currentSchoolYear(db)
   const found = await homeRead.first(db, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
+  const due = await familyDue(ctx)
   // an account of no family (yet) is greeted all the same, with nothing to show
   if (!found?.household)
     return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }
@@ -100,5 +103,10 @@ export async function homeView(ctx: SignedInContext) {
     documents,
     reenrolment,
     site,
+    billing: due && {
+      remaining: formatEuros(due.remaining, ctx.locale),
+      late: due.late ? formatEuros(due.late, ctx.locale) : undefined,
+      next: due.next && { dueOn: due.next.dueOn, amount: formatEuros(due.next.amount, ctx.locale) },
+    },
   }
 }

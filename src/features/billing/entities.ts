@@ -1,0 +1,145 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core'
+import { Account } from '../../platform/auth/entities.ts'
+import { TenantEntity } from '../../platform/db/base-entity.ts'
+import { Family } from '../family/entities.ts'
+import { Pupil } from '../pupils/entities.ts'
+
+/** Cotisation (tuition) and location (rental) invoices, and the credit notes (avoirs) that correct them. */
+export const InvoiceKind = { cotisation: 'cotisation', location: 'location', avoir: 'avoir' } as const
+export type InvoiceKind = (typeof InvoiceKind)[keyof typeof InvoiceKind]
+
+export const InvoiceState = { draft: 'draft', issued: 'issued' } as const
+export type InvoiceState = (typeof InvoiceState)[keyof typeof InvoiceState]
+
+export const LineKind = {
+  tuition: 'tuition',
+  fee: 'fee',
+  reduction: 'reduction',
+  rental: 'rental',
+  deposit: 'deposit',
+  proration: 'proration',
+} as const
+export type LineKind = (typeof LineKind)[keyof typeof LineKind]
+
+export const PaymentMethod = {
+  cheque: 'cheque',
+  cash: 'cash',
+  holidayVouchers: 'holidayVouchers',
+  culturePass: 'culturePass',
+  transfer: 'transfer',
+  card: 'card',
+  directDebit: 'directDebit',
+  payfip: 'payfip',
+  treasury: 'treasury',
+} as const
+export type PaymentMethod = (typeof PaymentMethod)[keyof typeof PaymentMethod]
+
+/**
+ * An invoice or a credit note. A draft may change; once issued it carries its number and never
+ * changes again (the service refuses): a correction is a credit note whose `corrects` is the invoice.
+ * Amounts are integer cents; a credit note's total is positive and lowers what its invoice asks.
+ */
+export const Invoice = defineEntity({
+  name: 'Invoice',
+  schema: '*',
+  tableName: 'invoice',
+  extends: TenantEntity,
+  indexes: [{ properties: ['family', 'kind'] }],
+  properties: {
+    family: () => p.manyToOne(Family),
+    kind: p.enum(Object.values(InvoiceKind)),
+    /** The school year it bills, as the tenant names it: "2026-2027". */
+    schoolYear: p.string().length(20),
+    state: p.enum(Object.values(InvoiceState)).default(InvoiceState.draft),
+    /** "F2026-000123" (invoices) or "A2026-000004" (credit notes); null while a draft. */
+    number: p.string().length(20).nullable().unique(),
+    issuedAt: p.datetime().nullable(),
+    /** Id of one of the tenant's payment modes, as chosen when it was issued. */
+    paymentMode: p.string().nullable(),
+    total: p.integer(),
+    /** For a credit note: the invoice it corrects, and why. */
+    corrects: () => p.manyToOne(Invoice).nullable(),
+    reason: p.text().nullable(),
+    lines: () => p.oneToMany(InvoiceLine).mappedBy('invoice').orderBy({ position: 'asc' }),
+    instalments: () => p.oneToMany(Instalment).mappedBy('invoice').orderBy({ dueOn: 'asc' }),
+  },
+})
+export type Invoice = InferEntity<typeof Invoice>
+
+export const InvoiceLine = defineEntity({
+  name: 'InvoiceLine',
+  schema: '*',
+  tableName: 'invoice_line',
+  extends: TenantEntity,
+  uniques: [{ properties: ['invoice', 'position'] }],
+  properties: {
+    invoice: () => p.manyToOne(Invoice).deleteRule('cascade'),
+    position: p.smallint(),
+    /** The pupil the line is for; null for a family's fee. */
+    pupil: () => p.manyToOne(Pupil).nullable().deleteRule('set null'),
+    label: p.string(),
+    /** What priced it, as printed: the category and bracket ("Cursus complet — Q3"), the item's reference. */
+    detail: p.string().nullable(),
+    /** Cents; negative for a reduction. */
+    amount: p.integer(),
+    kind: p.enum(Object.values(LineKind)),
+  },
+})
+export type InvoiceLine = InferEntity<typeof InvoiceLine>
+
+/** One due date of an invoice's schedule (échéancier). */
+export const Instalment = defineEntity({
+  name: 'Instalment',
+  schema: '*',
+  tableName: 'instalment',
+  extends: TenantEntity,
+  indexes: [{ properties: ['invoice', 'dueOn'] }],
+  properties: {
+    invoice: () => p.manyToOne(Invoice).deleteRule('cascade'),
+    dueOn: p.date(),
+    amount: p.integer(),
+  },
+})
+export type Instalment = InferEntity<typeof Instalment>
+
+/** Money received for an invoice (or one of its instalments), with the receipt's number. */
+export const Payment = defineEntity({
+  name: 'Payment',
+  schema: '*',
+  tableName: 'payment',
+  extends: TenantEntity,
+  indexes: [{ properties: ['family'] }, { properties: ['invoice'] }],
+  properties: {
+    family: () => p.manyToOne(Family),
+    invoice: () => p.manyToOne(Invoice),
+    instalment: () => p.manyToOne(Instalment).nullable(),
+    amount: p.integer(),
+    method: p.enum(Object.values(PaymentMethod)),
+    receivedOn: p.date(),
+    /** The cheque's number, the transfer's label, the treasury's reference… */
+    reference: p.string().nullable(),
+    recordedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
+    /** "R2026-000042": receipts have their own gapless sequence. */
+    receiptNumber: p.string().length(20).unique(),
+  },
+})
+export type Payment = InferEntity<typeof Payment>
+
+/**
+ * The last number given in one sequence (F invoices, A credit notes, R receipts) of one year. The
+ * row is locked by the transaction that numbers, so numbers follow each other with no gap and no
+ * duplicate: a transaction that rolls back gives its numbers back with it.
+ */
+export const BillingCounter = defineEntity({
+  name: 'BillingCounter',
+  schema: '*',
+  tableName: 'billing_counter',
+  extends: TenantEntity,
+  uniques: [{ properties: ['sequence', 'year'] }],
+  properties: {
+    sequence: p.string().length(1),
+    year: p.smallint(),
+    last: p.integer(),
+  },
+})
+export type BillingCounter = InferEntity<typeof BillingCounter>
