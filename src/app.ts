@@ -17,6 +17,7 @@ import accountsBackOffice from './features/accounts/staff-routes.ts'
 import staffOidc from './features/accounts/oidc-routes.ts'
 import backofficeCourses from './features/backoffice-courses/routes.ts'
 import configuration from './features/configuration/routes.ts'
+import billingGeneration from './features/billing/generation-routes.ts'
 import configurationPreview from './features/configuration/preview.ts'
 import documents from './features/documents/routes.ts'
 import backofficePupils from './features/backoffice-pupils/routes.ts'
@@ -110,6 +111,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pupils)
   await app.register(teaching)
   await app.register(staff)
+  await app.register(billingGeneration)
   await app.register(tuitionSimulator)
   await app.register(familyBilling)
   await app.register(staffBilling)

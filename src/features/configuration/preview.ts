@@ -115,7 +115,7 @@ export default fp(
     })
 
     app.addHook('preHandler', async (request, reply) => {
-      if (request.preview) reply.locals = { ...reply.locals, preview: request.preview }
+      if (request.preview) reply.locals = { ...reply.locals, previewing: request.preview }
     })
 
     app.decorateReply('startPreview', function (this: FastifyReply, draftId: number, familyId?: number) {

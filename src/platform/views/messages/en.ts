@@ -2047,4 +2047,29 @@ export const en: Record<MessageKey, string> = {
   'billing.staff.save': 'Record the payment',
   'billing.staff.recorded': 'Payment recorded: receipt {number}.',
   'billing.staff.schedule': 'Payment schedule',
+  'billing.generation.title': 'Invoices of {year}',
+  'billing.generation.link': 'Generate the year’s invoices',
+  'billing.generation.back': 'Back to billing',
+  'billing.generation.noTariffs':
+    'No tariffs are configured: add the tariffs section to the configuration (Administration → Configuration → YAML editor).',
+  'billing.generation.noYear': 'No school year under way: prepare it in School year.',
+  'billing.generation.nothing':
+    'Every family enrolled this year has its tuition invoice ({n} {n|family|families}).',
+  'billing.generation.summary':
+    '{n} {n|family has|families have} no tuition invoice yet: {total} in all, from the tariffs and this year’s enrolments. {billed} {billed|family is|families are} already invoiced.',
+  'billing.generation.toCheck': '{n} {n|point|points} to check before issuing (column “To check”).',
+  'billing.generation.issueHelp':
+    'Issuing numbers each invoice in the conservatoire’s continuous sequence; an issued invoice never changes (a correction is a credit note).',
+  'billing.generation.issue': 'Issue {n} {n|invoice|invoices}',
+  'billing.generation.issued': '{n} {n|invoice issued|invoices issued}.',
+  'billing.generation.caption': 'Invoices to issue',
+  'billing.generation.col.family': 'Family',
+  'billing.generation.col.pupils': 'Pupils',
+  'billing.generation.col.total': 'Amount',
+  'billing.generation.col.instalments': 'Instalments',
+  'billing.generation.col.check': 'To check',
+  'billing.generation.anomaly.fallbackBracket': 'QF not proven: {detail} applied',
+  'billing.generation.anomaly.noPaymentMode': 'No payment mode chosen: one payment',
+  'billing.generation.anomaly.unknownPaymentMode': 'Unknown payment mode "{detail}": one payment',
+  'billing.generation.anomaly.unpriced': 'No tariff: {detail}',
 }

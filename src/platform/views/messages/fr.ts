@@ -2079,6 +2079,33 @@ export const fr = {
   'billing.staff.save': 'Enregistrer le paiement',
   'billing.staff.recorded': 'Paiement enregistré : reçu {number}.',
   'billing.staff.schedule': 'Échéancier',
+  'billing.generation.title': 'Factures de l’année {year}',
+  'billing.generation.link': 'Générer les factures de l’année',
+  'billing.generation.back': 'Retour à la facturation',
+  'billing.generation.noTariffs':
+    'Aucun tarif n’est configuré : ajoutez la section tariffs à la configuration (Administration → Configuration → éditeur YAML).',
+  'billing.generation.noYear': 'Aucune année scolaire en cours : préparez-la dans Année scolaire.',
+  'billing.generation.nothing':
+    'Toutes les familles inscrites cette année ont leur facture de cotisation ({n} {n|famille|familles}).',
+  'billing.generation.summary':
+    '{n} {n|famille n’a|familles n’ont} pas encore sa facture de cotisation : {total} en tout, d’après les tarifs et les inscriptions de l’année. {billed} {billed|famille est déjà facturée|familles sont déjà facturées}.',
+  'billing.generation.toCheck':
+    '{n} {n|point est|points sont} à vérifier avant d’émettre (colonne « À vérifier »).',
+  'billing.generation.issueHelp':
+    'Émettre numérote chaque facture dans la suite continue du conservatoire ; une facture émise ne change plus (une correction passe par un avoir).',
+  'billing.generation.issue': 'Émettre {n} {n|facture|factures}',
+  'billing.generation.issued': '{n} {n|facture émise|factures émises}.',
+  'billing.generation.caption': 'Factures à émettre',
+  'billing.generation.col.family': 'Famille',
+  'billing.generation.col.pupils': 'Élèves',
+  'billing.generation.col.total': 'Montant',
+  'billing.generation.col.instalments': 'Échéances',
+  'billing.generation.col.check': 'À vérifier',
+  'billing.generation.anomaly.fallbackBracket': 'QF non justifié : {detail} appliquée',
+  'billing.generation.anomaly.noPaymentMode': 'Mode de paiement non choisi : paiement en une fois',
+  'billing.generation.anomaly.unknownPaymentMode':
+    'Mode de paiement « {detail} » inconnu : paiement en une fois',
+  'billing.generation.anomaly.unpriced': 'Sans tarif : {detail}',
 } as const
 
 export type MessageKey = keyof typeof fr
