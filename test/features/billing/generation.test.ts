@@ -41,6 +41,8 @@ async function setUp(t: Parameters<typeof build>[0]) {
 t.test('the year’s invoices previewed from tariffs and enrolments, then issued in one action', async (t) => {
   const { app, host, em, martin, durand } = await setUp(t)
   const secretariat = await signedInBrowser(app, host(), 'secretariat', '/admin/connexion')
+  const list = html((await secretariat.get('/admin/facturation')).body)
+  t.ok(list.querySelector('a[href="/admin/facturation/generer"]'), 'reached from Facturation')
   const preview = html((await secretariat.get('/admin/facturation/generer')).body)
   t.match(text(preview.querySelector('h1')?.text), 'Factures de l’année 2026-2027')
   t.match(
