@@ -66,7 +66,7 @@ t.test('the Élèves menu opens the pupil’s Identité tab with the YAML’s ma
   const home = html((await browser.get('/accueil')).body)
   t.same(
     home.querySelectorAll('header nav a').map((a) => a.text),
-    ['Accueil', 'Famille', 'Élèves', 'Accessibilité', 'Mot de passe', 'English'],
+    ['Accueil', 'Famille', 'Élèves', 'Facturation', 'Accessibilité', 'Mot de passe', 'English'],
   )
   t.same(
     home.querySelectorAll('main .card h2 a').map((a) => a.text),

@@ -39,7 +39,7 @@ t.test(
     t.equal(page.querySelector('header nav a[aria-current="page"]')?.text, 'Famille')
     t.same(
       page.querySelectorAll('header nav a').map((a) => a.text),
-      ['Accueil', 'Famille', 'Élèves', 'Accessibilité', 'Mot de passe', 'English'],
+      ['Accueil', 'Famille', 'Élèves', 'Facturation', 'Accessibilité', 'Mot de passe', 'English'],
     )
     t.equal(page.querySelector('#lastName')?.getAttribute('value'), 'Martin')
     t.equal(page.querySelector('#birthDate')?.getAttribute('value'), '1982-04-12')
