@@ -2,45 +2,25 @@ import type { FastifyInstance } from 'fastify'
 import { type SignedInContext, signedInContext } from '../../platform/auth/context.ts'
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatEuros } from '../../platform/views/money.ts'
-import { fullName } from '../family/service.ts'
 import { InvoiceKind } from './entities.ts'
 import { type DescribedInvoice, familyDocument, familyInvoices, familyReceipt } from './invoices.ts'
 import { pdfFrame, sendPdf } from './pdf-download.ts'
 import { invoicePdf, receiptPdf } from './pdf.ts'
+import { invoiceAmounts } from './view.ts'
 
 const tabs = [
   { kind: InvoiceKind.cotisation, href: '/facturation', label: 'billing.tab.tuition' },
   { kind: InvoiceKind.location, href: '/facturation/locations', label: 'billing.tab.rentals' },
 ] as const
 
-/** What a family's Facturation page shows of one invoice, amounts already written in euros. */
+/** What a family's Facturation page shows of one invoice: what is left of its schedule, its credit notes. */
 function invoiceView(ctx: SignedInContext, d: DescribedInvoice) {
   const euros = (cents: number) => formatEuros(cents, ctx.locale)
-  const { invoice, balance } = d
   return {
-    id: invoice.id,
-    number: invoice.number,
-    issuedAt: invoice.issuedAt,
-    total: euros(invoice.total),
-    credited: balance.credited ? euros(balance.credited) : '',
-    paid: euros(balance.paid),
-    remaining: euros(Math.max(0, balance.remaining)),
-    status: balance.status,
-    lines: d.lines.map((l) => ({
-      label: l.pupil ? `${fullName(l.pupil)} — ${l.label}` : l.label,
-      detail: l.detail,
-      amount: euros(l.amount),
-    })),
-    schedule: balance.schedule
+    ...invoiceAmounts(ctx.locale, d),
+    schedule: d.balance.schedule
       .filter((i) => i.left > 0)
       .map((i) => ({ dueOn: i.dueOn, amount: euros(i.left), partly: i.left < i.amount, late: i.late })),
-    payments: d.payments.map((p) => ({
-      id: p.id,
-      receiptNumber: p.receiptNumber,
-      amount: euros(p.amount),
-      receivedOn: p.receivedOn,
-      method: p.method,
-    })),
     creditNotes: d.creditNotes.map((n) => ({
       id: n.id,
       number: n.number,

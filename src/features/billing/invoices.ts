@@ -1,14 +1,17 @@
 import { LockMode } from '@mikro-orm/core'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { tenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
 import { audit } from '../../platform/audit/audit.ts'
 import type { Em } from '../../platform/db/orm.ts'
+import type { JsonOf } from '../../platform/db/reads.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import { Forbidden, NotFound } from '../../platform/http/errors.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { Family, Guardian } from '../family/entities.ts'
-import { tenantToday } from '../family/service.ts'
+import { type FamilyRef, tenantToday } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
 import {
   Instalment,
@@ -347,42 +350,37 @@ export function balanceOf(
 const dateOf = (value: Date | string) =>
   typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10)
 
-/** The family a family account acts for (none for an account of no guardian). */
-async function familyIdOf(ctx: BillingContext): Promise<number | undefined> {
-  const guardian = await ctx.em.findOne(Guardian, { account: ctx.account.id }, { fields: ['family'] })
-  return guardian?.family.id
-}
-
-/** The family a family account acts for, or 404. */
+/** The family a family account acts for, or 404 (an account of no guardian acts for none). */
 async function familyOf(ctx: BillingContext): Promise<number> {
-  const familyId = await familyIdOf(ctx)
-  if (!familyId) throw new NotFound()
-  return familyId
+  const guardian = await ctx.em.findOne(Guardian, { account: ctx.account.id }, { fields: ['family'] })
+  if (!guardian) throw new NotFound()
+  return guardian.family.id
 }
 
 /** One issued invoice or credit note, with its lines, schedule, payments and balance. */
 async function describe(em: Em, invoices: Invoice[], today: string) {
   const ids = invoices.map((i) => i.id)
-  const [credited, paid, payments, notes] = await Promise.all([
-    creditedOn(em, ids),
-    paidOn(em, ids),
+  const [payments, notes] = await Promise.all([
     em.find(Payment, { invoice: { $in: ids } }, { orderBy: { receivedOn: 'asc', id: 'asc' } }),
     em.find(Invoice, { corrects: { $in: ids }, kind: InvoiceKind.avoir }, { orderBy: { id: 'asc' } }),
   ])
-  return invoices.map((invoice) => ({
-    invoice,
-    // the balance alone (Accueil) never reads the lines
-    lines: invoice.lines.isInitialized() ? invoice.lines.getItems() : [],
-    payments: payments.filter((p) => p.invoice.id === invoice.id),
-    creditNotes: notes.filter((n) => n.corrects?.id === invoice.id),
-    balance: balanceOf(
+  return invoices.map((invoice) => {
+    const paidFor = payments.filter((p) => p.invoice.id === invoice.id)
+    const creditNotes = notes.filter((n) => n.corrects?.id === invoice.id)
+    return {
       invoice,
-      invoice.instalments.getItems().map((i) => ({ id: i.id, dueOn: dateOf(i.dueOn), amount: i.amount })),
-      paid.get(invoice.id) ?? 0,
-      credited.get(invoice.id) ?? 0,
-      today,
-    ),
-  }))
+      lines: invoice.lines.isInitialized() ? invoice.lines.getItems() : [],
+      payments: paidFor,
+      creditNotes,
+      balance: balanceOf(
+        invoice,
+        invoice.instalments.getItems().map((i) => ({ id: i.id, dueOn: dateOf(i.dueOn), amount: i.amount })),
+        paidFor.reduce((total, p) => total + p.amount, 0),
+        creditNotes.reduce((total, n) => total + n.total, 0),
+        today,
+      ),
+    }
+  })
 }
 export type DescribedInvoice = Awaited<ReturnType<typeof describe>>[number]
 
@@ -400,24 +398,66 @@ export async function familyInvoices(ctx: BillingContext, kind: DraftInvoice['ki
   return describe(ctx.em, invoices, tenantToday(ctx.config, now))
 }
 
-/** What a family has to pay across its invoices: the total remaining, what is late, the next due date. */
-export async function familyDue(ctx: BillingContext, now?: Date) {
-  const familyId = await familyIdOf(ctx)
-  if (!familyId) return undefined
-  const invoices = await ctx.em.find(
-    Invoice,
-    { family: familyId, kind: { $ne: InvoiceKind.avoir }, state: InvoiceState.issued },
-    { populate: ['instalments'] },
+/**
+ * A family's issued invoices with what the balance needs (schedule, paid, credited), as a fragment of
+ * a page's one read: Accueil says what is due without statements of its own.
+ */
+export function openInvoicesOf(familyId: FamilyRef) {
+  return jsonArrayFrom(
+    tenantDb
+      .selectFrom('invoice as i')
+      .where('i.family_id', '=', familyId)
+      .where('i.state', '=', InvoiceState.issued)
+      .where('i.kind', '!=', InvoiceKind.avoir)
+      .select((eb) => [
+        'i.total',
+        eb.fn
+          .coalesce(
+            eb
+              .selectFrom('payment as p')
+              .whereRef('p.invoice_id', '=', 'i.id')
+              .select((sub) => sub.fn.sum<number>('p.amount').as('s')),
+            eb.lit(0),
+          )
+          .as('paid'),
+        eb.fn
+          .coalesce(
+            eb
+              .selectFrom('invoice as n')
+              .whereRef('n.corrects_id', '=', 'i.id')
+              .where('n.kind', '=', InvoiceKind.avoir)
+              .select((sub) => sub.fn.sum<number>('n.total').as('s')),
+            eb.lit(0),
+          )
+          .as('credited'),
+        jsonArrayFrom(
+          eb
+            .selectFrom('instalment as s')
+            .whereRef('s.invoice_id', '=', 'i.id')
+            .select(['s.id', 's.due_on as dueOn', 's.amount']),
+        ).as('instalments'),
+      ]),
   )
+}
+
+export type OpenInvoice = JsonOf<typeof openInvoicesOf>
+
+/** What a family has to pay across its invoices: the total remaining, what is late, the next due date. */
+export function dueOf(invoices: OpenInvoice[], today: string) {
   if (!invoices.length) return undefined
-  const described = await describe(ctx.em, invoices, tenantToday(ctx.config, now))
-  const open = described.flatMap((d) => d.balance.schedule.filter((i) => i.left > 0))
+  const balances = invoices.map((i) =>
+    balanceOf(
+      i,
+      i.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) })),
+      Number(i.paid),
+      Number(i.credited),
+      today,
+    ),
+  )
+  const open = balances.flatMap((b) => b.schedule.filter((i) => i.left > 0))
   const late = open.filter((i) => i.late).reduce((sum, i) => sum + i.left, 0)
-  const next = open
-    .filter((i) => !i.late)
-    .sort((a, b) => a.dueOn.localeCompare(b.dueOn))
-    .find((_, index) => index === 0)
-  const remaining = described.reduce((sum, d) => sum + Math.max(0, d.balance.remaining), 0)
+  const next = open.filter((i) => !i.late).sort((a, b) => a.dueOn.localeCompare(b.dueOn))[0]
+  const remaining = balances.reduce((sum, b) => sum + Math.max(0, b.remaining), 0)
   return { remaining, late, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
 }
 

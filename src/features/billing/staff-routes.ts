@@ -12,6 +12,7 @@ import { InvoiceStatus, invoiceList, recordPayment, staffInvoice } from './invoi
 import { invoicePdf, receiptPdf } from './pdf.ts'
 import { checkPayment, deskMethods } from './payment-form.ts'
 import { pdfFrame, sendPdf } from './pdf-download.ts'
+import { invoiceAmounts } from './view.ts'
 
 type FormBody = Record<string, string | undefined>
 
@@ -79,6 +80,7 @@ export default async function staffBilling(app: FastifyInstance) {
     const d = await staffInvoice(ctx, id)
     const euros = (cents: number) => formatEuros(cents, ctx.locale)
     const { invoice, balance } = d
+    const shown = invoiceAmounts(ctx.locale, d)
     const note = invoice.kind === InvoiceKind.avoir
     const title = ctx.t(note ? 'billing.staff.creditNoteTitle' : 'billing.staff.invoiceTitle', {
       number: invoice.number ?? '—',
@@ -86,34 +88,17 @@ export default async function staffBilling(app: FastifyInstance) {
     return reply.view('billing/staff-invoice', {
       title,
       invoice: {
-        id: invoice.id,
+        ...shown,
         issued: invoice.state === 'issued',
-        issuedAt: invoice.issuedAt,
         note,
         corrects: invoice.corrects && { id: invoice.corrects.id, number: invoice.corrects.number },
         reason: invoice.reason,
-        total: euros(invoice.total),
-        credited: balance.credited ? euros(balance.credited) : '',
-        paid: euros(balance.paid),
-        remaining: euros(Math.max(0, balance.remaining)),
-        status: balance.status,
       },
       familyName: d.guardian ? `${d.guardian.firstName} ${d.guardian.lastName}` : '',
       familyId: invoice.family.id,
-      lines: d.lines.map((l) => ({
-        label: l.pupil ? `${l.pupil.firstName} ${l.pupil.lastName} — ${l.label}` : l.label,
-        detail: l.detail,
-        amount: euros(l.amount),
-      })),
+      lines: shown.lines,
       schedule: balance.schedule.map((i) => ({ ...i, amount: euros(i.amount), leftText: euros(i.left) })),
-      payments: d.payments.map((p) => ({
-        id: p.id,
-        receiptNumber: p.receiptNumber,
-        amount: euros(p.amount),
-        receivedOn: p.receivedOn,
-        method: p.method,
-        reference: p.reference,
-      })),
+      payments: shown.payments,
       creditNotes: d.creditNotes.map((n) => ({ id: n.id, number: n.number, amount: euros(n.total) })),
       canPay:
         !note &&

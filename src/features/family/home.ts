@@ -4,13 +4,13 @@ import type { TenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { prepare } from '../../platform/db/reads.ts'
 import { formatEuros } from '../../platform/views/money.ts'
-import { familyDue } from '../billing/invoices.ts'
+import { dueOf, openInvoicesOf } from '../billing/invoices.ts'
 import { requirementsOf, submissionsOf, toDoCount } from '../documents/service.ts'
 import { campaignOf, inProgress, reenrolmentsOf } from '../reenrolment/service.ts'
 import { describeChanges, pendingChangesOf, subjectName, subjectPath } from '../sas/service.ts'
 import { chosenSite, siteFirst } from '../shared/site.ts'
 import { currentSchoolYear, enrolmentsOfFamily, type FamilyEnrolment } from '../teaching/service.ts'
-import { familyIdOf, formalName, fullName, guardiansOf, householdOf } from './service.ts'
+import { familyIdOf, formalName, fullName, guardiansOf, householdOf, tenantToday } from './service.ts'
 
 // Accueil shows a little of everything: one statement reads it all
 const homeRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: number }) => {
@@ -22,6 +22,7 @@ const homeRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: 
     pendingChangesOf(family).as('changes'),
     submissionsOf(family).as('submissions'),
     reenrolmentsOf(family).as('reenrolments'),
+    openInvoicesOf(family).as('invoices'),
   ])
 })
 
@@ -33,11 +34,11 @@ export async function homeView(ctx: SignedInContext) {
   const { db, config, t } = ctx
   const year = await currentSchoolYear(db)
   const found = await homeRead.first(db, { accountId: ctx.account.id, yearId: year?.id ?? 0 })
-  const due = await familyDue(ctx)
   // an account of no family (yet) is greeted all the same, with nothing to show
   if (!found?.household)
     return { title: t('nav.home'), name: ctx.account.displayName, pupils: [], pending: [], documents: [] }
   const { household, guardians, changes, submissions, reenrolments } = found
+  const due = dueOf(found.invoices, tenantToday(config))
   // a pupil taken off a course by staff no longer follows it
   const enrolments = found.enrolments.filter((e) => e.active)
   // the courses of the site chosen at sign-in come first
