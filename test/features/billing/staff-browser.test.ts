@@ -1,0 +1,56 @@
+import t from 'tap'
+import { needsBrowser } from '../../helpers/chromium.ts'
+import { check, demoSite, type Finding, signIn } from '../../helpers/walk.ts'
+
+t.test(
+  'demo-secretariat in chromium: the year’s invoices generated and issued, then a payment refused beside its field and recorded',
+  needsBrowser,
+  async (t) => {
+    const site = await demoSite(t, ['limonest'])
+    const origin = site.origin()
+    const findings: Finding[] = []
+    const page = await site.newPage()
+    await page.setViewportSize({ width: 390, height: 844 })
+    await signIn(page, origin, '/admin/connexion', 'demo-secretariat')
+
+    await page.goto(`${origin}/admin`)
+    await page.click('nav.site-nav a[href="/admin/facturation"]')
+    await page.click('main a[href="/admin/facturation/generer"]')
+    const families = await page.locator('tbody tr').count()
+    t.ok(families > 0, `${families} famille(s) to bill, priced by the tariffs`)
+    findings.push(...(await check(page, 'generation')))
+    await Promise.all([
+      page.waitForURL(/\/admin\/facturation\/generer\?emises=\d+$/),
+      page.click('form[action="/admin/facturation/generer"] button[type=submit]'),
+    ])
+    t.equal(
+      (await page.textContent('[role=status]'))?.trim(),
+      `${families} ${families > 1 ? 'factures émises' : 'facture émise'}.`,
+    )
+    t.equal(await page.locator('tbody tr').count(), 0, 'nobody left to bill')
+
+    // an invoice with something left to pay, whatever the day's date makes of its state
+    await page.goto(`${origin}/admin/facturation`)
+    await page.locator('tbody tr', { hasNotText: 'Payée' }).first().locator('th a').click()
+    await page.fill('#amount', 'douze euros')
+    await page.selectOption('#method', 'cheque')
+    await page.click('form[action$="/paiements"] button[type=submit]')
+    await page.waitForSelector('#amount-error')
+    t.match(
+      await page.textContent('#amount-error'),
+      /montant/i,
+      'a word for an amount is refused beside the field',
+    )
+    t.equal(await page.inputValue('#amount'), 'douze euros', 'what was typed is kept')
+    t.equal(await page.inputValue('#method'), 'cheque')
+    findings.push(...(await check(page, 'payment refused')))
+    await page.fill('#amount', '12,50')
+    await Promise.all([
+      page.waitForURL(/\?recu=R\d{4}-\d{6}$/),
+      page.click('form[action$="/paiements"] button[type=submit]'),
+    ])
+    t.match(await page.textContent('[role=status]'), /Paiement enregistré : reçu R\d{4}-\d{6}\./)
+    t.match(await page.textContent('main'), '12,50', 'the payment is listed')
+    t.same(findings, [], 'axe-core finds nothing at 390 and 1280 px')
+  },
+)
