@@ -15,7 +15,10 @@ t.test(
 
     await page.goto(`${origin}/admin`)
     await page.click('nav.site-nav a[href="/admin/facturation"]')
-    await page.click('main a[href="/admin/facturation/generer"]')
+    await Promise.all([
+      page.waitForURL(`${origin}/admin/facturation/generer`),
+      page.click('main a[href="/admin/facturation/generer"]'),
+    ])
     const families = await page.locator('tbody tr').count()
     t.ok(families > 0, `${families} famille(s) to bill, priced by the tariffs`)
     findings.push(...(await check(page, 'generation')))
@@ -31,7 +34,10 @@ t.test(
 
     // an invoice with something left to pay, whatever the day's date makes of its state
     await page.goto(`${origin}/admin/facturation`)
-    await page.locator('tbody tr', { hasNotText: 'Payée' }).first().locator('th a').click()
+    await Promise.all([
+      page.waitForURL(/\/admin\/facturation\/factures\/\d+$/),
+      page.locator('tbody tr', { hasNotText: 'Payée' }).first().locator('th a').click(),
+    ])
     await page.fill('#amount', 'douze euros')
     await page.selectOption('#method', 'cheque')
     await page.click('form[action$="/paiements"] button[type=submit]')

@@ -69,7 +69,7 @@ t.test(
     t.match(await admin.textContent('main'), closing.shown, 'the preview shows the new closing date')
     findings.push(...(await check(admin, 'preview')))
     t.notMatch(await familyHome(), closing.shown, 'the family does not see a draft')
-    await admin.click('.preview-banner a')
+    await Promise.all([admin.waitForURL(draftUrl), admin.click('.preview-banner a')])
     t.equal(admin.url(), draftUrl, 'leaving the preview comes back to the draft')
 
     await admin.fill('#comment', 'Réinscriptions prolongées, certificat pour la danse')
@@ -82,7 +82,11 @@ t.test(
     t.match(await familyHome(), closing.shown, 'the family sees the published closing date')
 
     // the previous version restored
-    await admin.click('a[href="/admin/configuration/versions/1"]')
+    await Promise.all([
+      admin.waitForURL(/\/admin\/configuration\/versions\/1$/),
+      admin.click('a[href="/admin/configuration/versions/1"]'),
+    ])
+    await admin.waitForLoadState('load')
     findings.push(...(await check(admin, 'version 1')))
     await Promise.all([
       admin.waitForURL(/\/admin\/configuration\/brouillons\/\d+$/),
