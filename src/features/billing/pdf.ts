@@ -81,7 +81,11 @@ function rule(doc: PDFKit.PDFDocument) {
 
 function footer(doc: PDFKit.PDFDocument, frame: PdfFrame) {
   doc.moveDown(1.5)
-  doc.fontSize(8).fillColor('#444').text(frame.t('billing.pdf.legal'), left, doc.y, { width })
+  doc
+    .font('Helvetica')
+    .fontSize(8)
+    .fillColor('#444')
+    .text(frame.t('billing.pdf.legal'), left, doc.y, { width })
   if (frame.config.contact.website) doc.text(frame.config.contact.website, { width })
   doc.fillColor('black')
 }
