@@ -357,6 +357,19 @@ t.test('a family without an e-mail address is not reminded, and says so', async 
   t.equal(await em().count(OutboxMail), 0)
 })
 
+t.test('a reminder waiting in the outbox shows its PDF to the administrator', async (t) => {
+  const { signIn, late, em } = await setUp(t)
+  const browser = await signIn('admin')
+  await browser.submit(`/admin/facturation/factures/${late}`, '/admin/facturation/relances', {
+    factures: String(late),
+  })
+  const mail = await em().findOneOrFail(OutboxMail, { template: 'invoice-reminder' })
+  const page = html((await browser.get(`/admin/courriels/${mail.id}`)).body)
+  const facts = page.querySelectorAll('dl.facts > div').map(balanceLine)
+  t.ok(facts.includes('Modèle Relance de facture'), facts.join(' | '))
+  t.ok(facts.includes('Pièces jointes Facture n° F2026-000001.pdf'), 'the PDF waits with the mail')
+})
+
 t.test(
   'every ledger route refuses families, teachers and visitors; another tenant finds nothing',
   async (t) => {

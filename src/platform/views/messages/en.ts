@@ -2153,4 +2153,6 @@ export const en: Record<MessageKey, string> = {
   'mail.invoice-reminder.attached': 'The invoice is attached to this message (PDF).',
   'mail.invoice-reminder.ignore': 'If you have paid in the meantime, please disregard this message.',
   'mail.invoice-reminder.action': 'See my invoices',
+  'administration.template.invoice-reminder': 'Invoice reminder',
+  'administration.mail.attachments': 'Attachments',
 }

@@ -2188,6 +2188,8 @@ export const fr = {
   'mail.invoice-reminder.ignore':
     'Si vous avez réglé entre-temps, merci de ne pas tenir compte de ce message.',
   'mail.invoice-reminder.action': 'Voir ma facturation',
+  'administration.template.invoice-reminder': 'Relance de facture',
+  'administration.mail.attachments': 'Pièces jointes',
 } as const
 
 export type MessageKey = keyof typeof fr
