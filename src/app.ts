@@ -18,6 +18,7 @@ import staffOidc from './features/accounts/oidc-routes.ts'
 import backofficeCourses from './features/backoffice-courses/routes.ts'
 import configuration from './features/configuration/routes.ts'
 import billingGeneration from './features/billing/generation-routes.ts'
+import billingLedgers from './features/billing/ledger-routes.ts'
 import configurationPreview from './features/configuration/preview.ts'
 import documents from './features/documents/routes.ts'
 import backofficePupils from './features/backoffice-pupils/routes.ts'
@@ -115,6 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(tuitionSimulator)
   await app.register(familyBilling)
   await app.register(staffBilling)
+  await app.register(billingLedgers)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)

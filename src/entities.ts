@@ -1,6 +1,13 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import type { InferKyselyDB } from '@mikro-orm/sql'
-import { BillingCounter, Instalment, Invoice, InvoiceLine, Payment } from './features/billing/entities.ts'
+import {
+  BillingCounter,
+  Instalment,
+  Invoice,
+  InvoiceLine,
+  InvoiceReminder,
+  Payment,
+} from './features/billing/entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -13,7 +20,7 @@ import { AuditEvent } from './platform/audit/entities.ts'
 import { Account, PasswordToken, Session } from './platform/auth/entities.ts'
 import { TenantEntity } from './platform/db/base-entity.ts'
 import { fragmentBuilder, type ReadDb } from './platform/db/reads.ts'
-import { OutboxMail } from './platform/mail/entities.ts'
+import { OutboxAttachment, OutboxMail } from './platform/mail/entities.ts'
 import { TenantConfigDraft, TenantConfigVersion, TenantRow } from './platform/tenancy/entities.ts'
 
 /** Tables of the `platform` schema. */
@@ -24,6 +31,7 @@ const tenantTables = [
   Session,
   PasswordToken,
   OutboxMail,
+  OutboxAttachment,
   Family,
   Guardian,
   Pupil,
@@ -46,6 +54,7 @@ const tenantTables = [
   Instalment,
   Payment,
   BillingCounter,
+  InvoiceReminder,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

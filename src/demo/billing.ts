@@ -166,8 +166,9 @@ export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = n
     const [mine, paid, late, corrected, rental] = invoices
     if (paid) await pay(paid, paid.total, 'cheque', issuedOn, 'Chèque n° 0001893')
     if (late && late.total > 0) {
-      // a quarter paid with holiday vouchers, the rest overdue once its first date has passed
-      await pay(late, Math.round(late.total / 4), 'holidayVouchers', issuedOn, 'ANCV')
+      // half its first instalment paid with holiday vouchers: late (to remind) once that date has passed
+      const first = await em.findOneOrFail(Instalment, { invoice: late }, { orderBy: { dueOn: 'asc' } })
+      await pay(late, Math.round(first.amount / 2), 'holidayVouchers', issuedOn, 'ANCV')
     }
     if (rental) await pay(rental, rental.total, 'cheque', issuedOn, 'Chèque n° 0004128')
     // after the payments of the day of issue, so that receipts are numbered in the order of their dates

@@ -8,6 +8,8 @@ export interface ParsedMail {
   to: string
   text: string
   html: string
+  /** Parts sent as attachments, their bytes decoded. */
+  attachments: { type: string; fileName: string; content: Buffer }[]
   raw: string
 }
 
@@ -29,11 +31,19 @@ function headersOf(block: string): Map<string, string> {
   return headers
 }
 
+/** An attachment's name, also when RFC 2231 cut and encoded it (filename*0*=utf-8''…; filename*1*=…). */
+function fileNameOf(disposition: string): string {
+  const pieces = [...disposition.matchAll(/filename(\*\d+)?(\*)?="?([^";]*)"?/gi)]
+  const joined = pieces.map((m) => m[3]).join('')
+  return pieces.some((m) => m[2]) ? decodeURIComponent(joined.replace(/^utf-8''/i, '')) : joined
+}
+
 /** Enough MIME for nodemailer's messages: headers, and the text and HTML parts. */
 export function parseMail(raw: string): ParsedMail {
   const split = raw.search(/\r?\n\r?\n/)
   const headers = headersOf(raw.slice(0, split))
   const parts: { type: string; body: string }[] = []
+  const attachments: ParsedMail['attachments'] = []
   const walk = (partHeaders: Map<string, string>, body: string) => {
     const type = partHeaders.get('content-type') ?? 'text/plain'
     const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1]
@@ -42,6 +52,16 @@ export function parseMail(raw: string): ParsedMail {
         const at = chunk.search(/\r?\n\r?\n/)
         walk(headersOf(chunk.slice(0, at).trim()), chunk.slice(at).replace(/^\r?\n\r?\n/, ''))
       }
+    } else if (/^attachment/i.test(partHeaders.get('content-disposition') ?? '')) {
+      const disposition = partHeaders.get('content-disposition') ?? ''
+      attachments.push({
+        type,
+        fileName: fileNameOf(disposition),
+        content:
+          partHeaders.get('content-transfer-encoding')?.toLowerCase() === 'base64'
+            ? Buffer.from(body.replace(/\s+/g, ''), 'base64')
+            : Buffer.from(body),
+      })
     } else {
       parts.push({
         type,
@@ -63,6 +83,7 @@ export function parseMail(raw: string): ParsedMail {
     to: headers.get('to') ?? '',
     text: parts.find((p) => p.type.startsWith('text/plain'))?.body ?? '',
     html: parts.find((p) => p.type.startsWith('text/html'))?.body ?? '',
+    attachments,
     raw,
   }
 }

@@ -273,7 +273,7 @@ t.test('a mail nobody kicked goes out at the next sweep', async (t) => {
 t.test('a tenant whose outbox is missing does not hold back the others’ mail', async (t) => {
   const smtp = await smtpServer(t)
   const { app, tenants } = await build(t, { tenants: [{}, {}] })
-  await app.orm.em.fork().execute(`drop table "${schemaFor(tenants[0]!.slug)}"."outbox_mail"`)
+  await app.orm.em.fork().execute(`drop table "${schemaFor(tenants[0]!.slug)}"."outbox_mail" cascade`)
   const worker = new MailWorker({
     orm: app.orm,
     registry: app.registry,

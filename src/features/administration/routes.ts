@@ -27,6 +27,7 @@ const mailTemplates = new Set([
   'document-decided',
   'identifiants',
   'invitation',
+  'invoice-reminder',
   'password-changed',
   'password-reset',
   'preregistration-confirmed',

@@ -350,6 +350,13 @@ const mailRead = prepare((db: Kysely<TenantDb>, p: { id: number }) =>
           .orderBy('a.created_at', 'desc')
           .orderBy('a.id', 'desc'),
       ).as('resends'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('outbox_attachment as f')
+          .select('f.file_name as fileName')
+          .whereRef('f.mail_id', '=', 'm.id')
+          .orderBy('f.id'),
+      ).as('attachments'),
     ])
     .where('m.id', '=', p.id),
 )

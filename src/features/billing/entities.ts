@@ -143,3 +143,22 @@ export const BillingCounter = defineEntity({
   },
 })
 export type BillingCounter = InferEntity<typeof BillingCounter>
+
+/**
+ * A reminder mailed for a late invoice: when (the tenant's day), by whom, to which addresses. One a
+ * day at most per invoice: a second click the same day sends nothing.
+ */
+export const InvoiceReminder = defineEntity({
+  name: 'InvoiceReminder',
+  schema: '*',
+  tableName: 'invoice_reminder',
+  extends: TenantEntity,
+  uniques: [{ properties: ['invoice', 'sentOn'] }],
+  properties: {
+    invoice: () => p.manyToOne(Invoice).deleteRule('cascade'),
+    sentOn: p.date(),
+    sentBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
+    recipients: p.text(),
+  },
+})
+export type InvoiceReminder = InferEntity<typeof InvoiceReminder>

@@ -501,25 +501,3 @@ export async function staffInvoice(ctx: BillingContext, invoiceId: number, now?:
   const [described] = await describe(ctx.em, [invoice], tenantToday(ctx.config, now))
   return { ...described!, guardian: await addressee(ctx.em, invoice.family.id) }
 }
-
-/** Staff's list: the issued invoices of a kind, newest first, optionally only those in one state. */
-export async function invoiceList(
-  ctx: BillingContext,
-  filters: { kind: InvoiceKind; status?: InvoiceStatus },
-  now?: Date,
-) {
-  requireStaff(ctx, staffAccess.read)
-  const invoices = await ctx.em.find(
-    Invoice,
-    { kind: filters.kind, state: InvoiceState.issued },
-    { populate: ['instalments'], orderBy: { issuedAt: 'desc', id: 'desc' } },
-  )
-  const described = invoices.length ? await describe(ctx.em, invoices, tenantToday(ctx.config, now)) : []
-  const shown = described.filter((d) => !filters.status || d.balance.status === filters.status)
-  const guardians = await ctx.em.find(Guardian, {
-    family: { $in: [...new Set(shown.map((d) => d.invoice.family.id))] },
-    rank: 1,
-  })
-  const names = new Map(guardians.map((g) => [g.family.id, `${g.lastName} ${g.firstName}`]))
-  return shown.map((d) => ({ ...d, familyName: names.get(d.invoice.family.id) ?? '' }))
-}

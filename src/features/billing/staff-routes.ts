@@ -2,32 +2,41 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { type SignedInContext, signedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
 import type { FieldErrors } from '../../platform/forms.ts'
-import { offsetOf, pageOf, pageParam, pageSize } from '../../platform/http/pagination.ts'
+import { pageOf, pageParam } from '../../platform/http/pagination.ts'
 import { NotFound } from '../../platform/http/errors.ts'
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { tenantToday } from '../family/service.ts'
 import { InvoiceKind } from './entities.ts'
-import { InvoiceStatus, invoiceList, recordPayment, staffInvoice } from './invoices.ts'
+import { InvoiceStatus, recordPayment, staffInvoice } from './invoices.ts'
+import { type ReminderNotice, reminderNotice, reminderText, writesRecords } from './ledger-view.ts'
 import { invoicePdf, receiptPdf } from './pdf.ts'
 import { checkPayment, deskMethods } from './payment-form.ts'
 import { pdfFrame, sendPdf } from './pdf-download.ts'
+import { remindersOf } from './reminders.ts'
+import { type InvoiceQuery, invoiceFiltersOf, staffInvoices } from './staff-lists.ts'
 import { invoiceAmounts } from './view.ts'
 
 type FormBody = Record<string, string | undefined>
 
-const listQuery = {
+/** The invoices list's filters (and, after "Relancer", what was sent). */
+export const invoiceListQuery = {
   type: 'object',
   properties: {
     type: { type: 'string', enum: Object.values(InvoiceKind) },
     etat: { type: 'string', enum: ['', ...Object.values(InvoiceStatus)] },
+    du: { type: 'string', maxLength: 20 },
+    au: { type: 'string', maxLength: 20 },
+    mode: { type: 'string', maxLength: 100 },
+    famille: { type: 'string', maxLength: 200 },
+    ...reminderNotice,
     ...pageParam,
   },
 } as const
 
 const recordedQuery = {
   type: 'object',
-  properties: { recu: { type: 'string', pattern: '^R[0-9]{4}-[0-9]{6}$' } },
+  properties: { recu: { type: 'string', pattern: '^R[0-9]{4}-[0-9]{6}$' }, ...reminderNotice },
 } as const
 
 /**
@@ -39,32 +48,43 @@ export default async function staffBilling(app: FastifyInstance) {
   const reads = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.read) }
   const writes = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.records) }
 
-  app.get<{ Querystring: { type?: InvoiceKind; etat?: InvoiceStatus | ''; page?: number } }>(
+  app.get<{ Querystring: InvoiceQuery & ReminderNotice & { page?: number } }>(
     '/admin/facturation',
-    { ...reads, schema: { querystring: listQuery } },
+    { ...reads, schema: { querystring: invoiceListQuery } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const kind = request.query.type ?? InvoiceKind.cotisation
-      const status = kind === InvoiceKind.avoir ? undefined : request.query.etat || undefined
-      const rows = await invoiceList(ctx, { kind, status })
+      const { filters, params, errors } = invoiceFiltersOf(ctx, request.query, InvoiceKind.cotisation)
       const number = request.query.page ?? 1
-      const page = pageOf(rows.length, number, '/admin/facturation', { type: kind, etat: status })
+      const { total, rows } = await staffInvoices(ctx, filters, number)
       const euros = (cents: number) => formatEuros(cents, ctx.locale)
-      return reply.view('billing/staff-list', {
+      const query = new URLSearchParams(
+        Object.entries(params).filter((e): e is [string, string] => Boolean(e[1])),
+      ).toString()
+      const late = filters.status === InvoiceStatus.late
+      return reply.code(errors ? 400 : 200).view('billing/staff-list', {
         title: ctx.t('billing.staff.title'),
         kinds: Object.values(InvoiceKind),
         statuses: Object.values(InvoiceStatus),
-        filters: { type: kind, etat: status ?? '' },
-        page,
-        rows: rows.slice(offsetOf(number), offsetOf(number) + pageSize).map((d) => ({
-          id: d.invoice.id,
-          number: d.invoice.number,
-          familyName: d.familyName,
-          issuedAt: d.invoice.issuedAt,
-          total: euros(d.invoice.total),
-          paid: euros(d.balance.paid),
-          remaining: euros(Math.max(0, d.balance.remaining)),
-          status: kind === InvoiceKind.avoir ? undefined : d.balance.status,
+        modes: ctx.config.paymentModes ?? [],
+        // the dates and name as typed, even refused; the choices as understood
+        filters: { ...request.query, type: params.type, etat: params.etat ?? '', mode: params.mode ?? '' },
+        errors,
+        query,
+        page: pageOf(total, number, '/admin/facturation', params),
+        exportLink: `/admin/facturation/export.csv${query ? `?${query}` : ''}`,
+        canRemind: late && writesRecords(ctx),
+        notice: reminderText(ctx, request.query),
+        rows: rows.map((r) => ({
+          id: r.id,
+          number: r.number,
+          familyId: r.familyId,
+          familyName: r.familyName,
+          issuedAt: r.issuedAt,
+          total: euros(r.total),
+          paid: euros(r.paid),
+          remaining: euros(r.remaining),
+          status: r.status,
+          remindedOn: r.remindedOn,
         })),
       })
     },
@@ -75,9 +95,10 @@ export default async function staffBilling(app: FastifyInstance) {
     ctx: SignedInContext,
     id: number,
     submitted?: { input: FormBody; errors: FieldErrors },
-    recorded?: string,
+    notices: ReminderNotice & { recu?: string } = {},
   ) => {
     const d = await staffInvoice(ctx, id)
+    const reminders = await remindersOf(ctx, id)
     const euros = (cents: number) => formatEuros(cents, ctx.locale)
     const { invoice, balance } = d
     const shown = invoiceAmounts(ctx.locale, d)
@@ -100,11 +121,9 @@ export default async function staffBilling(app: FastifyInstance) {
       schedule: balance.schedule.map((i) => ({ ...i, amount: euros(i.amount), leftText: euros(i.left) })),
       payments: shown.payments,
       creditNotes: d.creditNotes.map((n) => ({ id: n.id, number: n.number, amount: euros(n.total) })),
-      canPay:
-        !note &&
-        invoice.state === 'issued' &&
-        balance.remaining > 0 &&
-        (staffAccess.records as readonly string[]).includes(ctx.account.role),
+      canPay: !note && invoice.state === 'issued' && balance.remaining > 0 && writesRecords(ctx),
+      canRemind: !note && balance.status === InvoiceStatus.late && writesRecords(ctx),
+      reminders,
       methods: deskMethods,
       values: submitted?.input ?? { receivedOn: tenantToday(ctx.config) },
       errors: submitted?.errors,
@@ -114,15 +133,18 @@ export default async function staffBilling(app: FastifyInstance) {
         receivedOn: ctx.t('billing.staff.receivedOn'),
         reference: ctx.t('billing.staff.reference'),
       },
-      notice: recorded ? ctx.t('billing.staff.recorded', { number: recorded }) : '',
+      notices: [
+        ...(notices.recu ? [ctx.t('billing.staff.recorded', { number: notices.recu })] : []),
+        ...reminderText(ctx, notices),
+      ],
     })
   }
 
-  app.get<{ Params: { id: number }; Querystring: { recu?: string } }>(
+  app.get<{ Params: { id: number }; Querystring: ReminderNotice & { recu?: string } }>(
     '/admin/facturation/factures/:id',
     { ...reads, schema: { params: idParams, querystring: recordedQuery } },
     async (request, reply) =>
-      renderInvoice(reply, signedInContext(request), request.params.id, undefined, request.query.recu),
+      renderInvoice(reply, signedInContext(request), request.params.id, undefined, request.query),
   )
 
   app.post<{ Params: { id: number }; Body: FormBody }>(

@@ -30,3 +30,22 @@ export const OutboxMail = defineEntity({
   },
 })
 export type OutboxMail = InferEntity<typeof OutboxMail>
+
+/**
+ * A file sent with an outbox mail (an invoice's PDF with its reminder), stored with the mail in the
+ * same transaction so the mail carries exactly what staff sent, and deleted once the mail is sent.
+ */
+export const OutboxAttachment = defineEntity({
+  name: 'OutboxAttachment',
+  schema: '*',
+  tableName: 'outbox_attachment',
+  extends: TenantEntity,
+  indexes: [{ properties: ['mail'] }],
+  properties: {
+    mail: () => p.manyToOne(OutboxMail).deleteRule('cascade'),
+    fileName: p.string(),
+    contentType: p.string().length(100),
+    content: p.blob().lazy(),
+  },
+})
+export type OutboxAttachment = InferEntity<typeof OutboxAttachment>

@@ -4,12 +4,20 @@ import type { Em } from '../db/orm.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
 import { type Locale, translator } from '../views/i18n.ts'
 import { templatesDir } from '../views/plugin.ts'
-import { MailStatus, OutboxMail } from './entities.ts'
+import { MailStatus, OutboxAttachment, OutboxMail } from './entities.ts'
 
 export interface MailToQueue {
   to: string
   template: string
   data: Record<string, unknown>
+  /** Files sent with the mail (an invoice's PDF): kept beside it until it is sent. */
+  attachments?: MailAttachment[]
+}
+
+export interface MailAttachment {
+  fileName: string
+  contentType: string
+  content: Buffer
 }
 
 export interface RenderedMail {
@@ -77,5 +85,7 @@ export function queueMail(em: Em, tenant: TenantConfig, locale: Locale, mail: Ma
     nextAttemptAt: new Date(),
   })
   em.persist(queued)
+  for (const file of mail.attachments ?? [])
+    em.persist(em.create(OutboxAttachment, { mail: queued, ...file }))
   return queued
 }

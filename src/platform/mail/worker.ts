@@ -4,7 +4,7 @@ import { createTransport } from 'nodemailer'
 import type { Em, Orm } from '../db/orm.ts'
 import { withoutAddresses } from '../logging.ts'
 import type { Tenant, TenantRegistry } from '../tenancy/registry.ts'
-import { MailStatus, OutboxMail } from './entities.ts'
+import { MailStatus, OutboxAttachment, OutboxMail } from './entities.ts'
 
 /** Delivery attempts before a mail is marked `failed` and left alone. */
 export const maxAttempts = 8
@@ -231,6 +231,7 @@ export class MailWorker {
   async #send(tx: Em, tenant: Tenant, mail: OutboxMail): Promise<void> {
     const domain = this.#registry.platformDomain
     mail.attempts += 1
+    const attachments = await tx.find(OutboxAttachment, { mail: mail.id }, { populate: ['content'] })
     try {
       await this.#transport.sendMail({
         messageId: `<${mail.uuid}@${domain}>`,
@@ -240,6 +241,11 @@ export class MailWorker {
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        attachments: attachments.map((a) => ({
+          filename: a.fileName,
+          contentType: a.contentType,
+          content: Buffer.from(a.content),
+        })),
         // RFC 3834: out-of-office robots must not answer
         headers: { 'Auto-Submitted': 'auto-generated' },
         // aborted by stop() once it has waited enough: the connection is closed, the send fails
@@ -251,6 +257,7 @@ export class MailWorker {
       // the bodies may carry a password link, kept elsewhere only as a hash: once sent, drop them
       mail.text = ''
       mail.html = ''
+      tx.remove(attachments)
       this.#log.info({ tenant: tenant.slug, mail: mail.uuid, template: mail.template }, 'mail sent')
     } catch (error) {
       // out of the transaction, which rolls back: the relay never answered, no attempt is counted
