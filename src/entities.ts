@@ -1,6 +1,7 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import type { InferKyselyDB } from '@mikro-orm/sql'
 import { BillingCounter, Instalment, Invoice, InvoiceLine, Payment } from './features/billing/entities.ts'
+import { Rental, RentalItem } from './features/billing/rental-entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -46,6 +47,8 @@ const tenantTables = [
   Instalment,
   Payment,
   BillingCounter,
+  RentalItem,
+  Rental,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */
