@@ -3,7 +3,7 @@ import type { TenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { prepare, type Reader } from '../../platform/db/reads.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config-types.ts'
-import type { Translate } from '../../platform/views/i18n.ts'
+import { type Translate, translator } from '../../platform/views/i18n.ts'
 import { fullName } from '../family/service.ts'
 import type { SchoolYearRow } from '../teaching/service.ts'
 import { InvoiceKind, LineKind } from './entities.ts'
@@ -128,11 +128,13 @@ function linesOf(
  * due with the first instalment (docs/decisions.md, "Rentals").
  */
 export async function rentalPreview(
-  ctx: Pick<SignedInContext, 'config' | 't'> & { db: Reader },
+  ctx: Pick<SignedInContext, 'config'> & { db: Reader },
   year: Pick<SchoolYearRow, 'label' | 'startsOn' | 'endsOn'>,
 ): Promise<GeneratedInvoice[]> {
   const tariffs = ctx.config.tariffs
   if (!tariffs) return []
+  // an invoice is written in the tenant's language, whichever language staff read the page in
+  const documents = translator(ctx.config.locale)
   const yearStart = dayOf(year.startsOn)
   const rows = await unbilledRead.all(ctx.db, {
     schoolYear: year.label,
@@ -158,7 +160,7 @@ export async function rentalPreview(
         anomalies.push({ kind: 'unknownRental', detail: `${rental.reference} (${rental.code})` })
         continue
       }
-      const priced = linesOf(ctx.config, ctx.t, tariffs, year.label, yearStart, rental, paymentMode)
+      const priced = linesOf(ctx.config, documents, tariffs, year.label, yearStart, rental, paymentMode)
       lines.push(...priced.lines)
       rent += priced.rent
       deposits += priced.lines

@@ -7,7 +7,7 @@ import { audit } from '../../platform/audit/audit.ts'
 import { prepare } from '../../platform/db/reads.ts'
 import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import { Forbidden, NotFound } from '../../platform/http/errors.ts'
-import type { Translate } from '../../platform/views/i18n.ts'
+import { type Translate, translator } from '../../platform/views/i18n.ts'
 import { Family } from '../family/entities.ts'
 import { tenantToday } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
@@ -319,7 +319,9 @@ export async function endRental(
           kind: LineKind.deposit,
         },
       ],
-      ctx.t('billing.rentals.depositReturned', { reference: ended.rental.item.reference }),
+      translator(ctx.config.locale)('billing.rentals.depositReturned', {
+        reference: ended.rental.item.reference,
+      }),
       now,
     )
   } catch (error) {

@@ -2109,6 +2109,7 @@ export const en: Record<MessageKey, string> = {
   'billing.rentals.draft': 'Draft',
   'billing.rentals.billed.year': 'Rental {year}',
   'billing.rentals.billed.deposit': 'Deposit',
+  'billing.rentals.billedLine': '{kind}: {amount}',
   'billing.rentals.end': 'End of rental',
   'billing.rentals.endAction': 'Record the return',
   'billing.rentals.returnedOn': 'Return date',

@@ -2146,6 +2146,7 @@ export const fr = {
   'billing.rentals.draft': 'Brouillon',
   'billing.rentals.billed.year': 'Location {year}',
   'billing.rentals.billed.deposit': 'Caution',
+  'billing.rentals.billedLine': '{kind} : {amount}',
   'billing.rentals.end': 'Fin de location',
   'billing.rentals.endAction': 'Enregistrer le retour',
   'billing.rentals.returnedOn': 'Date de retour',
