@@ -369,3 +369,53 @@ t.test(
     t.equal((await em().findOneOrFail(Rental, rental!.id)).endOn, null)
   },
 )
+
+t.test(
+  'proration at the month boundary: lent on the 5th pays that month, on the 6th it does not',
+  async (t) => {
+    const { em, martin, durand, secretariat, lend } = await setUp(t)
+    await lend({
+      holder: `eleve-${martin.pupil.id}`,
+      code: 'clarinette',
+      reference: 'CLA-021',
+      startOn: '2027-02-05',
+    })
+    await lend({
+      holder: `famille-${durand.family.id}`,
+      code: 'salle-repetition',
+      reference: 'SALLE-C',
+      startOn: '2027-02-06',
+    })
+    await secretariat.submit('/admin/facturation/generer', '/admin/facturation/generer', {})
+    const lines = await em().find(
+      Invoice,
+      { kind: 'location' },
+      { populate: ['lines'], orderBy: { id: 'asc' } },
+    )
+    t.same(
+      lines.flatMap((i) =>
+        i.lines
+          .getItems()
+          .filter((l) => l.kind === 'rental')
+          .map((l) => [l.detail, l.amount]),
+      ),
+      [
+        ['Réf. SALLE-C — à partir du 06/02/2027 — 5/9', 3333],
+        ['Réf. CLA-021 — à partir du 05/02/2027 — 6/9', 6000],
+      ],
+    )
+    // a room has no deposit: its return asks for none
+    const room = await em().findOneOrFail(Rental, { item: { reference: 'SALLE-C' } })
+    const url = `/admin/facturation/locations/${room.id}`
+    t.notOk(html((await secretariat.get(url)).body).querySelector('#deposit'), 'no deposit question')
+    t.equal(
+      (await secretariat.submit(url, `${url}/fin`, { returnedOn: '2026-11-20' })).statusCode,
+      400,
+      'not before it was lent',
+    )
+    const early = await em().nativeUpdate(Rental, { id: room.id }, { startOn: '2026-11-02' })
+    t.equal(early, 1)
+    t.equal((await secretariat.submit(url, `${url}/fin`, { returnedOn: '2026-11-20' })).statusCode, 303)
+    t.same([(await em().findOneOrFail(Rental, room.id)).depositOutcome], [null])
+  },
+)
