@@ -25,9 +25,11 @@ const formBody = (names: string[]) => ({
   properties: Object.fromEntries(names.map((name) => [name, { type: 'string', maxLength: 1000 }])),
 })
 
+/** The rental codes' labels, by code. */
+const labelsOf = (ctx: SignedInContext) => new Map(rentalCodes(ctx).map((c) => [c.code, c.label]))
+
 /** A rental as the staff pages show it: who has which item since when, and its deposit. */
-function rentalView(ctx: SignedInContext, row: RentalRow) {
-  const labels = new Map(rentalCodes(ctx).map((c) => [c.code, c.label]))
+function rentalView(ctx: SignedInContext, labels: Map<string, string>, row: RentalRow) {
   return {
     id: row.id,
     familyId: row.familyId,
@@ -60,9 +62,10 @@ export default async function staffRentals(app: FastifyInstance) {
   app.get('/admin/facturation/locations', reads, async (request, reply) => {
     const ctx = signedInContext(request)
     const rows = await rentalList(ctx)
+    const labels = labelsOf(ctx)
     return reply.view('billing/staff-rentals', {
       title: ctx.t('billing.rentals.title'),
-      rentals: rows.map((row) => rentalView(ctx, row)),
+      rentals: rows.map((row) => rentalView(ctx, labels, row)),
       canWrite: canWrite(ctx),
       hasCodes: rentalCodes(ctx).length > 0,
     })
@@ -119,7 +122,7 @@ export default async function staffRentals(app: FastifyInstance) {
     submitted?: { input: FormBody; errors: FieldErrors },
   ) => {
     const { rental, billed } = await staffRental(ctx, id)
-    const shown = rentalView(ctx, rental)
+    const shown = rentalView(ctx, labelsOf(ctx), rental)
     return reply.view('billing/staff-rental', {
       title: ctx.t('billing.rentals.rentalTitle', { label: shown.label, reference: shown.reference }),
       rental: shown,
