@@ -8,6 +8,7 @@ import {
   InvoiceReminder,
   Payment,
 } from './features/billing/entities.ts'
+import { Rental, RentalItem } from './features/billing/rental-entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -55,6 +56,8 @@ const tenantTables = [
   Payment,
   BillingCounter,
   InvoiceReminder,
+  RentalItem,
+  Rental,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

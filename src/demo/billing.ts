@@ -1,36 +1,28 @@
-import { Instalment, Invoice } from '../features/billing/entities.ts'
-import type { PaymentMethod } from '../features/billing/entities.ts'
-import {
-  type BillingContext,
-  createDraftInvoice,
-  creditNote,
-  type DraftInvoice,
-  issueInvoices,
-  type PricedLine,
-  recordPayment,
-} from '../features/billing/invoices.ts'
+import { Invoice, InvoiceKind, type PaymentMethod } from '../features/billing/entities.ts'
+import { generateAndIssue } from '../features/billing/generation.ts'
+import { creditNote, recordPayment } from '../features/billing/invoices.ts'
+import { createRental, endRental, type RentalValues } from '../features/billing/rentals.ts'
 import { Family } from '../features/family/entities.ts'
 import { tenantToday } from '../features/family/service.ts'
 import { Pupil } from '../features/pupils/entities.ts'
 import { SchoolYear } from '../features/teaching/entities.ts'
-import type { Actor } from '../platform/auth/context.ts'
+import type { SignedInContext } from '../platform/auth/context.ts'
 import { Account } from '../platform/auth/entities.ts'
-import type { Orm } from '../platform/db/orm.ts'
+import type { Em, Orm } from '../platform/db/orm.ts'
+import { schemaReader } from '../platform/db/reads.ts'
+import { TenantStatus } from '../platform/tenancy/entities.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
 import { translator } from '../platform/views/i18n.ts'
 
 /*
- * The demo's invoices, priced by hand until the tariffs engine prices them: a yearly cotisation per
- * family in its payment mode's instalments (nine direct debits from November at Limonest), a rental
- * with its deposit for demo-famille, and payments, receipts and a credit note so that every state
- * shows: demo-famille's cotisation partly paid and its rental paid, the second family paid in full,
- * the third late, the fourth corrected by a credit note.
+ * The demo's invoices, made the way staff make them: demo rentals lent through the rentals service,
+ * then the year's generation from the enrolments and the tariffs (preview, then issue), acting as
+ * demo-secretariat on the 1st of October. Then payments, receipts and a credit note so that every
+ * state shows: demo-famille's cotisation partly paid and its rental paid, the second family paid in
+ * full, the third a quarter paid (late once its first date has passed), the fourth corrected by a
+ * credit note, the others paid as their instalments fell due.
  */
-
-const tuition = 45000
-const adhesion = 1500
-const families = 4
 
 // a payment mode's kind as the method its money comes by
 const methodOf: Record<string, PaymentMethod> = {
@@ -43,160 +35,169 @@ const methodOf: Record<string, PaymentMethod> = {
   transfer: 'transfer',
 }
 
-/** `count` monthly due dates from 5 November of the school year (or one at the end of October). */
-function schedule(total: number, count: number, startYear: number) {
-  if (count <= 1) return [{ dueOn: `${startYear}-10-31`, amount: total }]
-  const base = Math.floor(total / count)
-  return Array.from({ length: count }, (_, i) => {
-    const month = ((10 + i) % 12) + 1
-    const year = month >= 9 ? startYear : startYear + 1
-    return {
-      dueOn: `${year}-${String(month).padStart(2, '0')}-05`,
-      amount: i === 0 ? total - base * (count - 1) : base,
-    }
-  })
-}
+const day = (value: Date | string) =>
+  typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10)
 
-/**
- * Gives the demo tenants' first families their invoices (idempotent: a tenant that has invoices is
- * left as is), through the billing services, acting as demo-secretariat.
- */
-export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = new Date()): Promise<void> {
-  for (const config of configs) {
-    const em = orm.em.fork({ schema: schemaFor(config.slug) })
-    if (await em.count(Invoice)) continue
-    const [year, secretariat] = await Promise.all([
-      em.findOne(SchoolYear, { current: true }),
-      em.findOne(Account, { identifiant: 'demo-secretariat' }),
-    ])
-    if (!year || !secretariat) continue
-    const account: Actor = {
+/** What a demo tenant's secretariat acts with: the request context a signed-in page would have. */
+async function secretariatContext(em: Em, config: TenantConfig): Promise<SignedInContext | undefined> {
+  const secretariat = await em.findOne(Account, { identifiant: 'demo-secretariat' })
+  if (!secretariat) return undefined
+  const schema = schemaFor(config.slug)
+  return {
+    tenant: {
+      slug: config.slug,
+      schema,
+      config,
+      status: TenantStatus.active,
+      baseUrl: '',
+      configVersion: null,
+    },
+    config,
+    db: schemaReader(em, schema),
+    em,
+    locale: 'fr',
+    t: translator('fr'),
+    baseUrl: '',
+    account: {
       id: secretariat.id,
       role: secretariat.role,
       identifiant: secretariat.identifiant,
       email: secretariat.email,
       displayName: secretariat.displayName,
-    }
-    const ctx: BillingContext = { em, config, t: translator('fr'), account }
+    },
+  }
+}
+
+/**
+ * The demo's rentals of September, lent before the year's invoices are generated. Limonest lends
+ * clarinets, each with its inventory number (one of them back from last year with its deposit
+ * returned), and its rehearsal room to a family; the other conservatoires lend their first rental
+ * item to demo-famille's first child. Answers how to lend a clarinet during the year, after the
+ * invoices were issued, for a second generation that bills it prorated from its start.
+ */
+async function lendDemoItems(
+  ctx: SignedInContext,
+  startYear: number,
+  today: string,
+  now: Date,
+): Promise<(() => Promise<unknown>) | undefined> {
+  const rentals = ctx.config.tariffs?.rentals ?? []
+  if (!rentals.length) return undefined
+  const families = await ctx.em.find(Family, { archivedAt: null }, { orderBy: { id: 'asc' }, limit: 7 })
+  const pupils = await ctx.em.find(
+    Pupil,
+    { family: { $in: families.map((f) => f.id) } },
+    { orderBy: { family: 'asc', birthDate: 'asc', id: 'asc' } },
+  )
+  const pupilOf = (n: number) => pupils.find((p) => p.family.id === families[n]?.id)
+  const lend = async (holder: RentalValues['holder'], code: string, reference: string, startOn: string) => {
+    if (!holder.id) return undefined
+    const lent = await createRental(ctx, { holder, code, reference, startOn })
+    return 'rental' in lent ? lent.rental.id : undefined
+  }
+  const pupil = (n: number) => ({ kind: 'pupil' as const, id: pupilOf(n)?.id ?? 0 })
+  if (!rentals.some((r) => r.code === 'clarinette')) {
+    const first = rentals[0]!
+    await lend(pupil(0), first.code, `${first.code.slice(0, 3).toUpperCase()}-034`, `${startYear}-09-12`)
+    return undefined
+  }
+  // last year's clarinet, back at the end of June with its deposit returned
+  const returned = await lend(pupil(4), 'clarinette', 'CLA-011', `${startYear - 1}-09-10`)
+  if (returned) await endRental(ctx, returned, { returnedOn: `${startYear}-06-27`, deposit: 'returned' }, now)
+  await lend(pupil(0), 'clarinette', 'CLA-012', `${startYear}-09-12`)
+  await lend(pupil(1), 'clarinette', 'CLA-013', `${startYear}-09-19`)
+  if (rentals.some((r) => r.code === 'salle-repetition'))
+    await lend(
+      { kind: 'family', id: families[2]?.id ?? 0 },
+      'salle-repetition',
+      'SALLE-B',
+      `${startYear}-09-05`,
+    )
+  // in January, or today earlier in the year
+  const january = `${startYear + 1}-01-08`
+  return () => lend(pupil(5), 'clarinette', 'CLA-014', january < today ? january : today)
+}
+
+/**
+ * Gives the demo tenants their rentals and the year's invoices (idempotent: a tenant that has
+ * invoices is left as is), through the billing services, acting as demo-secretariat.
+ */
+export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = new Date()): Promise<void> {
+  for (const config of configs) {
+    const em = orm.em.fork({ schema: schemaFor(config.slug) })
+    if (await em.count(Invoice)) continue
+    const [year, ctx] = await Promise.all([
+      em.findOne(SchoolYear, { current: true }),
+      secretariatContext(em, config),
+    ])
+    if (!year || !ctx || !config.tariffs) continue
     const today = tenantToday(config, now)
     const startYear = Number(year.label.slice(0, 4))
     // issued at the start of October, or today early in September
     const issuedOn = `${startYear}-10-01` < today ? `${startYear}-10-01` : today
     const issuedAt = new Date(`${issuedOn}T08:00:00Z`)
-    const chosen = await em.find(Family, { archivedAt: null }, { orderBy: { id: 'asc' }, limit: families })
-    const pupils = await em.find(
-      Pupil,
-      { family: { $in: chosen.map((f) => f.id) } },
-      { orderBy: { birthDate: 'asc' } },
-    )
-    const drafts: DraftInvoice[] = chosen.map((family) => {
-      const mode = config.paymentModes?.find((m) => m.id === family.paymentMode)
-      const bracket = family.quotientBracket ?? config.quotientFamilial?.fallback
-      const lines: PricedLine[] = [
-        { label: 'Adhésion', detail: 'Par famille', amount: adhesion, kind: 'fee' },
-      ]
-      pupils
-        .filter((p) => p.family.id === family.id)
-        .forEach((pupil, rank) => {
-          lines.push({
-            pupilId: pupil.id,
-            label: 'Cursus complet',
-            detail: bracket ? `Cursus complet — ${bracket}` : 'Cursus complet',
-            amount: tuition,
-            kind: 'tuition',
-          })
-          if (rank > 0)
-            lines.push({
-              pupilId: pupil.id,
-              label: 'Réduction deuxième enfant (10 %)',
-              amount: -tuition / 10,
-              kind: 'reduction',
-            })
-        })
-      const total = lines.reduce((sum, l) => sum + l.amount, 0)
-      return {
-        familyId: family.id,
-        kind: 'cotisation',
-        schoolYear: year.label,
-        paymentMode: family.paymentMode,
-        lines,
-        instalments: schedule(total, mode?.instalments ?? 1, startYear),
-      }
-    })
-    const first = chosen[0]
-    if (first) {
-      const violin = pupils.find((p) => p.family.id === first.id)
-      drafts.push({
-        familyId: first.id,
-        kind: 'location',
-        schoolYear: year.label,
-        paymentMode: first.paymentMode,
-        lines: [
-          {
-            pupilId: violin?.id ?? null,
-            label: 'Location violon 3/4',
-            detail: 'Instrument n° VL-034',
-            amount: 12000,
-            kind: 'rental',
-          },
-          { label: 'Caution', detail: 'Rendue au retour de l’instrument', amount: 15000, kind: 'deposit' },
-        ],
-        instalments: [{ dueOn: issuedOn, amount: 27000 }],
-      })
+    const lendLater = await lendDemoItems(ctx, startYear, today, now)
+    await generateAndIssue(ctx, issuedAt)
+    if (lendLater) {
+      await lendLater()
+      await generateAndIssue(ctx, now)
     }
-    const invoices = drafts.map((draft) => createDraftInvoice(em, draft))
-    await em.flush()
-    await issueInvoices(
-      ctx,
-      invoices.map((i) => i.id),
-      issuedAt,
+
+    const invoices = await em.find(
+      Invoice,
+      { kind: { $in: [InvoiceKind.cotisation, InvoiceKind.location] } },
+      { populate: ['lines', 'instalments'], orderBy: { family: 'asc', id: 'asc' } },
     )
-    const pay = async (
-      invoice: Invoice,
-      amount: number,
-      method: PaymentMethod,
-      on: string,
-      reference?: string,
-    ) =>
+    const pay = (invoice: Invoice, amount: number, method: PaymentMethod, on: string, reference?: string) =>
       recordPayment(
         ctx,
         { invoiceId: invoice.id, amount, method, receivedOn: on, reference },
         new Date(`${on}T12:00:00Z`),
       )
-    const [mine, paid, late, corrected, rental] = invoices
+    /** What fell due is paid the way the family chose (never the last instalment: the year is not over). */
+    const dues = (invoice: Invoice) =>
+      invoice.instalments
+        .getItems()
+        .slice(0, -1)
+        .filter((i) => day(i.dueOn) <= today)
+    const modeMethod = (invoice: Invoice) =>
+      methodOf[config.paymentModes?.find((m) => m.id === invoice.paymentMode)?.kind ?? ''] ?? 'cheque'
+    const cotisations = invoices.filter((i) => i.kind === InvoiceKind.cotisation)
+    const [mine, paid, late, corrected] = cotisations
+    // the payments of the day of issue first, so that receipts are numbered in the order of their dates
     if (paid) await pay(paid, paid.total, 'cheque', issuedOn, 'Chèque n° 0001893')
-    if (late && late.total > 0) {
-      // half its first instalment paid with holiday vouchers: late (to remind) once that date has passed
-      const first = await em.findOneOrFail(Instalment, { invoice: late }, { orderBy: { dueOn: 'asc' } })
-      await pay(late, Math.round(first.amount / 2), 'holidayVouchers', issuedOn, 'ANCV')
-    }
+    const first = late?.instalments.getItems()[0]
+    // half its first instalment paid with holiday vouchers: late (to remind) once that date has passed
+    if (late && first) await pay(late, Math.round(first.amount / 2), 'holidayVouchers', issuedOn, 'ANCV')
+    const rental = invoices.find((i) => i.kind === InvoiceKind.location && i.family.id === mine?.family.id)
     if (rental) await pay(rental, rental.total, 'cheque', issuedOn, 'Chèque n° 0004128')
-    // after the payments of the day of issue, so that receipts are numbered in the order of their dates
-    if (mine) {
-      // what fell due is paid the way the family chose; nothing due yet: the adhésion was paid by cheque
-      const mode = config.paymentModes?.find((m) => m.id === mine.paymentMode)
-      const all = await em.find(Instalment, { invoice: mine }, { orderBy: { dueOn: 'asc' } })
-      // never the last one: the cotisation stays partly paid all year, July included
-      const instalments = all.slice(0, -1).filter((i) => String(i.dueOn).slice(0, 10) <= today)
-      for (const i of instalments)
-        await pay(mine, i.amount, methodOf[mode?.kind ?? ''] ?? 'cheque', String(i.dueOn).slice(0, 10))
-      if (!instalments.length) await pay(mine, adhesion, 'cheque', issuedOn, 'Chèque n° 0004127')
+    const adhesion = mine?.lines.getItems().find((l) => l.kind === 'fee')
+    const instalments: { invoice: Invoice; dueOn: string; amount: number }[] = []
+    for (const invoice of invoices) {
+      if (invoice === paid || invoice === late || invoice === rental) continue
+      if (invoice === mine && !dues(invoice).length && adhesion) {
+        await pay(invoice, adhesion.amount, 'cheque', issuedOn, 'Chèque n° 0004127')
+        continue
+      }
+      for (const i of dues(invoice)) instalments.push({ invoice, dueOn: day(i.dueOn), amount: i.amount })
     }
-    if (corrected) {
+    instalments.sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.invoice.id - b.invoice.id)
+    for (const i of instalments) await pay(i.invoice, i.amount, modeMethod(i.invoice), i.dueOn)
+    const offered = corrected?.lines.getItems().find((l) => l.kind === 'fee')
+    if (corrected && offered)
       await creditNote(
         ctx,
         corrected.id,
         [
           {
-            label: 'Adhésion offerte',
+            label: offered.label,
             detail: 'Famille accueillie en cours d’année',
-            amount: adhesion,
+            amount: offered.amount,
             kind: 'fee',
           },
         ],
         'Adhésion offerte : arrivée en cours d’année',
         issuedAt,
       )
-    }
   }
 }

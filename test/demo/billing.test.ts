@@ -3,6 +3,8 @@ import { seedDemoAccounts, demoPassword } from '../../src/demo/accounts.ts'
 import { seedDemoBilling } from '../../src/demo/billing.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { Instalment, Invoice, Payment } from '../../src/features/billing/entities.ts'
+import { Guardian } from '../../src/features/family/entities.ts'
+import { Enrolment } from '../../src/features/teaching/entities.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
 import { Browser } from '../helpers/accounts.ts'
 import { build, html } from '../helpers/build.ts'
@@ -10,25 +12,45 @@ import { demoTenant } from '../helpers/reenrolment.ts'
 
 const text = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim()
 
-t.test('demo-famille sees issued invoices in every state, made through the billing services', async (t) => {
+t.test('demo-famille sees issued invoices in every state, made by the year’s generation', async (t) => {
   const { app, tenants, host } = await build(t, { tenants: [demoTenant('limonest')] })
   await seedDemo(app.orm, tenants)
   await seedDemoAccounts(app.orm, tenants)
   await seedDemoBilling(app.orm, tenants)
   const em = app.orm.em.fork({ schema: schemaFor(tenants[0]!.slug) })
-  const invoices = await em.find(Invoice, {}, { orderBy: { id: 'asc' } })
-  t.same(
-    invoices.map((i) => [i.kind, i.state, i.number?.slice(0, 1)]),
-    [
-      ['cotisation', 'issued', 'F'],
-      ['cotisation', 'issued', 'F'],
-      ['cotisation', 'issued', 'F'],
-      ['cotisation', 'issued', 'F'],
-      ['location', 'issued', 'F'],
-      ['avoir', 'issued', 'A'],
-    ],
+  const invoices = await em.find(Invoice, {}, { orderBy: { id: 'asc' }, populate: ['lines'] })
+  t.ok(
+    invoices.every((i) => i.state === 'issued' && i.number?.[0] === (i.kind === 'avoir' ? 'A' : 'F')),
+    'every invoice issued and numbered',
   )
-  t.equal(await em.count(Instalment, { invoice: invoices[0]! }), 9, 'nine direct debits for demo-famille')
+  const enrolments = await em.find(
+    Enrolment,
+    { active: true, course: { schoolYear: { current: true } }, pupil: { family: { archivedAt: null } } },
+    { populate: ['pupil'] },
+  )
+  const cotisations = invoices.filter((i) => i.kind === 'cotisation')
+  t.equal(
+    cotisations.length,
+    new Set(enrolments.map((e) => e.pupil.family.id)).size,
+    'one cotisation per family enrolled this year',
+  )
+  t.same(
+    invoices
+      .filter((i) => i.kind === 'location')
+      .flatMap((i) => i.lines.getItems().filter((l) => l.kind === 'rental'))
+      .map((l) => l.detail?.slice(0, 12))
+      .sort(),
+    ['Réf. CLA-012', 'Réf. CLA-013', 'Réf. CLA-014', 'Réf. SALLE-B'],
+    'the rentals on their own invoices, each with its reference',
+  )
+  t.equal(invoices.filter((i) => i.kind === 'avoir').length, 1, 'a credit note')
+  const guardian = await em.findOneOrFail(Guardian, { account: { identifiant: 'demo-famille' } })
+  const mine = cotisations.find((i) => i.family.id === guardian.family.id)!
+  t.ok(
+    mine.lines.getItems().some((l) => l.detail?.startsWith('Q3 — ')),
+    'priced by the tariffs at the family’s bracket',
+  )
+  t.equal(await em.count(Instalment, { invoice: mine }), 9, 'nine direct debits for demo-famille')
   t.ok(await em.count(Payment), 'payments, each with its receipt')
 
   const browser = new Browser(app, host())
@@ -43,10 +65,24 @@ t.test('demo-famille sees issued invoices in every state, made through the billi
   const rentals = html((await browser.get('/facturation/locations')).body)
   t.equal(text(rentals.querySelector('section.invoice .state')?.text), 'Payée')
   t.match(text(rentals.querySelector('.invoice-lines')?.text), 'Caution')
+  t.match(text(rentals.querySelector('.invoice-lines')?.text), 'Réf. CLA-012')
   const home = html((await browser.get('/accueil')).body)
   t.match(text(home.querySelector('#billing-title')?.parentNode?.text), 'Prochaine échéance')
-  const pdf = await browser.get(`/facturation/factures/${invoices[0]!.id}/pdf`)
+  const pdf = await browser.get(`/facturation/factures/${mine.id}/pdf`)
   t.equal(pdf.headers['content-type'], 'application/pdf')
+
+  const staff = new Browser(app, host())
+  await staff.submit('/admin/connexion', '/admin/connexion', {
+    identifiant: 'demo-secretariat',
+    password: demoPassword,
+  })
+  const lent = html((await staff.get('/admin/facturation/locations')).body)
+  t.same(
+    lent.querySelectorAll('tbody th a').map((a) => text(a.text)),
+    ['CLA-014', 'CLA-013', 'CLA-012', 'SALLE-B', 'CLA-011'],
+    'the items lent now, newest first, then the one back from last year',
+  )
+  t.match(text(lent.querySelector('tbody tr:last-child')?.text), 'rendue')
 
   await seedDemoBilling(app.orm, tenants)
   t.equal(await em.fork().count(Invoice), invoices.length, 'seeding again adds nothing')

@@ -3,6 +3,7 @@ import { Account } from '../../platform/auth/entities.ts'
 import { TenantEntity } from '../../platform/db/base-entity.ts'
 import { Family } from '../family/entities.ts'
 import { Pupil } from '../pupils/entities.ts'
+import { Rental } from './rental-entities.ts'
 
 /** Cotisation (tuition) and location (rental) invoices, and the credit notes (avoirs) that correct them. */
 export const InvoiceKind = { cotisation: 'cotisation', location: 'location', avoir: 'avoir' } as const
@@ -83,6 +84,8 @@ export const InvoiceLine = defineEntity({
     /** Cents; negative for a reduction. */
     amount: p.integer(),
     kind: p.enum(Object.values(LineKind)),
+    /** The rental a line bills (its year or its deposit): a rental is never billed twice for a year. */
+    rental: () => p.manyToOne(Rental).nullable().deleteRule('set null'),
   },
 })
 export type InvoiceLine = InferEntity<typeof InvoiceLine>

@@ -3,7 +3,7 @@ import { signedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
 import { formatEuros } from '../../platform/views/money.ts'
-import { generateAndIssue, generationPreview } from './generation.ts'
+import { type GeneratedInvoice, generateAndIssue, generationPreview } from './generation.ts'
 
 /**
  * "Générer les factures de l'année": the preview of the tuition invoices the tariffs give for this
@@ -29,23 +29,26 @@ export default async function billingGeneration(app: FastifyInstance) {
       const ctx = signedInContext(request)
       const preview = await generationPreview(ctx)
       const euros = (cents: number) => formatEuros(cents, ctx.locale)
+      const row = (i: GeneratedInvoice) => ({
+        family: i.family,
+        familyId: i.familyId,
+        pupils: i.pupils.join(', '),
+        total: euros(i.total),
+        instalments: i.instalments,
+        anomalies: i.anomalies.map((a) =>
+          ctx.t(`billing.generation.anomaly.${a.kind}` as MessageKey, { detail: a.detail ?? '' }),
+        ),
+      })
       return reply.view('billing/generation', {
         title: ctx.t('billing.generation.title', { year: preview.schoolYear ?? '' }),
         preview,
         issued: request.query.emises,
         canIssue: (staffAccess.records as readonly string[]).includes(ctx.account.role),
         total: euros(preview.total),
-        anomalies: preview.invoices.reduce((n, i) => n + i.anomalies.length, 0),
-        rows: preview.invoices.map((i) => ({
-          family: i.family,
-          familyId: i.familyId,
-          pupils: i.pupils.join(', '),
-          total: euros(i.total),
-          instalments: i.instalments,
-          anomalies: i.anomalies.map((a) =>
-            ctx.t(`billing.generation.anomaly.${a.kind}` as MessageKey, { detail: a.detail ?? '' }),
-          ),
-        })),
+        anomalies: [...preview.invoices, ...preview.rentals].reduce((n, i) => n + i.anomalies.length, 0),
+        rentalTotal: euros(preview.rentals.reduce((sum, i) => sum + i.total, 0)),
+        rentalRows: preview.rentals.map(row),
+        rows: preview.invoices.map(row),
       })
     },
   )

@@ -8,6 +8,7 @@ import { fullName } from '../family/service.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { InvoiceKind, LineKind } from './entities.ts'
 import { createDraftInvoice, type DraftInvoice, issueInvoices, type PricedLine } from './invoices.ts'
+import { rentalPreview, stillUnbilled } from './rental-generation.ts'
 import { quoteTuition, type TuitionQuote } from './tariffs.ts'
 
 /** Each pupil enrolled this year with the disciplines of their active courses, and their family's facts. */
@@ -51,7 +52,12 @@ const billedRead = prepare((db: Kysely<TenantDb>, params: { schoolYear: string }
     .distinct(),
 )
 
-export type AnomalyKind = 'fallbackBracket' | 'noPaymentMode' | 'unknownPaymentMode' | 'unpriced'
+export type AnomalyKind =
+  | 'fallbackBracket'
+  | 'noPaymentMode'
+  | 'unknownPaymentMode'
+  | 'unpriced'
+  | 'unknownRental'
 
 export interface GeneratedInvoice {
   familyId: number
@@ -71,6 +77,8 @@ export interface GenerationPreview {
   total: number
   /** Families left out because their invoice of the year exists already. */
   alreadyBilled: number
+  /** The location invoices of the rentals the year does not bill yet (rental-generation.ts). */
+  rentals: GeneratedInvoice[]
 }
 
 /** A quote as an invoice's lines: each pupil's categories, reduction and fees, then the family's fees. */
@@ -120,10 +128,18 @@ export async function generationPreview(ctx: SignedInContext): Promise<Generatio
   const year = await currentSchoolYear(ctx.db)
   const tariffs = ctx.config.tariffs
   if (!year || !tariffs)
-    return { schoolYear: year?.label, priced: Boolean(tariffs), invoices: [], total: 0, alreadyBilled: 0 }
-  const [rows, billed] = await Promise.all([
+    return {
+      schoolYear: year?.label,
+      priced: Boolean(tariffs),
+      invoices: [],
+      total: 0,
+      alreadyBilled: 0,
+      rentals: [],
+    }
+  const [rows, billed, rentals] = await Promise.all([
     enrolledRead.all(ctx.db, {}),
     billedRead.all(ctx.db, { schoolYear: year.label }),
+    rentalPreview(ctx, year),
   ])
   const done = new Set(billed.map((b) => b.familyId))
   const modes = new Set((ctx.config.paymentModes ?? []).map((m) => m.id))
@@ -180,14 +196,15 @@ export async function generationPreview(ctx: SignedInContext): Promise<Generatio
     invoices,
     total: invoices.reduce((sum, i) => sum + i.total, 0),
     alreadyBilled: done.size,
+    rentals,
   }
 }
 
-/** This year's tuition drafts: those a generation wrote and did not get to issue (a crash between). */
+/** This year's tuition and rental drafts: those a generation wrote and did not get to issue (a crash between). */
 const leftoverRead = prepare((db: Kysely<TenantDb>, params: { schoolYear: string }) =>
   db
     .selectFrom('invoice')
-    .where('kind', '=', InvoiceKind.cotisation)
+    .where('kind', 'in', [InvoiceKind.cotisation, InvoiceKind.location])
     .where('school_year', '=', params.schoolYear)
     .where('state', '=', 'draft')
     .select('id'),
@@ -199,7 +216,10 @@ const leftoverRead = prepare((db: Kysely<TenantDb>, params: { schoolYear: string
  * staff member) left out, then numbered in one continuous sequence (issueInvoices). Drafts a previous
  * run wrote but did not issue are issued with them.
  */
-export async function generateAndIssue(ctx: SignedInContext): Promise<{ issued: number; total: number }> {
+export async function generateAndIssue(
+  ctx: SignedInContext,
+  now = new Date(),
+): Promise<{ issued: number; total: number }> {
   if (!(staffAccess.records as readonly string[]).includes(ctx.account.role)) throw new Forbidden()
   const preview = await generationPreview(ctx)
   const schoolYear = preview.schoolYear
@@ -207,13 +227,16 @@ export async function generateAndIssue(ctx: SignedInContext): Promise<{ issued: 
   const { ids, total } = await ctx.em.fork().transactional(async (tx) => {
     await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`${ctx.tenant.schema} billing generation`])
     const billed = new Set((await billedRead.all(tx, { schoolYear })).map((b) => b.familyId))
-    const fresh = preview.invoices.filter((i) => !billed.has(i.familyId))
+    const fresh = [
+      ...preview.invoices.filter((i) => !billed.has(i.familyId)),
+      ...(await stillUnbilled(tx, schoolYear, preview.rentals)),
+    ]
     for (const invoice of fresh) createDraftInvoice(tx, invoice.draft)
     await tx.flush()
     const leftovers = (await leftoverRead.all(tx, { schoolYear })).map((r) => r.id)
     return { ids: leftovers, total: fresh.reduce((sum, i) => sum + i.total, 0) }
   })
   if (ids.length === 0) return { issued: 0, total: 0 }
-  const issued = await issueInvoices(ctx, ids)
+  const issued = await issueInvoices(ctx, ids, now)
   return { issued: issued.length, total }
 }

@@ -24,6 +24,7 @@ import {
   type PaymentMethod,
 } from './entities.ts'
 import { Sequence, takeNumbers } from './numbering.ts'
+import { Rental } from './rental-entities.ts'
 
 /** What the billing services need of a request: who acts, on which tenant's schema, in which timezone. */
 export type BillingContext = Pick<SignedInContext, 'em' | 'config' | 'account' | 't'>
@@ -36,6 +37,8 @@ export interface PricedLine {
   detail?: string | null
   amount: number
   kind: LineKind
+  /** The rental a line bills (its year or its deposit). */
+  rentalId?: number | null
 }
 
 export interface DraftInvoice {
@@ -88,6 +91,7 @@ export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
       detail: line.detail ?? null,
       amount: line.amount,
       kind: line.kind,
+      rental: line.rentalId ? em.getReference(Rental, line.rentalId) : null,
     })
   })
   for (const i of draft.instalments) em.create(Instalment, { invoice, dueOn: i.dueOn, amount: i.amount })

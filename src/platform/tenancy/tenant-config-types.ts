@@ -284,7 +284,10 @@ export interface TenantConfig {
       /** Percent off the tuition of the third pupil and each further one. Example: 20. */
       thirdPupilAndMore?: number
     }
-    /** Items for rent (instruments, rooms, equipment) with their yearly price and optional deposit. */
+    /**
+     * Items for rent (instruments, rooms, equipment) with their yearly price and optional deposit; each
+     * item lent is registered with its own reference on staff's Facturation → Locations page.
+     */
     rentals?: Rental[]
     /**
      * When instalments fall due. A payment mode in n instalments uses the first n months of the list; a
@@ -819,7 +822,10 @@ export interface Rental {
   label: string
   /** Yearly rental price in euros, prorated like tuition. Example: 90. */
   yearly: number
-  /** Deposit (caution) in euros, returned with the item; not part of the total. Example: 150. */
+  /**
+   * Deposit (caution) in euros, asked once on the first invoice of a rental and credited back when the
+   * item is returned (docs/decisions.md, "Rentals"); not part of the yearly price. Example: 150.
+   */
   deposit?: number
 }
 
