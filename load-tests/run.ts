@@ -53,6 +53,7 @@ import {
 import { freePort, killGroup, memoryOf, running, type Server, startServer } from './harness/server.ts'
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
+import { billingGenerationBenchmark } from './billing-generation.ts'
 import { pagesBenchmark } from './pages.ts'
 import { processesBenchmark } from './processes.ts'
 import { reenrolmentBenchmark } from './reenrolment.ts'
@@ -66,6 +67,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   reenrolment: reenrolmentBenchmark,
   pages: pagesBenchmark,
   processes: processesBenchmark,
+  'billing-generation': billingGenerationBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))
