@@ -54,6 +54,7 @@ import { freePort, killGroup, memoryOf, running, type Server, startServer } from
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
 import { billingGenerationBenchmark } from './billing-generation.ts'
+import { billingPdfBenchmark } from './billing-pdf.ts'
 import { pagesBenchmark } from './pages.ts'
 import { processesBenchmark } from './processes.ts'
 import { reenrolmentBenchmark } from './reenrolment.ts'
@@ -68,6 +69,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   pages: pagesBenchmark,
   processes: processesBenchmark,
   'billing-generation': billingGenerationBenchmark,
+  'billing-pdf': billingPdfBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))
