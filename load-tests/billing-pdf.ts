@@ -27,12 +27,7 @@ import { openOrm } from '../src/platform/db/orm.ts'
 import { schemaFor } from '../src/platform/tenancy/registry.ts'
 import { loadTenantConfigs } from '../src/platform/tenancy/tenant-config.ts'
 import { translator } from '../src/platform/views/i18n.ts'
-import {
-  billingStaff,
-  familyIdentifiant,
-  provisionBillingTenant,
-  writeBillingTenantFile,
-} from './harness/billing.ts'
+import { billingStaff, provisionBillingTenant, writeBillingTenantFile } from './harness/billing.ts'
 import {
   cores,
   cpuWatch,

@@ -19,7 +19,7 @@ import { root } from './common.ts'
 export const billingStaff = 'banc-secretariat'
 
 /** `banc-00001`…: the family accounts of the first families seeded with one. */
-export const familyIdentifiant = (n: number) => `banc-${String(n).padStart(5, '0')}`
+const familyIdentifiant = (n: number) => `banc-${String(n).padStart(5, '0')}`
 
 /**
  * Limonest's own YAML, tariffs and payment modes included, under another slug and without its
