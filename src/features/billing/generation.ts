@@ -7,7 +7,7 @@ import { Forbidden } from '../../platform/http/errors.ts'
 import { fullName } from '../family/service.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { InvoiceKind, LineKind } from './entities.ts'
-import { createDraftInvoice, type DraftInvoice, issueInvoices, type PricedLine } from './invoices.ts'
+import { type DraftInvoice, insertDraftInvoices, issueInvoices, type PricedLine } from './invoices.ts'
 import { quoteTuition, type TuitionQuote } from './tariffs.ts'
 
 /** Each pupil enrolled this year with the disciplines of their active courses, and their family's facts. */
@@ -208,8 +208,10 @@ export async function generateAndIssue(ctx: SignedInContext): Promise<{ issued: 
     await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`${ctx.tenant.schema} billing generation`])
     const billed = new Set((await billedRead.all(tx, { schoolYear })).map((b) => b.familyId))
     const fresh = preview.invoices.filter((i) => !billed.has(i.familyId))
-    for (const invoice of fresh) createDraftInvoice(tx, invoice.draft)
-    await tx.flush()
+    await insertDraftInvoices(
+      tx,
+      fresh.map((i) => i.draft),
+    )
     const leftovers = (await leftoverRead.all(tx, { schoolYear })).map((r) => r.id)
     return { ids: leftovers, total: fresh.reduce((sum, i) => sum + i.total, 0) }
   })

@@ -1,9 +1,10 @@
 import { LockMode } from '@mikro-orm/core'
+import { sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import { tenantDb } from '../../entities.ts'
+import { type TenantDb, tenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
-import { audit } from '../../platform/audit/audit.ts'
+import { audit, auditMany } from '../../platform/audit/audit.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import type { JsonOf } from '../../platform/db/reads.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
@@ -59,11 +60,8 @@ function requireStaff(ctx: BillingContext, roles: readonly string[] = staffAcces
 
 const isCents = (n: number) => Number.isSafeInteger(n)
 
-/**
- * Persists (no flush) a draft invoice from priced lines and its schedule, after checking that the
- * amounts are whole cents and that the schedule adds up to the total.
- */
-export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
+/** A draft's total, once its amounts are checked: whole cents, a schedule that adds up to the total. */
+function checkedTotal(draft: DraftInvoice): number {
   if (!draft.lines.length) throw new BillingRefused('an invoice has at least one line')
   if (!draft.instalments.length) throw new BillingRefused('an invoice has at least one instalment')
   if (![...draft.lines, ...draft.instalments].every((l) => isCents(l.amount)))
@@ -72,6 +70,15 @@ export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
   const scheduled = draft.instalments.reduce((sum, i) => sum + i.amount, 0)
   if (total < 0) throw new BillingRefused('an invoice’s total is not negative')
   if (scheduled !== total) throw new BillingRefused(`the schedule adds up to ${scheduled}, not ${total}`)
+  return total
+}
+
+/**
+ * Persists (no flush) a draft invoice from priced lines and its schedule, after checking that the
+ * amounts are whole cents and that the schedule adds up to the total.
+ */
+export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
+  const total = checkedTotal(draft)
   const invoice = em.create(Invoice, {
     family: em.getReference(Family, draft.familyId),
     kind: draft.kind,
@@ -94,6 +101,54 @@ export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
   return invoice
 }
 
+/**
+ * Writes many drafts, checked as createDraftInvoice checks one, inside the caller's transaction with
+ * one statement per table, and returns their ids in order. The year's generation writes thousands of
+ * invoices, ten thousand lines and more instalments: the unit of work would hold and compare every
+ * one of them and send them a few hundred at a time (load-tests/RESULTS.md, billing).
+ */
+export async function insertDraftInvoices(tx: Em, drafts: DraftInvoice[]): Promise<number[]> {
+  if (!tx.isInTransaction()) throw new Error('drafts are inserted inside the caller’s transaction')
+  if (!drafts.length) return []
+  const totals = drafts.map(checkedTotal)
+  const schema = tx.schema!
+  const db = tx.getKysely<TenantDb>()
+  // the ids first, from the table's own sequence: lines and instalments then name their invoice
+  // without relying on the order in which an insert returns its rows
+  const { rows } = await sql<{
+    id: number
+  }>`select nextval(pg_get_serial_sequence(${`"${schema}".invoice`}, 'id'))::int as id
+    from generate_series(1, cast(${drafts.length} as int))`.execute(db)
+  const ids = rows.map((r) => r.id)
+  const now = new Date().toISOString()
+  const table = (name: string) => sql.table(`${schema}.${name}`)
+  await sql`insert into ${table('invoice')} (id, created_at, updated_at, family_id, kind, school_year, payment_mode, total)
+    select v.id, ${now}::timestamptz, ${now}::timestamptz, v.family_id, v.kind, v.school_year, v.payment_mode, v.total
+    from unnest(cast(${ids} as int[]), cast(${drafts.map((d) => d.familyId)} as int[]),
+      cast(${drafts.map((d) => d.kind)} as text[]), cast(${drafts.map((d) => d.schoolYear)} as text[]),
+      cast(${drafts.map((d) => d.paymentMode ?? null)} as text[]), cast(${totals} as int[]))
+      as v(id, family_id, kind, school_year, payment_mode, total)`.execute(db)
+  const lines = drafts.flatMap((d, i) =>
+    d.lines.map((line, position) => ({ invoice: ids[i]!, position, line })),
+  )
+  await sql`insert into ${table('invoice_line')} (created_at, updated_at, invoice_id, position, pupil_id, label, detail, amount, kind)
+    select ${now}::timestamptz, ${now}::timestamptz, v.invoice_id, v.position, v.pupil_id, v.label, v.detail, v.amount, v.kind
+    from unnest(cast(${lines.map((l) => l.invoice)} as int[]), cast(${lines.map((l) => l.position)} as int[]),
+      cast(${lines.map((l) => l.line.pupilId || null)} as int[]), cast(${lines.map((l) => l.line.label)} as text[]),
+      cast(${lines.map((l) => l.line.detail ?? null)} as text[]), cast(${lines.map((l) => l.line.amount)} as int[]),
+      cast(${lines.map((l) => l.line.kind)} as text[]))
+      as v(invoice_id, position, pupil_id, label, detail, amount, kind)`.execute(db)
+  const instalments = drafts.flatMap((d, i) =>
+    d.instalments.map((instalment) => ({ invoice: ids[i]!, instalment })),
+  )
+  await sql`insert into ${table('instalment')} (created_at, updated_at, invoice_id, due_on, amount)
+    select ${now}::timestamptz, ${now}::timestamptz, v.invoice_id, v.due_on, v.amount
+    from unnest(cast(${instalments.map((i) => i.invoice)} as int[]),
+      cast(${instalments.map((i) => i.instalment.dueOn)} as date[]), cast(${instalments.map((i) => i.instalment.amount)} as int[]))
+      as v(invoice_id, due_on, amount)`.execute(db)
+  return ids
+}
+
 /** The year numbers are taken in: the calendar year of issue, in the tenant's timezone. */
 function issueYear(ctx: BillingContext, now: Date): number {
   return zonedParts(now, ctx.config.timezone).year
@@ -102,32 +157,42 @@ function issueYear(ctx: BillingContext, now: Date): number {
 /**
  * Issues drafts in one transaction: each gets the next number of the tenant's invoice sequence (in
  * id order) and its issue date, and never changes afterwards. Drafts already issued are refused.
+ * One statement per step whatever the number of drafts: the year's generation issues thousands, which
+ * the unit of work would update one by one (a unique column is never updated in a batch).
  */
 export async function issueInvoices(ctx: BillingContext, invoiceIds: number[], now = new Date()) {
   requireStaff(ctx)
   const ids = [...new Set(invoiceIds)].sort((a, b) => a - b)
   if (!ids.length) return []
   return ctx.em.fork().transactional(async (tx) => {
-    const drafts = await tx.find(
-      Invoice,
-      { id: { $in: ids } },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
-    )
+    const db = tx.getKysely<TenantDb>()
+    const drafts = await db
+      .withSchema(tx.schema!)
+      .selectFrom('invoice')
+      .select(['id', 'state', 'kind', 'total'])
+      .where(sql<boolean>`id = any(cast(${ids} as int[]))`)
+      .orderBy('id')
+      .forUpdate()
+      .execute()
     if (drafts.length !== ids.length) throw new NotFound()
     if (drafts.some((d) => d.state !== InvoiceState.draft || d.kind === InvoiceKind.avoir))
       throw new BillingRefused('only drafts are issued')
     const numbers = await takeNumbers(tx, Sequence.invoice, issueYear(ctx, now), drafts.length)
-    drafts.forEach((draft, i) => {
-      draft.state = InvoiceState.issued
-      draft.number = numbers[i]!
-      draft.issuedAt = now
-      audit(tx, ctx.account, {
+    const issuedAt = now.toISOString()
+    await sql`update ${sql.table(`${tx.schema}.invoice`)} as i
+      set state = ${InvoiceState.issued}, number = v.number, issued_at = ${issuedAt}::timestamptz, updated_at = ${issuedAt}::timestamptz
+      from unnest(cast(${ids} as int[]), cast(${numbers} as text[])) as v(id, number)
+      where i.id = v.id`.execute(db)
+    await auditMany(
+      tx,
+      ctx.account,
+      drafts.map((draft, i) => ({
         action: 'invoice.issue',
         subject: { type: 'invoice', id: draft.id },
-        details: { number: draft.number, total: draft.total },
-      })
-    })
-    return drafts.map((d) => ({ id: d.id, number: d.number! }))
+        details: { number: numbers[i]!, total: draft.total },
+      })),
+    )
+    return drafts.map((d, i) => ({ id: d.id, number: numbers[i]! }))
   })
 }
 
