@@ -23,7 +23,12 @@ import { allEntities } from '../src/entities.ts'
 import type { Database } from '../src/platform/config.ts'
 import { openOrm } from '../src/platform/db/orm.ts'
 import { schemaFor } from '../src/platform/tenancy/registry.ts'
-import { billingStaff, provisionBillingTenant, writeBillingTenantFile } from './harness/billing.ts'
+import {
+  billingStaff,
+  currentSchoolYear,
+  provisionBillingTenant,
+  writeBillingTenantFile,
+} from './harness/billing.ts'
 import {
   describeMachine,
   integer,
@@ -65,12 +70,6 @@ const usage = `Usage: npm run bench -- billing-generation [options]   (each opti
 
 BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server there.
 `
-
-/** The school year going on today: from September. */
-function currentSchoolYear(today = new Date()): string {
-  const first = today.getUTCMonth() >= 8 ? today.getUTCFullYear() : today.getUTCFullYear() - 1
-  return `${first}-${first + 1}`
-}
 
 interface Step {
   ms: number

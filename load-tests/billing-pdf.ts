@@ -27,7 +27,12 @@ import { openOrm } from '../src/platform/db/orm.ts'
 import { schemaFor } from '../src/platform/tenancy/registry.ts'
 import { loadTenantConfigs } from '../src/platform/tenancy/tenant-config.ts'
 import { translator } from '../src/platform/views/i18n.ts'
-import { billingStaff, provisionBillingTenant, writeBillingTenantFile } from './harness/billing.ts'
+import {
+  billingStaff,
+  currentSchoolYear,
+  provisionBillingTenant,
+  writeBillingTenantFile,
+} from './harness/billing.ts'
 import {
   cores,
   cpuWatch,
@@ -44,10 +49,11 @@ import { csrfOf, FamilyClient, type Reply } from './harness/family-client.ts'
 import { databaseUrl, recreateDatabase } from './harness/postgres.ts'
 import { mb, ms, s } from './harness/report.ts'
 import {
+  countQueriesEnv,
   freePort,
   memoryOf,
   postgresCpuWatch,
-  startFlags,
+  readQueryCounts,
   startServer,
   threadCpuOf,
 } from './harness/server.ts'
@@ -157,6 +163,36 @@ function checkPdf(reply: Reply, path: string): string | undefined {
   return undefined
 }
 
+/** A family's downloads in turn: its invoice, its receipts, its invoice again (as many of each). */
+const pathsOf = (documents: Documents): [Kind, string][] => [
+  ['invoice', `/facturation/factures/${documents.invoiceId}/pdf`],
+  ...documents.paymentIds.map((id): [Kind, string] => ['receipt', `/facturation/recus/${id}/pdf`]),
+  ['invoice', `/facturation/factures/${documents.invoiceId}/pdf`],
+]
+
+/**
+ * Every family downloads each of its documents once, all families at the same moment: documents no
+ * one downloaded before, which the server draws (it keeps the PDFs it drew, see billing/pdf.ts).
+ */
+async function firstDownloads(
+  clients: FamilyClient[],
+  documents: Documents[],
+  timings: number[],
+  unexpected: string[],
+) {
+  await Promise.all(
+    clients.map(async (client, i) => {
+      const paths = pathsOf(documents[i]!).slice(0, -1)
+      for (const [, path] of paths) {
+        const reply = await client.get(path)
+        const problem = checkPdf(reply, path)
+        if (problem) unexpected.push(problem)
+        else timings.push(reply.ms)
+      }
+    }),
+  )
+}
+
 /** One family downloading its documents in turn until `deadline` (performance.now() time). */
 async function downloads(
   client: FamilyClient,
@@ -164,12 +200,7 @@ async function downloads(
   deadline: number,
   timings: Timings | undefined,
 ): Promise<void> {
-  const paths: [Kind, string][] = [
-    ['invoice', `/facturation/factures/${documents.invoiceId}/pdf`],
-    ...documents.paymentIds.map((id): [Kind, string] => ['receipt', `/facturation/recus/${id}/pdf`]),
-    // as many invoices as receipts
-    ['invoice', `/facturation/factures/${documents.invoiceId}/pdf`],
-  ]
+  const paths = pathsOf(documents)
   for (let i = 0; performance.now() < deadline; i++) {
     const [kind, path] = paths[i % paths.length]!
     const reply = await client.get(path)
@@ -232,17 +263,16 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
     writeBillingTenantFile(tenantsDir, slug)
     recreateDatabase(options.pgUrl, database)
     const url = databaseUrl(options.pgUrl, database)
-    const today = new Date()
-    const first = today.getUTCMonth() >= 8 ? today.getUTCFullYear() : today.getUTCFullYear() - 1
     await provisionBillingTenant(
       { kind: 'postgres', url },
       tenantsDir,
-      `${first}-${first + 1}`,
+      currentSchoolYear(),
       options.families,
       options.concurrency,
     )
 
     const port = await freePort()
+    const countFile = join(work.dir, 'queries.json')
     const profile = env.BENCH_CPU_PROF
       ? [`--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_CPU_PROF)} --cpu-prof-name=billing-pdf.cpuprofile`]
       : []
@@ -250,8 +280,7 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
       root,
       env: {
         ...productionEnv({ databaseUrl: url, tenantsDir, dataDir, port }),
-        // the flags of `npm start`, as the other scenarios' servers run with
-        NODE_OPTIONS: [...startFlags(root), ...profile].join(' '),
+        ...countQueriesEnv(root, countFile, profile),
       },
       port,
       logFile: serverLog,
@@ -292,6 +321,9 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
         return client
       }),
     )
+    const first: number[] = []
+    const firstUnexpected: string[] = []
+    await firstDownloads(clients, documents, first, firstUnexpected)
     if (options.warmupS > 0) {
       const end = performance.now() + options.warmupS * 1000
       await Promise.all(clients.map((c, i) => downloads(c, documents[i]!, end, undefined)))
@@ -315,6 +347,14 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
     const after = memoryOf(pid)
     for (const c of clients) c.close()
     await server.stop()
+    const counted = readQueryCounts(countFile)
+    const statements = Object.fromEntries(
+      kinds.map((k) => {
+        const x =
+          counted[k === 'invoice' ? 'GET /facturation/factures/:id/pdf' : 'GET /facturation/recus/:id/pdf']
+        return [k, x?.requests ? round(x.queries / x.requests, 2) : Number.NaN]
+      }),
+    ) as Record<Kind, number>
 
     const all = summarize([...timings.byKind.invoice, ...timings.byKind.receipt])
     const byKind = Object.fromEntries(kinds.map((k) => [k, summarize(timings.byKind[k])])) as Record<
@@ -337,12 +377,24 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
       `  CPU per download: server ${serverCpu.total} ms (main thread ${serverCpu.main}), Postgres ${serverCpu.postgres} ms; cores busy: machine ${cores(cpu.machineMs, cpu.wallMs)}, load generator ${cores(cpu.harnessMs, cpu.wallMs)}`,
     )
     print(`  server RSS ${mb(before.rss)} before, ${mb(after.rss)} after, peak ${mb(after.peak)}`)
-    const line = (name: string, x: Summary, bytes?: number) =>
-      `    ${name.padEnd(9)} n=${String(x.count).padStart(6)}  p50 ${ms(x.p50)}  p95 ${ms(x.p95)}  p99 ${ms(x.p99)}  max ${ms(x.max)}${bytes ? `  (${(bytes / 1024).toFixed(1)} KiB)` : ''}`
+    const line = (name: string, x: Summary, more = '') =>
+      `    ${name.padEnd(9)} n=${String(x.count).padStart(6)}  p50 ${ms(x.p50)}  p95 ${ms(x.p95)}  p99 ${ms(x.p99)}  max ${ms(x.max)}${more}`
     print('  latency per download:')
-    for (const k of kinds) print(line(k, byKind[k], timings.bytes[k]))
+    for (const k of kinds)
+      print(
+        line(
+          k,
+          byKind[k],
+          `  (${(timings.bytes[k] / 1024).toFixed(1)} KiB, ${statements[k]} statements to Postgres each)`,
+        ),
+      )
     print(line('all', all))
-    for (const u of timings.unexpected) print(`  ! ${u}`)
+    const firstFigures = summarize(first)
+    print(
+      `  before the warm-up, each family's ${documents[0]!.paymentIds.length + 1} documents downloaded once, ${options.concurrency} families at once (documents drawn for the first time):`,
+    )
+    print(line('first', firstFigures))
+    for (const u of [...firstUnexpected, ...timings.unexpected]) print(`  ! ${u}`)
     const targets = [
       {
         name: `p99 of the downloads under ${targetP99Ms} ms, ${options.concurrency} at once`,
@@ -374,10 +426,12 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
           cpuMsPerDownload: serverCpu,
           memory: { before, after },
           latencyMs: {
+            first: roundSummary(firstFigures),
             all: roundSummary(all),
             ...Object.fromEntries(kinds.map((k) => [k, roundSummary(byKind[k])])),
           },
           bytes: timings.bytes,
+          statementsPerDownload: statements,
           unexpected: timings.unexpected,
           targets,
         },

@@ -37,6 +37,12 @@ export function writeBillingTenantFile(dir: string, slug: string): void {
   writeFileSync(join(dir, `${slug}.yaml`), stringify(yaml))
 }
 
+/** The school year going on today ("2026-2027" from September 2026): the one staff invoice. */
+export function currentSchoolYear(today = new Date()): string {
+  const first = today.getUTCMonth() >= 8 ? today.getUTCFullYear() : today.getUTCFullYear() - 1
+  return `${first}-${first + 1}`
+}
+
 /** What pupils take, as Limonest's tariffs see them: each of its categories, some pupils with two. */
 const profiles = [
   ['clarinette', 'formation-musicale', 'orchestre'],
