@@ -1,12 +1,12 @@
 import { LockMode } from '@mikro-orm/core'
-import { sql } from 'kysely'
-import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { type Expression, type Kysely, sql } from 'kysely'
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
 import { audit, auditMany } from '../../platform/audit/audit.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import type { JsonOf } from '../../platform/db/reads.ts'
+import { type JsonOf, prepare } from '../../platform/db/reads.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import { Forbidden, NotFound } from '../../platform/http/errors.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
@@ -449,6 +449,27 @@ async function describe(em: Em, invoices: Invoice[], today: string) {
 }
 export type DescribedInvoice = Awaited<ReturnType<typeof describe>>[number]
 
+/** What an invoice's or credit note's PDF prints of it: a described invoice, or a family's one read. */
+export interface InvoiceDocument {
+  invoice: {
+    kind: InvoiceKind
+    number?: string | null
+    issuedAt?: Date | string | null
+    schoolYear: string
+    paymentMode?: string | null
+    total: number
+    reason?: string | null
+    corrects?: { number?: string | null } | null
+  }
+  lines: {
+    label: string
+    detail?: string | null
+    amount: number
+    pupil?: { firstName: string; lastName: string } | null
+  }[]
+  balance: Pick<InvoiceBalance, 'credited' | 'paid' | 'remaining' | 'schedule'>
+}
+
 /**
  * A family's issued invoices of one kind (cotisations or locations), newest first, each with its
  * credit notes, payments (receipts) and balance. Drafts are staff's business and never shown.
@@ -526,29 +547,115 @@ export function dueOf(invoices: OpenInvoice[], today: string) {
   return { remaining, late, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
 }
 
-/** An issued invoice or credit note of the signed-in family, for its PDF; another's is a 404. */
-export async function familyDocument(ctx: BillingContext, invoiceId: number, now?: Date) {
-  const familyId = await familyOf(ctx)
-  const invoice = await ctx.em.findOne(
-    Invoice,
-    { id: invoiceId, family: familyId, state: InvoiceState.issued },
-    { populate: ['lines', 'lines.pupil', 'instalments', 'corrects', 'family'] },
+/** Responsable 1 of an invoice's family, as a document's addressee reads it. */
+const addresseeOf = (familyId: Expression<number>) =>
+  jsonObjectFrom(
+    tenantDb
+      .selectFrom('guardian as a')
+      .where('a.family_id', '=', familyId)
+      .where('a.rank', '=', 1)
+      .select(['a.civility', 'a.first_name as firstName', 'a.last_name as lastName', 'a.address'])
+      .select(['a.postal_code as postalCode', 'a.city']),
   )
-  if (!invoice) throw new NotFound()
-  const [described] = await describe(ctx.em, [invoice], tenantToday(ctx.config, now))
-  return described!
+
+/**
+ * An issued invoice or credit note of the family the account acts for, with everything its PDF
+ * prints, in one statement: a duplicate is downloaded by many families at once (load-tests/).
+ */
+const invoiceDocumentRead = prepare((db: Kysely<TenantDb>, p: { invoiceId: number; accountId: number }) =>
+  db
+    .selectFrom('invoice as i')
+    .innerJoin('guardian as me', 'me.family_id', 'i.family_id')
+    .leftJoin('invoice as c', 'c.id', 'i.corrects_id')
+    .where('me.account_id', '=', p.accountId)
+    .where('i.id', '=', p.invoiceId)
+    .where('i.state', '=', InvoiceState.issued)
+    .select(['i.kind', 'i.number', 'i.issued_at as issuedAt', 'i.school_year as schoolYear'])
+    .select(['i.payment_mode as paymentMode', 'i.total', 'i.reason', 'c.number as correctsNumber'])
+    .select((eb) => [
+      jsonArrayFrom(
+        eb
+          .selectFrom('invoice_line as l')
+          .leftJoin('pupil as u', 'u.id', 'l.pupil_id')
+          .whereRef('l.invoice_id', '=', 'i.id')
+          .select(['l.label', 'l.detail', 'l.amount', 'u.first_name as firstName', 'u.last_name as lastName'])
+          .orderBy('l.position'),
+      ).as('lines'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('instalment as s')
+          .whereRef('s.invoice_id', '=', 'i.id')
+          .select(['s.id', 's.due_on as dueOn', 's.amount']),
+      ).as('instalments'),
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('payment as m')
+            .whereRef('m.invoice_id', '=', 'i.id')
+            .select((sub) => sub.fn.sum<number>('m.amount').as('s')),
+          eb.lit(0),
+        )
+        .as('paid'),
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('invoice as n')
+            .whereRef('n.corrects_id', '=', 'i.id')
+            .where('n.kind', '=', InvoiceKind.avoir)
+            .select((sub) => sub.fn.sum<number>('n.total').as('s')),
+          eb.lit(0),
+        )
+        .as('credited'),
+      addresseeOf(eb.ref('i.family_id')).as('addressee'),
+    ]),
+)
+
+/** An issued invoice or credit note of the signed-in family, for its PDF; another's is a 404. */
+export async function familyInvoiceDocument(
+  ctx: BillingContext & Pick<SignedInContext, 'db'>,
+  invoiceId: number,
+  now?: Date,
+) {
+  const row = await invoiceDocumentRead.first(ctx.db, { invoiceId, accountId: ctx.account.id })
+  if (!row) throw new NotFound()
+  const document: InvoiceDocument = {
+    invoice: { ...row, corrects: row.correctsNumber === null ? null : { number: row.correctsNumber } },
+    lines: row.lines.map((l) => ({
+      ...l,
+      pupil: l.firstName === null ? null : { firstName: l.firstName, lastName: l.lastName ?? '' },
+    })),
+    balance: balanceOf(
+      row,
+      row.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) })),
+      Number(row.paid),
+      Number(row.credited),
+      tenantToday(ctx.config, now),
+    ),
+  }
+  return { document, addressee: row.addressee }
 }
 
+/** A payment of the family the account acts for, with what its receipt prints, in one statement. */
+const receiptDocumentRead = prepare((db: Kysely<TenantDb>, p: { paymentId: number; accountId: number }) =>
+  db
+    .selectFrom('payment as m')
+    .innerJoin('guardian as me', 'me.family_id', 'm.family_id')
+    .innerJoin('invoice as i', 'i.id', 'm.invoice_id')
+    .where('me.account_id', '=', p.accountId)
+    .where('m.id', '=', p.paymentId)
+    .select(['m.receipt_number as receiptNumber', 'm.amount', 'm.method', 'm.received_on as receivedOn'])
+    .select(['m.reference', 'i.number as invoiceNumber'])
+    .select((eb) => addresseeOf(eb.ref('m.family_id')).as('addressee')),
+)
+
 /** A payment of the signed-in family, for its receipt; another's is a 404. */
-export async function familyReceipt(ctx: BillingContext, paymentId: number) {
-  const familyId = await familyOf(ctx)
-  const payment = await ctx.em.findOne(
-    Payment,
-    { id: paymentId, family: familyId },
-    { populate: ['invoice', 'instalment'] },
-  )
-  if (!payment) throw new NotFound()
-  return payment
+export async function familyReceiptDocument(
+  ctx: BillingContext & Pick<SignedInContext, 'db'>,
+  paymentId: number,
+) {
+  const row = await receiptDocumentRead.first(ctx.db, { paymentId, accountId: ctx.account.id })
+  if (!row) throw new NotFound()
+  return row
 }
 
 /** The guardian the documents are addressed to: responsable 1. */

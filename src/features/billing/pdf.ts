@@ -5,7 +5,7 @@ import type { Translate } from '../../platform/views/i18n.ts'
 import { formatDate } from '../../platform/views/dates.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { InvoiceKind, type Payment } from './entities.ts'
-import type { DescribedInvoice } from './invoices.ts'
+import type { InvoiceDocument } from './invoices.ts'
 
 /*
  * The PDF duplicates of invoices, credit notes and receipts, drawn with pdfkit's standard Helvetica:
@@ -156,7 +156,7 @@ function framed(frame: PdfFrame, title: string, facts: string[], body: Block[]):
 }
 
 /** An invoice's or credit note's PDF: the same lines, total, schedule and balance as its page. */
-export function invoicePdf(frame: PdfFrame, described: DescribedInvoice): Promise<Buffer> {
+export function invoicePdf(frame: PdfFrame, described: InvoiceDocument): Promise<Buffer> {
   const { t, config } = frame
   const { invoice, lines, balance } = described
   const note = invoice.kind === InvoiceKind.avoir
