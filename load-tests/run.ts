@@ -10,6 +10,8 @@
  *   npm run bench -- reenrolment        # the Limonest re-enrolment flow: see reenrolment.ts
  *   npm run bench -- pages              # every page against the floor, and a big tenant: see pages.ts
  *   npm run bench -- processes          # the family pages on one process and on two: see processes.ts
+ *   npm run bench -- billing-generation # the year's invoices of 3,000 families: see billing-generation.ts
+ *   npm run bench -- billing-pdf        # 20 concurrent PDF duplicates: see billing-pdf.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -101,6 +103,8 @@ if (args.help) {
        npm run bench -- reenrolment [options]   scripted Limonest re-enrolment flows (… --help)
        npm run bench -- pages [options]   every page against the floor, and a big tenant (… --help)
        npm run bench -- processes [options]   the family pages on one process and on two (… --help)
+       npm run bench -- billing-generation [options]   the year's invoices generated and issued (… --help)
+       npm run bench -- billing-pdf [options]   PDF duplicates downloaded at once (… --help)
 
   --tenants N       TENANTS      tenants to provision and serve (default 1000)
   --connections N   CONNECTIONS  autocannon connections (default 10)
