@@ -323,7 +323,9 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
     )
     const first: number[] = []
     const firstUnexpected: string[] = []
+    const firstCpuBefore = threadCpuOf(pid)
     await firstDownloads(clients, documents, first, firstUnexpected)
+    const firstCpuMs = round((threadCpuOf(pid).total - firstCpuBefore.total) / Math.max(first.length, 1), 2)
     if (options.warmupS > 0) {
       const end = performance.now() + options.warmupS * 1000
       await Promise.all(clients.map((c, i) => downloads(c, documents[i]!, end, undefined)))
@@ -391,7 +393,7 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
     print(line('all', all))
     const firstFigures = summarize(first)
     print(
-      `  before the warm-up, each family's ${documents[0]!.paymentIds.length + 1} documents downloaded once, ${options.concurrency} families at once (documents drawn for the first time):`,
+      `  before the warm-up, each family's ${documents[0]!.paymentIds.length + 1} documents downloaded once, ${options.concurrency} families at once (documents drawn for the first time), server CPU ${firstCpuMs} ms per download:`,
     )
     print(line('first', firstFigures))
     for (const u of [...firstUnexpected, ...timings.unexpected]) print(`  ! ${u}`)
@@ -424,6 +426,7 @@ export async function billingPdfBenchmark(argv: string[]): Promise<number> {
           wallMs: round(wallMs, 1),
           downloadsPerSecond: perSecond,
           cpuMsPerDownload: serverCpu,
+          cpuMsPerFirstDownload: firstCpuMs,
           memory: { before, after },
           latencyMs: {
             first: roundSummary(firstFigures),
