@@ -105,7 +105,8 @@ export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
  * Writes many drafts, checked as createDraftInvoice checks one, inside the caller's transaction with
  * one statement per table, and returns their ids in order. The year's generation writes thousands of
  * invoices, ten thousand lines and more instalments: the unit of work would hold and compare every
- * one of them and send them a few hundred at a time (load-tests/RESULTS.md, billing).
+ * one of them and send them a few hundred at a time (load-tests/RESULTS.md, billing). It writes the
+ * columns createDraftInvoice writes: a column added to one is added to the other.
  */
 export async function insertDraftInvoices(tx: Em, drafts: DraftInvoice[]): Promise<number[]> {
   if (!tx.isInTransaction()) throw new Error('drafts are inserted inside the caller’s transaction')
