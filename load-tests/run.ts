@@ -10,6 +10,8 @@
  *   npm run bench -- reenrolment        # the Limonest re-enrolment flow: see reenrolment.ts
  *   npm run bench -- pages              # every page against the floor, and a big tenant: see pages.ts
  *   npm run bench -- processes          # the family pages on one process and on two: see processes.ts
+ *   npm run bench -- billing-generation # the year's invoices of 3,000 families: see billing-generation.ts
+ *   npm run bench -- billing-pdf        # 20 concurrent PDF duplicates: see billing-pdf.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -53,6 +55,8 @@ import {
 import { freePort, killGroup, memoryOf, running, type Server, startServer } from './harness/server.ts'
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
+import { billingGenerationBenchmark } from './billing-generation.ts'
+import { billingPdfBenchmark } from './billing-pdf.ts'
 import { pagesBenchmark } from './pages.ts'
 import { processesBenchmark } from './processes.ts'
 import { reenrolmentBenchmark } from './reenrolment.ts'
@@ -66,6 +70,8 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   reenrolment: reenrolmentBenchmark,
   pages: pagesBenchmark,
   processes: processesBenchmark,
+  'billing-generation': billingGenerationBenchmark,
+  'billing-pdf': billingPdfBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))
@@ -97,6 +103,8 @@ if (args.help) {
        npm run bench -- reenrolment [options]   scripted Limonest re-enrolment flows (… --help)
        npm run bench -- pages [options]   every page against the floor, and a big tenant (… --help)
        npm run bench -- processes [options]   the family pages on one process and on two (… --help)
+       npm run bench -- billing-generation [options]   the year's invoices generated and issued (… --help)
+       npm run bench -- billing-pdf [options]   PDF duplicates downloaded at once (… --help)
 
   --tenants N       TENANTS      tenants to provision and serve (default 1000)
   --connections N   CONNECTIONS  autocannon connections (default 10)

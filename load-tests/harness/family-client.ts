@@ -22,11 +22,14 @@ export class FamilyClient {
   private readonly port: number
   private readonly host: string
   private readonly address: string
+  private readonly timeoutMs: number
 
-  constructor(port: number, host: string, address: string) {
+  /** `timeoutMs`: how long a request may go unanswered (a year's invoices issued take longer than a page). */
+  constructor(port: number, host: string, address: string, timeoutMs = 30_000) {
     this.port = port
     this.host = host
     this.address = address
+    this.timeoutMs = timeoutMs
   }
 
   close(): void {
@@ -56,7 +59,15 @@ export class FamilyClient {
     const start = performance.now()
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: this.port, method, path, headers, agent: this.agent, timeout: 30_000 },
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method,
+          path,
+          headers,
+          agent: this.agent,
+          timeout: this.timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (chunk: Buffer) => chunks.push(chunk))

@@ -5,6 +5,7 @@ export interface Summary {
   min: number
   p50: number
   p90: number
+  p95: number
   p99: number
   max: number
 }
@@ -27,6 +28,7 @@ export function summarize(values: ArrayLike<number>): Summary {
     min: sorted.length ? sorted[0]! : Number.NaN,
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
+    p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
   }

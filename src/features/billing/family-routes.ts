@@ -3,8 +3,13 @@ import { type SignedInContext, signedInContext } from '../../platform/auth/conte
 import { idParams } from '../../platform/http/schemas.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { InvoiceKind } from './entities.ts'
-import { type DescribedInvoice, familyDocument, familyInvoices, familyReceipt } from './invoices.ts'
-import { pdfFrame, sendPdf } from './pdf-download.ts'
+import {
+  type DescribedInvoice,
+  familyInvoiceDocument,
+  familyInvoices,
+  familyReceiptDocument,
+} from './invoices.ts'
+import { frameFor, sendPdf } from './pdf-download.ts'
 import { invoicePdf, receiptPdf } from './pdf.ts'
 import { invoiceAmounts } from './view.ts'
 
@@ -54,9 +59,9 @@ export default async function familyBilling(app: FastifyInstance) {
     { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const described = await familyDocument(ctx, request.params.id)
-      const { invoice } = described
-      const pdf = await invoicePdf(await pdfFrame(ctx, invoice.family.id), described)
+      const { document, addressee } = await familyInvoiceDocument(ctx, request.params.id)
+      const { invoice } = document
+      const pdf = await invoicePdf(frameFor(ctx, addressee), document)
       const title =
         invoice.kind === InvoiceKind.avoir ? 'billing.pdf.creditNoteTitle' : 'billing.pdf.invoiceTitle'
       return sendPdf(reply, `${ctx.t(title, { number: invoice.number! })}.pdf`, pdf)
@@ -68,8 +73,8 @@ export default async function familyBilling(app: FastifyInstance) {
     { ...familyOnly, schema: { params: idParams } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const payment = await familyReceipt(ctx, request.params.id)
-      const pdf = await receiptPdf(await pdfFrame(ctx, payment.family.id), payment, payment.invoice.number!)
+      const payment = await familyReceiptDocument(ctx, request.params.id)
+      const pdf = await receiptPdf(frameFor(ctx, payment.addressee), payment, payment.invoiceNumber!)
       return sendPdf(
         reply,
         `${ctx.t('billing.pdf.receiptTitle', { number: payment.receiptNumber })}.pdf`,

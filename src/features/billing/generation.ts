@@ -7,7 +7,7 @@ import { Forbidden } from '../../platform/http/errors.ts'
 import { fullName } from '../family/service.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { InvoiceKind, LineKind } from './entities.ts'
-import { createDraftInvoice, type DraftInvoice, issueInvoices, type PricedLine } from './invoices.ts'
+import { type DraftInvoice, insertDraftInvoices, issueInvoices, type PricedLine } from './invoices.ts'
 import { rentalPreview, stillUnbilled } from './rental-generation.ts'
 import { quoteTuition, type TuitionQuote } from './tariffs.ts'
 
@@ -231,8 +231,10 @@ export async function generateAndIssue(
       ...preview.invoices.filter((i) => !billed.has(i.familyId)),
       ...(await stillUnbilled(tx, schoolYear, preview.rentals)),
     ]
-    for (const invoice of fresh) createDraftInvoice(tx, invoice.draft)
-    await tx.flush()
+    await insertDraftInvoices(
+      tx,
+      fresh.map((i) => i.draft),
+    )
     const leftovers = (await leftoverRead.all(tx, { schoolYear })).map((r) => r.id)
     return { ids: leftovers, total: fresh.reduce((sum, i) => sum + i.total, 0) }
   })

@@ -1,11 +1,12 @@
 import { LockMode } from '@mikro-orm/core'
-import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import { tenantDb } from '../../entities.ts'
+import { type Expression, type Kysely, sql } from 'kysely'
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
+import { type TenantDb, tenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
-import { audit } from '../../platform/audit/audit.ts'
+import { audit, auditMany } from '../../platform/audit/audit.ts'
 import type { Em } from '../../platform/db/orm.ts'
-import type { JsonOf } from '../../platform/db/reads.ts'
+import { type JsonOf, prepare } from '../../platform/db/reads.ts'
 import { type FieldErrors, refusals } from '../../platform/forms.ts'
 import { Forbidden, NotFound } from '../../platform/http/errors.ts'
 import { zonedParts } from '../../platform/views/dates.ts'
@@ -62,11 +63,8 @@ function requireStaff(ctx: BillingContext, roles: readonly string[] = staffAcces
 
 const isCents = (n: number) => Number.isSafeInteger(n)
 
-/**
- * Persists (no flush) a draft invoice from priced lines and its schedule, after checking that the
- * amounts are whole cents and that the schedule adds up to the total.
- */
-export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
+/** A draft's total, once its amounts are checked: whole cents, a schedule that adds up to the total. */
+function checkedTotal(draft: DraftInvoice): number {
   if (!draft.lines.length) throw new BillingRefused('an invoice has at least one line')
   if (!draft.instalments.length) throw new BillingRefused('an invoice has at least one instalment')
   if (![...draft.lines, ...draft.instalments].every((l) => isCents(l.amount)))
@@ -75,6 +73,15 @@ export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
   const scheduled = draft.instalments.reduce((sum, i) => sum + i.amount, 0)
   if (total < 0) throw new BillingRefused('an invoice’s total is not negative')
   if (scheduled !== total) throw new BillingRefused(`the schedule adds up to ${scheduled}, not ${total}`)
+  return total
+}
+
+/**
+ * Persists (no flush) a draft invoice from priced lines and its schedule, after checking that the
+ * amounts are whole cents and that the schedule adds up to the total.
+ */
+export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
+  const total = checkedTotal(draft)
   const invoice = em.create(Invoice, {
     family: em.getReference(Family, draft.familyId),
     kind: draft.kind,
@@ -98,6 +105,55 @@ export function createDraftInvoice(em: Em, draft: DraftInvoice): Invoice {
   return invoice
 }
 
+/**
+ * Writes many drafts, checked as createDraftInvoice checks one, inside the caller's transaction with
+ * one statement per table, and returns their ids in order. The year's generation writes thousands of
+ * invoices, ten thousand lines and more instalments: the unit of work would hold and compare every
+ * one of them and send them a few hundred at a time (load-tests/RESULTS.md, billing). It writes the
+ * columns createDraftInvoice writes: a column added to one is added to the other.
+ */
+export async function insertDraftInvoices(tx: Em, drafts: DraftInvoice[]): Promise<number[]> {
+  if (!tx.isInTransaction()) throw new Error('drafts are inserted inside the caller’s transaction')
+  if (!drafts.length) return []
+  const totals = drafts.map(checkedTotal)
+  const schema = tx.schema!
+  const db = tx.getKysely<TenantDb>()
+  // the ids first, from the table's own sequence: lines and instalments then name their invoice
+  // without relying on the order in which an insert returns its rows
+  const { rows } = await sql<{
+    id: number
+  }>`select nextval(pg_get_serial_sequence(${`"${schema}".invoice`}, 'id'))::int as id
+    from generate_series(1, cast(${drafts.length} as int))`.execute(db)
+  const ids = rows.map((r) => r.id)
+  const now = new Date().toISOString()
+  const table = (name: string) => sql.table(`${schema}.${name}`)
+  await sql`insert into ${table('invoice')} (id, created_at, updated_at, family_id, kind, school_year, payment_mode, total)
+    select v.id, ${now}::timestamptz, ${now}::timestamptz, v.family_id, v.kind, v.school_year, v.payment_mode, v.total
+    from unnest(cast(${ids} as int[]), cast(${drafts.map((d) => d.familyId)} as int[]),
+      cast(${drafts.map((d) => d.kind)} as text[]), cast(${drafts.map((d) => d.schoolYear)} as text[]),
+      cast(${drafts.map((d) => d.paymentMode ?? null)} as text[]), cast(${totals} as int[]))
+      as v(id, family_id, kind, school_year, payment_mode, total)`.execute(db)
+  const lines = drafts.flatMap((d, i) =>
+    d.lines.map((line, position) => ({ invoice: ids[i]!, position, line })),
+  )
+  await sql`insert into ${table('invoice_line')} (created_at, updated_at, invoice_id, position, pupil_id, label, detail, amount, kind, rental_id)
+    select ${now}::timestamptz, ${now}::timestamptz, v.invoice_id, v.position, v.pupil_id, v.label, v.detail, v.amount, v.kind, v.rental_id
+    from unnest(cast(${lines.map((l) => l.invoice)} as int[]), cast(${lines.map((l) => l.position)} as int[]),
+      cast(${lines.map((l) => l.line.pupilId || null)} as int[]), cast(${lines.map((l) => l.line.label)} as text[]),
+      cast(${lines.map((l) => l.line.detail ?? null)} as text[]), cast(${lines.map((l) => l.line.amount)} as int[]),
+      cast(${lines.map((l) => l.line.kind)} as text[]), cast(${lines.map((l) => l.line.rentalId || null)} as int[]))
+      as v(invoice_id, position, pupil_id, label, detail, amount, kind, rental_id)`.execute(db)
+  const instalments = drafts.flatMap((d, i) =>
+    d.instalments.map((instalment) => ({ invoice: ids[i]!, instalment })),
+  )
+  await sql`insert into ${table('instalment')} (created_at, updated_at, invoice_id, due_on, amount)
+    select ${now}::timestamptz, ${now}::timestamptz, v.invoice_id, v.due_on, v.amount
+    from unnest(cast(${instalments.map((i) => i.invoice)} as int[]),
+      cast(${instalments.map((i) => i.instalment.dueOn)} as date[]), cast(${instalments.map((i) => i.instalment.amount)} as int[]))
+      as v(invoice_id, due_on, amount)`.execute(db)
+  return ids
+}
+
 /** The year numbers are taken in: the calendar year of issue, in the tenant's timezone. */
 function issueYear(ctx: BillingContext, now: Date): number {
   return zonedParts(now, ctx.config.timezone).year
@@ -106,32 +162,42 @@ function issueYear(ctx: BillingContext, now: Date): number {
 /**
  * Issues drafts in one transaction: each gets the next number of the tenant's invoice sequence (in
  * id order) and its issue date, and never changes afterwards. Drafts already issued are refused.
+ * One statement per step whatever the number of drafts: the year's generation issues thousands, which
+ * the unit of work would update one by one (a unique column is never updated in a batch).
  */
 export async function issueInvoices(ctx: BillingContext, invoiceIds: number[], now = new Date()) {
   requireStaff(ctx)
   const ids = [...new Set(invoiceIds)].sort((a, b) => a - b)
   if (!ids.length) return []
   return ctx.em.fork().transactional(async (tx) => {
-    const drafts = await tx.find(
-      Invoice,
-      { id: { $in: ids } },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
-    )
+    const db = tx.getKysely<TenantDb>()
+    const drafts = await db
+      .withSchema(tx.schema!)
+      .selectFrom('invoice')
+      .select(['id', 'state', 'kind', 'total'])
+      .where(sql<boolean>`id = any(cast(${ids} as int[]))`)
+      .orderBy('id')
+      .forUpdate()
+      .execute()
     if (drafts.length !== ids.length) throw new NotFound()
     if (drafts.some((d) => d.state !== InvoiceState.draft || d.kind === InvoiceKind.avoir))
       throw new BillingRefused('only drafts are issued')
     const numbers = await takeNumbers(tx, Sequence.invoice, issueYear(ctx, now), drafts.length)
-    drafts.forEach((draft, i) => {
-      draft.state = InvoiceState.issued
-      draft.number = numbers[i]!
-      draft.issuedAt = now
-      audit(tx, ctx.account, {
+    const issuedAt = now.toISOString()
+    await sql`update ${sql.table(`${tx.schema}.invoice`)} as i
+      set state = ${InvoiceState.issued}, number = v.number, issued_at = ${issuedAt}::timestamptz, updated_at = ${issuedAt}::timestamptz
+      from unnest(cast(${ids} as int[]), cast(${numbers} as text[])) as v(id, number)
+      where i.id = v.id`.execute(db)
+    await auditMany(
+      tx,
+      ctx.account,
+      drafts.map((draft, i) => ({
         action: 'invoice.issue',
         subject: { type: 'invoice', id: draft.id },
-        details: { number: draft.number, total: draft.total },
-      })
-    })
-    return drafts.map((d) => ({ id: d.id, number: d.number! }))
+        details: { number: numbers[i]!, total: draft.total },
+      })),
+    )
+    return drafts.map((d, i) => ({ id: d.id, number: numbers[i]! }))
   })
 }
 
@@ -388,6 +454,27 @@ async function describe(em: Em, invoices: Invoice[], today: string) {
 }
 export type DescribedInvoice = Awaited<ReturnType<typeof describe>>[number]
 
+/** What an invoice's or credit note's PDF prints of it: a described invoice, or a family's one read. */
+export interface InvoiceDocument {
+  invoice: {
+    kind: InvoiceKind
+    number?: string | null
+    issuedAt?: Date | string | null
+    schoolYear: string
+    paymentMode?: string | null
+    total: number
+    reason?: string | null
+    corrects?: { number?: string | null } | null
+  }
+  lines: {
+    label: string
+    detail?: string | null
+    amount: number
+    pupil?: { firstName: string; lastName: string } | null
+  }[]
+  balance: Pick<InvoiceBalance, 'credited' | 'paid' | 'remaining' | 'schedule'>
+}
+
 /**
  * A family's issued invoices of one kind (cotisations or locations), newest first, each with its
  * credit notes, payments (receipts) and balance. Drafts are staff's business and never shown.
@@ -465,29 +552,115 @@ export function dueOf(invoices: OpenInvoice[], today: string) {
   return { remaining, late, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
 }
 
-/** An issued invoice or credit note of the signed-in family, for its PDF; another's is a 404. */
-export async function familyDocument(ctx: BillingContext, invoiceId: number, now?: Date) {
-  const familyId = await familyOf(ctx)
-  const invoice = await ctx.em.findOne(
-    Invoice,
-    { id: invoiceId, family: familyId, state: InvoiceState.issued },
-    { populate: ['lines', 'lines.pupil', 'instalments', 'corrects', 'family'] },
+/** Responsable 1 of an invoice's family, as a document's addressee reads it. */
+const addresseeOf = (familyId: Expression<number>) =>
+  jsonObjectFrom(
+    tenantDb
+      .selectFrom('guardian as a')
+      .where('a.family_id', '=', familyId)
+      .where('a.rank', '=', 1)
+      .select(['a.civility', 'a.first_name as firstName', 'a.last_name as lastName', 'a.address'])
+      .select(['a.postal_code as postalCode', 'a.city']),
   )
-  if (!invoice) throw new NotFound()
-  const [described] = await describe(ctx.em, [invoice], tenantToday(ctx.config, now))
-  return described!
+
+/**
+ * An issued invoice or credit note of the family the account acts for, with everything its PDF
+ * prints, in one statement: a duplicate is downloaded by many families at once (load-tests/).
+ */
+const invoiceDocumentRead = prepare((db: Kysely<TenantDb>, p: { invoiceId: number; accountId: number }) =>
+  db
+    .selectFrom('invoice as i')
+    .innerJoin('guardian as me', 'me.family_id', 'i.family_id')
+    .leftJoin('invoice as c', 'c.id', 'i.corrects_id')
+    .where('me.account_id', '=', p.accountId)
+    .where('i.id', '=', p.invoiceId)
+    .where('i.state', '=', InvoiceState.issued)
+    .select(['i.kind', 'i.number', 'i.issued_at as issuedAt', 'i.school_year as schoolYear'])
+    .select(['i.payment_mode as paymentMode', 'i.total', 'i.reason', 'c.number as correctsNumber'])
+    .select((eb) => [
+      jsonArrayFrom(
+        eb
+          .selectFrom('invoice_line as l')
+          .leftJoin('pupil as u', 'u.id', 'l.pupil_id')
+          .whereRef('l.invoice_id', '=', 'i.id')
+          .select(['l.label', 'l.detail', 'l.amount', 'u.first_name as firstName', 'u.last_name as lastName'])
+          .orderBy('l.position'),
+      ).as('lines'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('instalment as s')
+          .whereRef('s.invoice_id', '=', 'i.id')
+          .select(['s.id', 's.due_on as dueOn', 's.amount']),
+      ).as('instalments'),
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('payment as m')
+            .whereRef('m.invoice_id', '=', 'i.id')
+            .select((sub) => sub.fn.sum<number>('m.amount').as('s')),
+          eb.lit(0),
+        )
+        .as('paid'),
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('invoice as n')
+            .whereRef('n.corrects_id', '=', 'i.id')
+            .where('n.kind', '=', InvoiceKind.avoir)
+            .select((sub) => sub.fn.sum<number>('n.total').as('s')),
+          eb.lit(0),
+        )
+        .as('credited'),
+      addresseeOf(eb.ref('i.family_id')).as('addressee'),
+    ]),
+)
+
+/** An issued invoice or credit note of the signed-in family, for its PDF; another's is a 404. */
+export async function familyInvoiceDocument(
+  ctx: BillingContext & Pick<SignedInContext, 'db'>,
+  invoiceId: number,
+  now?: Date,
+) {
+  const row = await invoiceDocumentRead.first(ctx.db, { invoiceId, accountId: ctx.account.id })
+  if (!row) throw new NotFound()
+  const document: InvoiceDocument = {
+    invoice: { ...row, corrects: row.correctsNumber === null ? null : { number: row.correctsNumber } },
+    lines: row.lines.map((l) => ({
+      ...l,
+      pupil: l.firstName === null ? null : { firstName: l.firstName, lastName: l.lastName ?? '' },
+    })),
+    balance: balanceOf(
+      row,
+      row.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) })),
+      Number(row.paid),
+      Number(row.credited),
+      tenantToday(ctx.config, now),
+    ),
+  }
+  return { document, addressee: row.addressee }
 }
 
+/** A payment of the family the account acts for, with what its receipt prints, in one statement. */
+const receiptDocumentRead = prepare((db: Kysely<TenantDb>, p: { paymentId: number; accountId: number }) =>
+  db
+    .selectFrom('payment as m')
+    .innerJoin('guardian as me', 'me.family_id', 'm.family_id')
+    .innerJoin('invoice as i', 'i.id', 'm.invoice_id')
+    .where('me.account_id', '=', p.accountId)
+    .where('m.id', '=', p.paymentId)
+    .select(['m.receipt_number as receiptNumber', 'm.amount', 'm.method', 'm.received_on as receivedOn'])
+    .select(['m.reference', 'i.number as invoiceNumber'])
+    .select((eb) => addresseeOf(eb.ref('m.family_id')).as('addressee')),
+)
+
 /** A payment of the signed-in family, for its receipt; another's is a 404. */
-export async function familyReceipt(ctx: BillingContext, paymentId: number) {
-  const familyId = await familyOf(ctx)
-  const payment = await ctx.em.findOne(
-    Payment,
-    { id: paymentId, family: familyId },
-    { populate: ['invoice', 'instalment'] },
-  )
-  if (!payment) throw new NotFound()
-  return payment
+export async function familyReceiptDocument(
+  ctx: BillingContext & Pick<SignedInContext, 'db'>,
+  paymentId: number,
+) {
+  const row = await receiptDocumentRead.first(ctx.db, { paymentId, accountId: ctx.account.id })
+  if (!row) throw new NotFound()
+  return row
 }
 
 /** The guardian the documents are addressed to: responsable 1. */

@@ -4,9 +4,23 @@ import type { SignedInContext } from '../../platform/auth/context.ts'
 import { addressee } from './invoices.ts'
 import type { PdfFrame } from './pdf.ts'
 
+/** The name and address of responsable 1 as a document is made out to them. */
+interface Addressee {
+  civility?: string | null
+  firstName: string
+  lastName: string
+  address?: string | null
+  postalCode?: string | null
+  city?: string | null
+}
+
 /** What every PDF of a family's says around its content: the tenant, and responsable 1 as addressee. */
 export async function pdfFrame(ctx: SignedInContext, familyId: number): Promise<PdfFrame> {
-  const guardian = await addressee(ctx.em, familyId)
+  return frameFor(ctx, await addressee(ctx.em, familyId))
+}
+
+/** The same, with responsable 1 read already. */
+export function frameFor(ctx: SignedInContext, guardian: Addressee | null | undefined): PdfFrame {
   return {
     config: ctx.config,
     t: ctx.t,

@@ -1,16 +1,24 @@
+import { createHash } from 'node:crypto'
 import PDFDocument from 'pdfkit'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { formatDate } from '../../platform/views/dates.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { InvoiceKind, type Payment } from './entities.ts'
-import type { DescribedInvoice } from './invoices.ts'
+import type { InvoiceDocument } from './invoices.ts'
 
 /*
  * The PDF duplicates of invoices, credit notes and receipts, drawn with pdfkit's standard Helvetica:
  * its WinAnsi encoding holds the French accents and the € sign, the text stays selectable, and no
  * font is embedded (small files, quick to make). WinAnsi lacks the narrow no-break space Intl puts
  * between thousands, so amounts use the ordinary no-break space in the PDF.
+ *
+ * A document is first written down as the text it prints (`Printed`), then drawn from that alone.
+ * Drawing costs several milliseconds of CPU (pdfkit reads its font metrics again for each document)
+ * and an issued invoice or a receipt is downloaded again and again unchanged: the PDFs drawn last
+ * are kept under their text's hash, so a download whose text is the same (same document, same
+ * payments, same addressee, same tenant settings) sends the same bytes without drawing them again,
+ * and any change of what it prints draws it anew (load-tests/RESULTS.md, billing).
  */
 
 export interface PdfFrame {
@@ -18,6 +26,25 @@ export interface PdfFrame {
   t: Translate
   /** Responsable 1: the name and address the document is made out to. */
   addressee: { name: string; address: string[] } | undefined
+}
+
+/** One block of a document's body: an amount row (its detail below), a rule, a heading, a blank. */
+type Block =
+  | { label: string; amount: string; bold?: boolean; detail?: string }
+  | { rule: true }
+  | { heading: string }
+  | { space: true }
+
+/** Everything a document prints, in order: its PDF is drawn from this and nothing else. */
+interface Printed {
+  title: string
+  issuer: { name: string; address?: string; reach: string }
+  addressee?: { name: string; address: string[] }
+  /** The paragraphs under the title. */
+  facts: string[]
+  body: Block[]
+  legal: string
+  website?: string
 }
 
 const euros = (cents: number) => formatEuros(cents).replace(/\u202f/g, '\u00a0')
@@ -34,102 +61,147 @@ function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
   })
 }
 
-function start(frame: PdfFrame, title: string) {
-  const { config } = frame
-  const doc = new PDFDocument({ size: 'A4', margin: left, info: { Title: title, Author: config.name } })
-  // the issuer: the tenant's name, its office's address and how to reach it
-  doc.font('Helvetica-Bold').fontSize(14).text(config.name)
-  const address = config.contact.address ?? config.establishments[0]?.address
-  doc.font('Helvetica').fontSize(9)
-  if (address) doc.text(address)
-  doc.text([config.contact.email, config.contact.phone].filter(Boolean).join(' — '))
-  if (frame.addressee) {
-    doc.fontSize(10).text(frame.addressee.name, 330, 130, { width: 215 })
-    for (const line of frame.addressee.address) doc.text(line, { width: 215 })
-  }
-  doc.font('Helvetica-Bold').fontSize(16).text(title, left, 210, { width })
-  doc.font('Helvetica').fontSize(10).moveDown(0.5)
-  return doc
-}
-
 /** A table row: label (and its detail below) on the left, the amount right-aligned. */
 function row(
   doc: PDFKit.PDFDocument,
-  label: string,
-  amount: string,
-  options: { bold?: boolean; detail?: string } = {},
+  block: { label: string; amount: string; bold?: boolean; detail?: string },
 ) {
   const y = doc.y
-  doc.font(options.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(10)
-  doc.text(label, left, y, { width: 380 })
+  doc.font(block.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(10)
+  doc.text(block.label, left, y, { width: 380 })
   const after = doc.y
-  doc.text(amount, left + 380, y, { width: width - 380, align: 'right' })
+  doc.text(block.amount, left + 380, y, { width: width - 380, align: 'right' })
   doc.y = after
-  if (options.detail)
-    doc.fontSize(8).fillColor('#444').text(options.detail, left, doc.y, { width: 380 }).fillColor('black')
+  if (block.detail)
+    doc.fontSize(8).fillColor('#444').text(block.detail, left, doc.y, { width: 380 }).fillColor('black')
   doc.moveDown(0.3)
 }
 
-function rule(doc: PDFKit.PDFDocument) {
-  doc
-    .moveTo(left, doc.y)
-    .lineTo(left + width, doc.y)
-    .lineWidth(0.5)
-    .stroke()
-  doc.moveDown(0.3)
-}
-
-function footer(doc: PDFKit.PDFDocument, frame: PdfFrame) {
+function draw(printed: Printed): Promise<Buffer> {
+  const { issuer, addressee } = printed
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: left,
+    info: { Title: printed.title, Author: issuer.name },
+  })
+  // the issuer: the tenant's name, its office's address and how to reach it
+  doc.font('Helvetica-Bold').fontSize(14).text(issuer.name)
+  doc.font('Helvetica').fontSize(9)
+  if (issuer.address) doc.text(issuer.address)
+  doc.text(issuer.reach)
+  if (addressee) {
+    doc.fontSize(10).text(addressee.name, 330, 130, { width: 215 })
+    for (const line of addressee.address) doc.text(line, { width: 215 })
+  }
+  doc.font('Helvetica-Bold').fontSize(16).text(printed.title, left, 210, { width })
+  doc.font('Helvetica').fontSize(10).moveDown(0.5)
+  for (const fact of printed.facts) doc.text(fact, { width })
+  doc.moveDown()
+  for (const block of printed.body) {
+    if ('rule' in block) {
+      doc
+        .moveTo(left, doc.y)
+        .lineTo(left + width, doc.y)
+        .lineWidth(0.5)
+        .stroke()
+      doc.moveDown(0.3)
+    } else if ('heading' in block) {
+      doc.font('Helvetica-Bold').text(block.heading, left, doc.y)
+      doc.font('Helvetica')
+    } else if ('space' in block) doc.moveDown()
+    else row(doc, block)
+  }
   doc.moveDown(1.5)
-  doc
-    .font('Helvetica')
-    .fontSize(8)
-    .fillColor('#444')
-    .text(frame.t('billing.pdf.legal'), left, doc.y, { width })
-  if (frame.config.contact.website) doc.text(frame.config.contact.website, { width })
+  doc.font('Helvetica').fontSize(8).fillColor('#444').text(printed.legal, left, doc.y, { width })
+  if (printed.website) doc.text(printed.website, { width })
   doc.fillColor('black')
+  return collect(doc)
+}
+
+/** The PDFs drawn last, by their text's hash, the most recently sent last (about 3 KB each). */
+const drawn = new Map<string, Promise<Buffer>>()
+const keptPdfs = 500
+
+function pdfOf(printed: Printed): Promise<Buffer> {
+  const key = createHash('sha256').update(JSON.stringify(printed)).digest('base64url')
+  const kept = drawn.get(key)
+  drawn.delete(key)
+  const pdf =
+    kept ??
+    draw(printed).catch((error: unknown) => {
+      drawn.delete(key)
+      throw error
+    })
+  drawn.set(key, pdf)
+  if (drawn.size > keptPdfs) drawn.delete(drawn.keys().next().value!)
+  return pdf
+}
+
+/** What every document prints around its content: the tenant, responsable 1, the legal mentions. */
+function framed(frame: PdfFrame, title: string, facts: string[], body: Block[]): Printed {
+  const { config, t } = frame
+  return {
+    title,
+    issuer: {
+      name: config.name,
+      address: config.contact.address ?? config.establishments[0]?.address,
+      reach: [config.contact.email, config.contact.phone].filter(Boolean).join(' — '),
+    },
+    addressee: frame.addressee,
+    facts,
+    body,
+    legal: t('billing.pdf.legal'),
+    website: config.contact.website,
+  }
 }
 
 /** An invoice's or credit note's PDF: the same lines, total, schedule and balance as its page. */
-export function invoicePdf(frame: PdfFrame, described: DescribedInvoice): Promise<Buffer> {
+export function invoicePdf(frame: PdfFrame, described: InvoiceDocument): Promise<Buffer> {
   const { t, config } = frame
   const { invoice, lines, balance } = described
   const note = invoice.kind === InvoiceKind.avoir
   const date = (d: Date | string) => formatDate(d, config.timezone)
-  const doc = start(
-    frame,
-    t(note ? 'billing.pdf.creditNoteTitle' : 'billing.pdf.invoiceTitle', { number: invoice.number! }),
-  )
-  doc.text(t('billing.pdf.issuedOn', { date: date(invoice.issuedAt!) }))
-  doc.text(t('billing.pdf.schoolYear', { year: invoice.schoolYear }))
+  const facts = [
+    t('billing.pdf.issuedOn', { date: date(invoice.issuedAt!) }),
+    t('billing.pdf.schoolYear', { year: invoice.schoolYear }),
+  ]
   if (!note)
-    doc.text(t(invoice.kind === InvoiceKind.location ? 'billing.tab.rentals' : 'billing.tab.tuition'))
+    facts.push(t(invoice.kind === InvoiceKind.location ? 'billing.tab.rentals' : 'billing.tab.tuition'))
   if (note && invoice.corrects) {
-    doc.text(t('billing.pdf.corrects', { number: invoice.corrects.number ?? '' }))
-    if (invoice.reason) doc.text(t('billing.pdf.reason', { reason: invoice.reason }))
+    facts.push(t('billing.pdf.corrects', { number: invoice.corrects.number ?? '' }))
+    if (invoice.reason) facts.push(t('billing.pdf.reason', { reason: invoice.reason }))
   }
   const mode = config.paymentModes?.find((m) => m.id === invoice.paymentMode)
-  if (mode && !note) doc.text(t('billing.pdf.paymentMode', { mode: mode.label }))
-  doc.moveDown()
-  row(doc, t('billing.col.line'), t('billing.col.amount'), { bold: true })
-  rule(doc)
-  for (const line of lines) {
-    const pupil = line.pupil ? `${line.pupil.firstName} ${line.pupil.lastName} — ` : ''
-    row(doc, `${pupil}${line.label}`, euros(line.amount), { detail: line.detail ?? undefined })
-  }
-  rule(doc)
-  row(doc, t(note ? 'billing.pdf.creditTotal' : 'billing.col.total'), euros(invoice.total), { bold: true })
+  if (mode && !note) facts.push(t('billing.pdf.paymentMode', { mode: mode.label }))
+  const body: Block[] = [
+    { label: t('billing.col.line'), amount: t('billing.col.amount'), bold: true },
+    { rule: true },
+    ...lines.map((line) => ({
+      label: `${line.pupil ? `${line.pupil.firstName} ${line.pupil.lastName} — ` : ''}${line.label}`,
+      amount: euros(line.amount),
+      detail: line.detail ?? undefined,
+    })),
+    { rule: true },
+    {
+      label: t(note ? 'billing.pdf.creditTotal' : 'billing.col.total'),
+      amount: euros(invoice.total),
+      bold: true,
+    },
+  ]
   if (!note) {
-    if (balance.credited) row(doc, t('billing.col.credited'), euros(-balance.credited))
-    row(doc, t('billing.col.paid'), euros(balance.paid))
-    row(doc, t('billing.col.remaining'), euros(Math.max(0, balance.remaining)), { bold: true })
-    doc.moveDown()
-    doc.font('Helvetica-Bold').text(t('billing.schedule'), left, doc.y)
-    doc.font('Helvetica')
-    for (const i of balance.schedule) row(doc, date(i.dueOn), euros(i.amount))
+    if (balance.credited) body.push({ label: t('billing.col.credited'), amount: euros(-balance.credited) })
+    body.push(
+      { label: t('billing.col.paid'), amount: euros(balance.paid) },
+      { label: t('billing.col.remaining'), amount: euros(Math.max(0, balance.remaining)), bold: true },
+      { space: true },
+      { heading: t('billing.schedule') },
+      ...balance.schedule.map((i) => ({ label: date(i.dueOn), amount: euros(i.amount) })),
+    )
   }
-  footer(doc, frame)
-  return collect(doc)
+  const title = t(note ? 'billing.pdf.creditNoteTitle' : 'billing.pdf.invoiceTitle', {
+    number: invoice.number!,
+  })
+  return pdfOf(framed(frame, title, facts, body))
 }
 
 /** A receipt: who paid how much, when, how, for which invoice. */
@@ -139,19 +211,15 @@ export function receiptPdf(
   invoiceNumber: string,
 ): Promise<Buffer> {
   const { t, config } = frame
-  const doc = start(frame, t('billing.pdf.receiptTitle', { number: payment.receiptNumber }))
-  doc.text(
+  const facts = [
     t('billing.pdf.receiptText', {
       amount: euros(payment.amount),
       date: formatDate(payment.receivedOn, config.timezone),
       method: t(`billing.method.${payment.method}`),
       number: invoiceNumber,
     }),
-    { width },
-  )
-  if (payment.reference) doc.text(t('billing.pdf.reference', { reference: payment.reference }))
-  doc.moveDown()
-  row(doc, t('billing.pdf.received'), euros(payment.amount), { bold: true })
-  footer(doc, frame)
-  return collect(doc)
+  ]
+  if (payment.reference) facts.push(t('billing.pdf.reference', { reference: payment.reference }))
+  const body = [{ label: t('billing.pdf.received'), amount: euros(payment.amount), bold: true }]
+  return pdfOf(framed(frame, t('billing.pdf.receiptTitle', { number: payment.receiptNumber }), facts, body))
 }

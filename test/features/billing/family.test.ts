@@ -1,6 +1,7 @@
 import t from 'tap'
 import { extractText, getDocumentProxy } from 'unpdf'
 import { creditNote, issueInvoices, recordPayment } from '../../../src/features/billing/invoices.ts'
+import { Guardian } from '../../../src/features/family/entities.ts'
 import { Browser, goodPassword, signedInBrowser } from '../../helpers/accounts.ts'
 import { billingSetUp, cotisation, nextYear } from '../../helpers/billing.ts'
 import { html } from '../../helpers/build.ts'
@@ -183,6 +184,27 @@ t.test('the PDFs: an invoice, a credit note and a receipt, as downloads with rea
     'Référence : Chèque 0012345',
   ])
     t.match(receiptText, expected, expected)
+})
+
+t.test('a PDF downloaded again prints what changed since: a payment, a new address', async (t) => {
+  const { browser, tuition, staff, em, mine } = await setUp(t)
+  const path = `/facturation/factures/${tuition}/pdf`
+  const first = (await browser.get(path)).rawPayload
+  t.same((await browser.get(path)).rawPayload, first, 'the same document, the same bytes')
+  const paid = await recordPayment(staff, {
+    invoiceId: tuition,
+    amount: 10000,
+    method: 'cheque',
+    receivedOn: '2026-10-25',
+  })
+  t.notOk(paid.errors)
+  const afterPayment = await pdfText((await browser.get(path)).rawPayload)
+  t.match(afterPayment, 'Payé 220,00 €')
+  t.match(afterPayment, 'Reste à payer 330,80 €')
+  await em().nativeUpdate(Guardian, { family: mine.family.id, rank: 1 }, { address: '9 chemin des Vignes' })
+  const moved = await pdfText((await browser.get(path)).rawPayload)
+  t.match(moved, '9 chemin des Vignes')
+  t.notMatch(moved, '3 rue des Lilas')
 })
 
 t.test('another family’s invoice or receipt, or another tenant’s, is a 404', async (t) => {

@@ -3,6 +3,7 @@ import { Invoice, InvoiceLine, Payment } from '../../../src/features/billing/ent
 import {
   balanceOf,
   creditNote,
+  insertDraftInvoices,
   issueInvoices,
   recordPayment,
   updateDraft,
@@ -50,6 +51,62 @@ t.test(
     t.same(await issueInvoices(staff, [january], new Date('2027-01-04T09:00:00Z')), [
       { id: january, number: 'F2027-000001' },
     ])
+  },
+)
+
+t.test(
+  'drafts written in one batch keep their lines and schedule in order; one bad draft writes none',
+  async (t) => {
+    const { staff, mine, other, em } = await billingSetUp(t)
+    const mineDraft = cotisation(mine.family.id, mine.pupil.id)
+    const otherDraft = { ...cotisation(other.family.id, other.pupil.id), paymentMode: null }
+    const ids = await em().transactional((tx) => insertDraftInvoices(tx, [mineDraft, otherDraft]))
+    const drafts = await em().find(
+      Invoice,
+      { id: { $in: ids } },
+      { populate: ['lines', 'instalments'], orderBy: { id: 'asc' } },
+    )
+    t.same(
+      drafts.map((d) => [d.id, d.family.id, d.state, d.number, d.paymentMode, d.total]),
+      [
+        [ids[0], mine.family.id, 'draft', null, 'prelevement', 56580],
+        [ids[1], other.family.id, 'draft', null, null, 56580],
+      ],
+    )
+    t.same(
+      drafts[0]!.lines
+        .getItems()
+        .map((l) => [l.position, l.pupil?.id ?? null, l.label, l.detail, l.amount, l.kind]),
+      [
+        [0, mine.pupil.id, 'Cursus complet', 'Cursus complet — Q3', 61200, 'tuition'],
+        [1, null, 'Adhésion', null, 1500, 'fee'],
+        [2, mine.pupil.id, 'Réduction deuxième enfant', null, -6120, 'reduction'],
+      ],
+    )
+    t.same(
+      drafts[1]!.instalments.getItems().map((i) => [String(i.dueOn).slice(0, 10), i.amount]),
+      otherDraft.instalments.map((i) => [i.dueOn, i.amount]),
+    )
+
+    const wrong = { ...mineDraft, instalments: [{ dueOn: '2026-11-05', amount: 100 }] }
+    await t.rejects(
+      em().transactional((tx) => insertDraftInvoices(tx, [mineDraft, wrong])),
+      refused,
+    )
+    t.equal(await em().count(Invoice, {}), 2, 'nothing written of the refused batch')
+
+    const issued = await issueInvoices(staff, ids, autumn)
+    const events = await em().find(AuditEvent, { action: 'invoice.issue' }, { orderBy: { subjectId: 'asc' } })
+    t.same(
+      events.map((e) => [e.subjectType, e.subjectId, e.details, e.actorName]),
+      issued.map((i) => [
+        'invoice',
+        i.id,
+        { number: i.number, total: 56580 },
+        'Camille Martin (compte-secretariat)',
+      ]),
+      'each issue audited with its number and total, by the staff member',
+    )
   },
 )
 
