@@ -1,6 +1,14 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import type { InferKyselyDB } from '@mikro-orm/sql'
-import { BillingCounter, Instalment, Invoice, InvoiceLine, Payment } from './features/billing/entities.ts'
+import {
+  BillingCounter,
+  Instalment,
+  Invoice,
+  InvoiceLine,
+  OnlinePayment,
+  Payment,
+  TreasuryLine,
+} from './features/billing/entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -46,6 +54,8 @@ const tenantTables = [
   Instalment,
   Payment,
   BillingCounter,
+  OnlinePayment,
+  TreasuryLine,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

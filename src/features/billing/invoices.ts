@@ -149,7 +149,7 @@ export async function updateDraft(
 }
 
 /** What has already been credited on each of these invoices. */
-async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
+export async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
   const notes = await em.find(
     Invoice,
     { corrects: { $in: invoiceIds }, kind: InvoiceKind.avoir },
@@ -160,7 +160,8 @@ async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, num
   return credited
 }
 
-async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
+/** What has already been paid on each of these invoices. */
+export async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
   const payments = await em.find(Payment, { invoice: { $in: invoiceIds } }, { fields: ['amount', 'invoice'] })
   const paid = new Map<number, number>()
   for (const p of payments) paid.set(p.invoice.id, (paid.get(p.invoice.id) ?? 0) + p.amount)
