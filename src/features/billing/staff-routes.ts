@@ -55,6 +55,7 @@ export default async function staffBilling(app: FastifyInstance) {
         kinds: Object.values(InvoiceKind),
         statuses: Object.values(InvoiceStatus),
         filters: { type: kind, etat: status ?? '' },
+        canImport: (staffAccess.records as readonly string[]).includes(ctx.account.role),
         page,
         rows: rows.slice(offsetOf(number), offsetOf(number) + pageSize).map((d) => ({
           id: d.invoice.id,
