@@ -1,10 +1,22 @@
 import { LockMode } from '@mikro-orm/core'
 import type { TenantContext } from '../../platform/auth/context.ts'
-import { NotFound } from '../../platform/http/errors.ts'
+import { staffAccess } from '../../platform/auth/roles.ts'
+import { audit } from '../../platform/audit/audit.ts'
+import { Forbidden, NotFound } from '../../platform/http/errors.ts'
 import type { Payfip } from '../../platform/tenancy/tenant-config-types.ts'
+import { zonedParts } from '../../platform/views/dates.ts'
 import { Guardian } from '../family/entities.ts'
-import { Invoice, InvoiceKind, OnlinePayment, OnlinePaymentState } from './entities.ts'
-import { type BillingContext, familyDocument } from './invoices.ts'
+import { tenantToday } from '../family/service.ts'
+import {
+  Invoice,
+  InvoiceKind,
+  OnlinePayment,
+  OnlinePaymentState,
+  Payment,
+  PaymentMethod,
+} from './entities.ts'
+import { type BillingContext, creditedOn, familyDocument, paidOn } from './invoices.ts'
+import { Sequence, takeNumbers } from './numbering.ts'
 
 /** DGFiP's PayFiP entry point (formerly TIPI): the family pays there, by card or by bank transfer. */
 export const payfipEndpoint = 'https://www.payfip.gouv.fr/tpa/paiement.web'
@@ -166,5 +178,73 @@ export async function returnFromPayfip(ctx: Pick<TenantContext, 'em'>, back: Pay
       kind: attempt.invoice.kind,
       result: attempt.result ?? back.resultrans,
     }
+  })
+}
+
+/** An invoice's online payments for staff, newest first, each with whether staff may confirm it. */
+export async function onlinePaymentsOf(ctx: Pick<BillingContext, 'em'>, invoiceId: number) {
+  const attempts = await ctx.em.find(OnlinePayment, { invoice: invoiceId }, { orderBy: { id: 'desc' } })
+  return attempts.map((a) => ({
+    id: a.id,
+    refdet: a.refdet,
+    amount: a.amount,
+    startedAt: a.startedAt,
+    state: a.state,
+    result: a.result,
+    authorisation: a.authorisation,
+    awaiting: awaiting(a),
+  }))
+}
+
+/**
+ * Staff confirm an online payment PayFiP said was paid (the treasury told them before its
+ * statement came): it becomes a payment by PayFiP with its receipt, never above what remains.
+ */
+export async function confirmOnlinePayment(
+  ctx: BillingContext,
+  invoiceId: number,
+  onlinePaymentId: number,
+  now = new Date(),
+): Promise<{ receiptNumber: string } | { refused: 'aboveRemaining' }> {
+  if (!(staffAccess.records as readonly string[]).includes(ctx.account.role)) throw new Forbidden()
+  return ctx.em.fork().transactional(async (tx) => {
+    const invoice = await tx.findOne(Invoice, invoiceId, { lockMode: LockMode.PESSIMISTIC_WRITE })
+    const attempt = await tx.findOne(OnlinePayment, { id: onlinePaymentId, invoice: invoiceId })
+    if (!invoice || !attempt || !awaiting(attempt)) throw new NotFound()
+    const remaining =
+      invoice.total -
+      ((await creditedOn(tx, [invoice.id])).get(invoice.id) ?? 0) -
+      ((await paidOn(tx, [invoice.id])).get(invoice.id) ?? 0)
+    if (attempt.amount > remaining) return { refused: 'aboveRemaining' as const }
+    const [receiptNumber] = await takeNumbers(
+      tx,
+      Sequence.receipt,
+      zonedParts(now, ctx.config.timezone).year,
+      1,
+    )
+    const payment = tx.create(Payment, {
+      family: invoice.family,
+      invoice,
+      amount: attempt.amount,
+      method: PaymentMethod.payfip,
+      receivedOn: tenantToday(ctx.config, now),
+      reference: [attempt.refdet, attempt.authorisation].filter(Boolean).join(' — '),
+      recordedBy: ctx.account.id,
+      receiptNumber: receiptNumber!,
+    })
+    attempt.state = OnlinePaymentState.confirmed
+    attempt.payment = payment
+    await tx.flush()
+    audit(tx, ctx.account, {
+      action: 'invoice.payment',
+      subject: { type: 'invoice', id: invoice.id },
+      details: {
+        receipt: receiptNumber,
+        amount: attempt.amount,
+        method: PaymentMethod.payfip,
+        refdet: attempt.refdet,
+      },
+    })
+    return { receiptNumber: receiptNumber! }
   })
 }

@@ -11,6 +11,7 @@ import { InvoiceKind } from './entities.ts'
 import { InvoiceStatus, invoiceList, recordPayment, staffInvoice } from './invoices.ts'
 import { invoicePdf, receiptPdf } from './pdf.ts'
 import { checkPayment, deskMethods } from './payment-form.ts'
+import { onlinePaymentsOf } from './payfip.ts'
 import { pdfFrame, sendPdf } from './pdf-download.ts'
 import { invoiceAmounts } from './view.ts'
 
@@ -27,7 +28,11 @@ const listQuery = {
 
 const recordedQuery = {
   type: 'object',
-  properties: { recu: { type: 'string', pattern: '^R[0-9]{4}-[0-9]{6}$' } },
+  properties: {
+    recu: { type: 'string', pattern: '^R[0-9]{4}-[0-9]{6}$' },
+    // an online payment staff could not confirm: more than what remains
+    enligne: { type: 'string', enum: ['au-dela'] },
+  },
 } as const
 
 /**
@@ -77,8 +82,10 @@ export default async function staffBilling(app: FastifyInstance) {
     id: number,
     submitted?: { input: FormBody; errors: FieldErrors },
     recorded?: string,
+    onlineRefused?: string,
   ) => {
     const d = await staffInvoice(ctx, id)
+    const online = await onlinePaymentsOf(ctx, id)
     const euros = (cents: number) => formatEuros(cents, ctx.locale)
     const { invoice, balance } = d
     const shown = invoiceAmounts(ctx.locale, d)
@@ -116,14 +123,24 @@ export default async function staffBilling(app: FastifyInstance) {
         reference: ctx.t('billing.staff.reference'),
       },
       notice: recorded ? ctx.t('billing.staff.recorded', { number: recorded }) : '',
+      online: online.map((o) => ({ ...o, amount: euros(o.amount) })),
+      canConfirm: (staffAccess.records as readonly string[]).includes(ctx.account.role),
+      onlineRefused: onlineRefused ? ctx.t('payfip.staff.aboveRemaining') : '',
     })
   }
 
-  app.get<{ Params: { id: number }; Querystring: { recu?: string } }>(
+  app.get<{ Params: { id: number }; Querystring: { recu?: string; enligne?: string } }>(
     '/admin/facturation/factures/:id',
     { ...reads, schema: { params: idParams, querystring: recordedQuery } },
     async (request, reply) =>
-      renderInvoice(reply, signedInContext(request), request.params.id, undefined, request.query.recu),
+      renderInvoice(
+        reply,
+        signedInContext(request),
+        request.params.id,
+        undefined,
+        request.query.recu,
+        request.query.enligne,
+      ),
   )
 
   app.post<{ Params: { id: number }; Body: FormBody }>(

@@ -2,7 +2,9 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type SignedInContext, signedInContext } from '../../platform/auth/context.ts'
 import { staffAccess } from '../../platform/auth/roles.ts'
+import { idParams } from '../../platform/http/schemas.ts'
 import { formatEuros } from '../../platform/views/money.ts'
+import { confirmOnlinePayment } from './payfip.ts'
 import { recordStatement, previewStatement, type MatchedLine, type UnmatchedLine } from './treasury.ts'
 import { parseStatement } from './treasury-csv.ts'
 
@@ -20,10 +22,11 @@ const doneQuery = {
 } as const
 
 /**
- * "Relevé du Trésor public": staff who write records upload the treasury's payment statement (CSV),
+ * Staff's side of the money the Trésor public collects. "Relevé du Trésor public": staff who write records upload the treasury's payment statement (CSV),
  * see what matches which invoice and what does not and why, then record the matched payments. The
  * preview page carries the file's text to the recording form, which reads and matches it again:
- * nothing the preview showed is trusted, and nothing is kept until staff record.
+ * nothing the preview showed is trusted, and nothing is kept until staff record. And the confirmation
+ * of a PayFiP payment by hand, from the invoice's page.
  */
 export default async function treasuryImport(app: FastifyInstance) {
   await app.register(multipart, {
@@ -80,6 +83,28 @@ export default async function treasuryImport(app: FastifyInstance) {
       })),
     })
   }
+
+  // staff confirm a PayFiP payment before the statement that carries it comes
+  app.post<{ Params: { id: number; onlineId: number } }>(
+    '/admin/facturation/factures/:id/paiements-en-ligne/:onlineId/confirmer',
+    {
+      ...writes,
+      schema: {
+        params: {
+          type: 'object',
+          properties: { id: idParams.properties.id, onlineId: idParams.properties.id },
+          required: ['id', 'onlineId'],
+        },
+        body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 } } },
+      },
+    },
+    async (request, reply) => {
+      const { id, onlineId } = request.params
+      const confirmed = await confirmOnlinePayment(signedInContext(request), id, onlineId)
+      const query = 'receiptNumber' in confirmed ? `recu=${confirmed.receiptNumber}` : 'enligne=au-dela'
+      return reply.redirect(`/admin/facturation/factures/${id}?${query}`, 303)
+    },
+  )
 
   app.get<{ Querystring: { enregistres?: number; ignores?: number } }>(
     page,

@@ -285,3 +285,52 @@ t.test('the import is for staff who write records, on their own tenant', async (
   t.equal(res, undefined, 'nothing to record: no recording form')
   t.equal(await em().count(Payment), 0)
 })
+
+t.test('staff confirm a PayFiP payment by hand; the direction only sees it', async (t) => {
+  const { app, host, tenants, secretariat, family, em, tuition } = await setUp(t)
+  const path = `/admin/facturation/factures/${tuition}`
+  const shown = html((await secretariat.get(path)).body)
+  t.match(
+    text(shown.querySelector('.online-payments')?.text),
+    /565,80 € demandé le \d\d\/\d\d\/\d{4}, référence F2026000001P01 Paiement en cours de confirmation/,
+  )
+  const attempt = await em().findOneOrFail(OnlinePayment, { refdet: 'F2026000001P01' })
+  const action = `${path}/paiements-en-ligne/${attempt.id}/confirmer`
+  await createAccount(app, tenants[0]!.slug, { identifiant: 'direction', role: 'direction' })
+  const direction = await signedInBrowser(app, host(), 'direction', '/admin/connexion')
+  t.equal(html((await direction.get(path)).body).querySelector(`form[action="${action}"]`), null)
+  const token = html((await direction.get(path)).body)
+    .querySelector('input[name="_csrf"]')
+    ?.getAttribute('value')
+  t.equal((await direction.post(action, { _csrf: token ?? '' })).statusCode, 403)
+  const familyToken = html((await family.get('/facturation')).body)
+    .querySelector('input[name="_csrf"]')
+    ?.getAttribute('value')
+  t.equal((await family.post(action, { _csrf: familyToken ?? '' })).statusCode, 403)
+  t.equal(
+    (await secretariat.submit(path, `${path}/paiements-en-ligne/999999/confirmer`, {}).catch(() => undefined))
+      ?.statusCode,
+    undefined,
+    'no form for an attempt the invoice has not',
+  )
+  const done = await secretariat.submit(path, action, {})
+  t.equal(done.statusCode, 303)
+  t.match(done.headers.location, new RegExp(`^${path}\\?recu=R\\d{4}-000001$`))
+  const payment = await em().findOneOrFail(Payment, { invoice: tuition })
+  t.same([payment.method, payment.amount, payment.reference], ['payfip', 56580, 'F2026000001P01 — 1'])
+  const confirmed = await em().findOneOrFail(OnlinePayment, { id: attempt.id })
+  t.same([confirmed.state, confirmed.payment?.id], ['confirmed', payment.id])
+  const again = await secretariat.post(action, {
+    _csrf: html((await secretariat.get(path)).body)
+      .querySelector('input[name="_csrf"]')!
+      .getAttribute('value')!,
+  })
+  t.equal(again.statusCode, 404, 'confirmed once only')
+  // the statement's line for it comes later: the invoice is paid, the line is listed, not recorded twice
+  const preview = await upload(secretariat, statement)
+  t.equal(
+    rows(preview.body, 'treasury-unmatched')[0]?.[5],
+    'Montant supérieur au reste à payer de la facture F2026-000001 (0,00 €).',
+  )
+  t.match(text(html((await family.get('/facturation')).body).querySelector('.state--paid')?.text), 'Payée')
+})

@@ -2088,6 +2088,15 @@ export const en: Record<MessageKey, string> = {
   'payfip.notice.alreadyAwaiting':
     'An online payment of this invoice already awaits confirmation: wait for it before paying again.',
   'payfip.notice.settled': 'This invoice is already paid.',
+  'payfip.staff.title': 'Online payments (PayFiP)',
+  'payfip.staff.attempt': '{amount} asked on {date}, reference {refdet}',
+  'payfip.staff.confirm': 'Confirm the payment received',
+  'payfip.staff.aboveRemaining':
+    'This online payment is above what is left to pay on the invoice: it was not confirmed. Check the payments already recorded.',
+  'payfip.state.pending': 'awaiting PayFiP’s return',
+  'payfip.state.confirmed': 'confirmed',
+  'payfip.state.failed': 'refused',
+  'payfip.state.cancelled': 'abandoned',
   'treasury.link': 'Import a Trésor public statement',
   'treasury.title': 'Trésor public payment statement',
   'treasury.file': 'Statement file (CSV)',

@@ -2123,6 +2123,15 @@ export const fr = {
   'payfip.notice.alreadyAwaiting':
     'Un paiement en ligne de cette facture est déjà en cours de confirmation : attendez sa confirmation avant de payer à nouveau.',
   'payfip.notice.settled': 'Cette facture est déjà réglée.',
+  'payfip.staff.title': 'Paiements en ligne (PayFiP)',
+  'payfip.staff.attempt': '{amount} demandé le {date}, référence {refdet}',
+  'payfip.staff.confirm': 'Confirmer le paiement reçu',
+  'payfip.staff.aboveRemaining':
+    'Ce paiement en ligne dépasse ce qui reste dû sur la facture : il n’a pas été confirmé. Vérifiez les paiements déjà enregistrés.',
+  'payfip.state.pending': 'en attente du retour de PayFiP',
+  'payfip.state.confirmed': 'confirmé',
+  'payfip.state.failed': 'refusé',
+  'payfip.state.cancelled': 'abandonné',
   'treasury.link': 'Importer un relevé du Trésor public',
   'treasury.title': 'Relevé des paiements du Trésor public',
   'treasury.file': 'Fichier du relevé (CSV)',
