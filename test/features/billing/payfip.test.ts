@@ -107,9 +107,10 @@ t.test(
       'Paiement en ligne de 565,80 € en cours de confirmation',
     )
     t.equal(shown.querySelector('form.payfip'), null, 'not offered twice while it awaits confirmation')
+    t.equal(shown.querySelectorAll('.state').length, 1, 'awaiting confirmation in place of « À payer »')
     t.match(
-      text(shown.querySelector('.state--toPay')?.text),
-      'À payer',
+      text(shown.querySelector('.invoice-balance')?.text),
+      /Payé ?0,00 € Reste à payer ?565,80 €/,
       'not paid until the treasury says so',
     )
     t.equal(await em().count(Payment), 0, 'no money recorded')

@@ -2199,7 +2199,7 @@ export const fr = {
   'treasury.format.rules':
     'Rien n’est enregistré avant « Enregistrer les paiements ». Un fichier dont une ligne est illisible est refusé en entier, avec le numéro de la ligne. Une ligne déjà importée, sans facture ou d’un montant supérieur au reste à payer est listée et non enregistrée.',
   'treasury.demoSample':
-    'Démonstration : un relevé d’exemple pour les factures de la démo de Limonest se trouve dans demo/tresor/releve-tresor-limonest.csv.',
+    'Démonstration : un relevé d’exemple pour les factures de la démo de Limonest se trouve dans le dépôt, demo/tresor/releve-tresor-limonest.csv (voir demo/README.md).',
 } as const
 
 export type MessageKey = keyof typeof fr
