@@ -140,7 +140,7 @@ export default async function familyBilling(app: FastifyInstance) {
       const ctx = tenantContext(request)
       const back = await returnFromPayfip(ctx, request.query)
       return reply.redirect(
-        `${pageOf(back.kind)}?paiement=${noticeOf[back.result as PayfipResult] ?? 'attente'}#invoice-${back.invoiceId}`,
+        `${pageOf(back.kind)}?paiement=${noticeOf[back.result]}#invoice-${back.invoiceId}`,
         303,
       )
     },

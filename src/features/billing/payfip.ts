@@ -176,7 +176,7 @@ export async function returnFromPayfip(ctx: Pick<TenantContext, 'em'>, back: Pay
     return {
       invoiceId: attempt.invoice.id,
       kind: attempt.invoice.kind,
-      result: attempt.result ?? back.resultrans,
+      result: (attempt.result ?? back.resultrans) as PayfipResult,
     }
   })
 }
