@@ -3,7 +3,7 @@ import { OnlinePayment, Payment, TreasuryLine } from '../../../src/features/bill
 import { issueInvoices } from '../../../src/features/billing/invoices.ts'
 import { parseStatement } from '../../../src/features/billing/treasury-csv.ts'
 import { translator } from '../../../src/platform/views/i18n.ts'
-import { type Browser, createAccount, signedInBrowser } from '../../helpers/accounts.ts'
+import { Browser, createAccount, signedInBrowser } from '../../helpers/accounts.ts'
 import { billingSetUp, cotisation } from '../../helpers/billing.ts'
 import { html } from '../../helpers/build.ts'
 import { multipartBody, samples } from '../../helpers/multipart.ts'
@@ -262,7 +262,7 @@ t.test('statements as exports write them: commas, Windows-1252, quotes, thousand
 })
 
 t.test('the import is for staff who write records, on their own tenant', async (t) => {
-  const { app, host, family, tenants, em } = await setUp(t)
+  const { app, host, family, tenants, em, tuition } = await setUp(t)
   t.equal((await family.get(page)).statusCode, 403, 'a family')
   await createAccount(app, tenants[0]!.slug, { identifiant: 'prof', role: 'teacher' })
   const teacher = await signedInBrowser(app, host(), 'prof', '/enseignant/connexion')
@@ -281,6 +281,15 @@ t.test('the import is for staff who write records, on their own tenant', async (
   const preview = await upload(other, statement)
   t.same(rows(preview.body, 'treasury-matched'), [])
   t.equal(rows(preview.body, 'treasury-unmatched').length, 5)
+  const attempt = await em().findOneOrFail(OnlinePayment, { refdet: 'F2026000001P01' })
+  const otherToken = html((await other.get(page)).body)
+    .querySelector('input[name="_csrf"]')!
+    .getAttribute('value')!
+  const confirm = `/admin/facturation/factures/${tuition}/paiements-en-ligne/${attempt.id}/confirmer`
+  t.equal((await other.post(confirm, { _csrf: otherToken })).statusCode, 404, 'another tenant’s invoice')
+  const stolen = new Browser(app, host(1))
+  stolen.cookies = family.cookies
+  t.equal((await stolen.get(page)).statusCode, 303, 'a session is worth nothing on another tenant’s host')
   const res = await record(other, preview.body).catch(() => undefined)
   t.equal(res, undefined, 'nothing to record: no recording form')
   t.equal(await em().count(Payment), 0)
