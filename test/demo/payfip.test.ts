@@ -34,6 +34,9 @@ t.test(
       text(rentals.querySelector('.payfip-awaiting')?.text),
       'Paiement en ligne de 60,00 € en cours de confirmation',
     )
+    const home = html((await family.get('/accueil')).body).querySelector('#billing-title')!.parentNode!
+    t.match(text(home.text), 'Paiement en ligne en cours de confirmation : 60,00 €.')
+    t.equal(home.querySelector('.state--late'), null, 'the rehearsal room paid online is not late')
     const tuition = html((await family.get('/facturation')).body)
     t.equal(
       text(tuition.querySelector('form.payfip button')?.text),

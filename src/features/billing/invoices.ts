@@ -431,6 +431,18 @@ export function openInvoicesOf(familyId: FamilyRef) {
             eb.lit(0),
           )
           .as('credited'),
+        // paid on PayFiP, not yet confirmed by the treasury: not money received, not late either
+        eb.fn
+          .coalesce(
+            eb
+              .selectFrom('online_payment as o')
+              .whereRef('o.invoice_id', '=', 'i.id')
+              .where('o.state', '=', 'pending')
+              .where('o.result', '=', 'P')
+              .select((sub) => sub.fn.sum<number>('o.amount').as('s')),
+            eb.lit(0),
+          )
+          .as('awaiting'),
         jsonArrayFrom(
           eb
             .selectFrom('instalment as s')
@@ -443,23 +455,26 @@ export function openInvoicesOf(familyId: FamilyRef) {
 
 export type OpenInvoice = JsonOf<typeof openInvoicesOf>
 
-/** What a family has to pay across its invoices: the total remaining, what is late, the next due date. */
+/**
+ * What a family has to pay across its invoices: the total remaining, what is late, the next due
+ * date, and what it paid online that the treasury has not confirmed yet (still owed, never late).
+ */
 export function dueOf(invoices: OpenInvoice[], today: string) {
   if (!invoices.length) return undefined
-  const balances = invoices.map((i) =>
-    balanceOf(
-      i,
-      i.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) })),
-      Number(i.paid),
-      Number(i.credited),
-      today,
-    ),
-  )
+  const balances = invoices.map((i) => {
+    const instalments = i.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) }))
+    const owed = balanceOf(i, instalments, Number(i.paid), Number(i.credited), today)
+    const awaiting = Math.min(Number(i.awaiting), Math.max(0, owed.remaining))
+    // the schedule as it stands once the money on its way arrives
+    const covered = balanceOf(i, instalments, Number(i.paid) + awaiting, Number(i.credited), today)
+    return { remaining: owed.remaining, awaiting, schedule: covered.schedule }
+  })
   const open = balances.flatMap((b) => b.schedule.filter((i) => i.left > 0))
   const late = open.filter((i) => i.late).reduce((sum, i) => sum + i.left, 0)
   const next = open.filter((i) => !i.late).sort((a, b) => a.dueOn.localeCompare(b.dueOn))[0]
   const remaining = balances.reduce((sum, b) => sum + Math.max(0, b.remaining), 0)
-  return { remaining, late, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
+  const awaiting = balances.reduce((sum, b) => sum + b.awaiting, 0)
+  return { remaining, late, awaiting, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
 }
 
 /** An issued invoice or credit note of the signed-in family, for its PDF; another's is a 404. */

@@ -2097,6 +2097,7 @@ export const en: Record<MessageKey, string> = {
   'payfip.state.confirmed': 'confirmed',
   'payfip.state.failed': 'refused',
   'payfip.state.cancelled': 'abandoned',
+  'payfip.home.awaiting': 'Online payment awaiting confirmation: {amount}.',
   'treasury.link': 'Import a Trésor public statement',
   'treasury.title': 'Trésor public payment statement',
   'treasury.file': 'Statement file (CSV)',

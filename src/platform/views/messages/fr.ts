@@ -2132,6 +2132,7 @@ export const fr = {
   'payfip.state.confirmed': 'confirmé',
   'payfip.state.failed': 'refusé',
   'payfip.state.cancelled': 'abandonné',
+  'payfip.home.awaiting': 'Paiement en ligne en cours de confirmation : {amount}.',
   'treasury.link': 'Importer un relevé du Trésor public',
   'treasury.title': 'Relevé des paiements du Trésor public',
   'treasury.file': 'Fichier du relevé (CSV)',
