@@ -1,6 +1,7 @@
 import familyBilling from './features/billing/family-routes.ts'
 import staffBilling from './features/billing/staff-routes.ts'
 import staffRentals from './features/billing/rental-routes.ts'
+import treasuryImport from './features/billing/treasury-routes.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './platform/config.ts'
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(staffBilling)
   await app.register(billingLedgers)
   await app.register(staffRentals)
+  await app.register(treasuryImport)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)

@@ -6,7 +6,9 @@ import {
   Invoice,
   InvoiceLine,
   InvoiceReminder,
+  OnlinePayment,
   Payment,
+  TreasuryLine,
 } from './features/billing/entities.ts'
 import { Rental, RentalItem } from './features/billing/rental-entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
@@ -58,6 +60,8 @@ const tenantTables = [
   InvoiceReminder,
   RentalItem,
   Rental,
+  OnlinePayment,
+  TreasuryLine,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

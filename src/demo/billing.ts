@@ -170,7 +170,9 @@ export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = n
     // half its first instalment paid with holiday vouchers: late (to remind) once that date has passed
     if (late && first) await pay(late, Math.round(first.amount / 2), 'holidayVouchers', issuedOn, 'ANCV')
     const rental = invoices.find((i) => i.kind === InvoiceKind.location && i.family.id === mine?.family.id)
-    if (rental) await pay(rental, rental.total, 'cheque', issuedOn, 'Chèque n° 0004128')
+    // where the tenant has PayFiP, demo-famille pays its rental online instead (demo/payfip.ts)
+    if (rental && !config.billing?.payfip)
+      await pay(rental, rental.total, 'cheque', issuedOn, 'Chèque n° 0004128')
     const adhesion = mine?.lines.getItems().find((l) => l.kind === 'fee')
     const instalments: { invoice: Invoice; dueOn: string; amount: number }[] = []
     for (const invoice of invoices) {

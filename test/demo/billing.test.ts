@@ -1,6 +1,7 @@
 import t from 'tap'
 import { seedDemoAccounts, demoPassword } from '../../src/demo/accounts.ts'
 import { seedDemoBilling } from '../../src/demo/billing.ts'
+import { seedDemoPayfip } from '../../src/demo/payfip.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { Instalment, Invoice, Payment } from '../../src/features/billing/entities.ts'
 import { Guardian } from '../../src/features/family/entities.ts'
@@ -17,6 +18,7 @@ t.test('demo-famille sees issued invoices in every state, made by the year’s g
   await seedDemo(app.orm, tenants)
   await seedDemoAccounts(app.orm, tenants)
   await seedDemoBilling(app.orm, tenants)
+  await seedDemoPayfip(app.orm, tenants)
   const em = app.orm.em.fork({ schema: schemaFor(tenants[0]!.slug) })
   const invoices = await em.find(Invoice, {}, { orderBy: { id: 'asc' }, populate: ['lines'] })
   t.ok(
@@ -63,7 +65,11 @@ t.test('demo-famille sees issued invoices in every state, made by the year’s g
   )
   t.ok(tuition.querySelector('section.invoice .receipts a[download]'), 'with a receipt to download')
   const rentals = html((await browser.get('/facturation/locations')).body)
-  t.equal(text(rentals.querySelector('section.invoice .state')?.text), 'Payée')
+  t.match(
+    text(rentals.querySelector('section.invoice .payfip-awaiting')?.text),
+    /Paiement en ligne de [\d ,]+ € en cours de confirmation/,
+    'Limonest’s rental paid on PayFiP, awaiting the treasury',
+  )
   t.match(text(rentals.querySelector('.invoice-lines')?.text), 'Caution')
   t.match(text(rentals.querySelector('.invoice-lines')?.text), 'Réf. CLA-012')
   const home = html((await browser.get('/accueil')).body)

@@ -62,9 +62,17 @@ export function cotisation(familyId: number, pupilId: number): DraftInvoice {
   }
 }
 
-/** An app over two billing tenants, with a family and a staff account of each role on the first. */
-export async function billingSetUp(t: Parameters<typeof build>[0], env?: Record<string, string>) {
-  const built = await build(t, { tenants: [billingTenant, billingTenant], env })
+/**
+ * An app over two billing tenants (both with `overrides` of billingTenant), with a family and a
+ * staff account of each role on the first.
+ */
+export async function billingSetUp(
+  t: Parameters<typeof build>[0],
+  overrides: Record<string, unknown> = {},
+  env?: Record<string, string>,
+) {
+  const tenant = { ...billingTenant, ...overrides }
+  const built = await build(t, { tenants: [tenant, tenant], env })
   const slug = built.tenants[0]!.slug
   const em = () => built.app.orm.em.fork({ schema: schemaFor(slug) })
   const mine = await createFamily(built.app, slug, 'famille-martin')

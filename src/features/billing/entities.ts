@@ -165,3 +165,62 @@ export const InvoiceReminder = defineEntity({
   },
 })
 export type InvoiceReminder = InferEntity<typeof InvoiceReminder>
+/** Pending until the treasury's statement or staff confirm it; PayFiP's refusal or abandon ends it. */
+export const OnlinePaymentState = {
+  pending: 'pending',
+  confirmed: 'confirmed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const
+export type OnlinePaymentState = (typeof OnlinePaymentState)[keyof typeof OnlinePaymentState]
+
+/**
+ * One "Payer en ligne" through PayFiP: what was asked, under which refdet (unique, one per attempt),
+ * and what came back. PayFiP's "paid" on the return only says the card went through: the money is
+ * recorded (a Payment) when the treasury's statement or staff confirm it.
+ */
+export const OnlinePayment = defineEntity({
+  name: 'OnlinePayment',
+  schema: '*',
+  tableName: 'online_payment',
+  extends: TenantEntity,
+  indexes: [{ properties: ['invoice'] }],
+  properties: {
+    invoice: () => p.manyToOne(Invoice),
+    amount: p.integer(),
+    /** The reference PayFiP and the treasury's statement carry: the invoice's number and the attempt. */
+    refdet: p.string().length(30).unique(),
+    startedAt: p.datetime(),
+    startedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
+    state: p.enum(Object.values(OnlinePaymentState)).default(OnlinePaymentState.pending),
+    /** PayFiP's resultrans on the return: P (paid), R (refused), A (abandoned); null before it. */
+    result: p.string().length(1).nullable(),
+    returnedAt: p.datetime().nullable(),
+    /** PayFiP's authorisation number (numauto) and the transaction's date and time, as returned. */
+    authorisation: p.string().length(30).nullable(),
+    transactionAt: p.string().length(30).nullable(),
+    /** The payment recorded when it was confirmed. */
+    payment: () => p.manyToOne(Payment).nullable().deleteRule('set null'),
+  },
+})
+export type OnlinePayment = InferEntity<typeof OnlinePayment>
+
+/**
+ * A line of the treasury's payment statement once recorded: its identity (the treasury's own id,
+ * or a hash of reference, date and amount) is unique, so a statement imported twice records nothing
+ * the second time.
+ */
+export const TreasuryLine = defineEntity({
+  name: 'TreasuryLine',
+  schema: '*',
+  tableName: 'treasury_line',
+  extends: TenantEntity,
+  properties: {
+    identity: p.string().length(100).unique(),
+    payment: () => p.manyToOne(Payment),
+    reference: p.string(),
+    debtor: p.string().nullable(),
+    fileName: p.string().nullable(),
+  },
+})
+export type TreasuryLine = InferEntity<typeof TreasuryLine>

@@ -219,7 +219,7 @@ export async function updateDraft(
 }
 
 /** What has already been credited on each of these invoices. */
-async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
+export async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
   const notes = await em.find(
     Invoice,
     { corrects: { $in: invoiceIds }, kind: InvoiceKind.avoir },
@@ -230,7 +230,8 @@ async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, num
   return credited
 }
 
-async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
+/** What has already been paid on each of these invoices. */
+export async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
   const payments = await em.find(Payment, { invoice: { $in: invoiceIds } }, { fields: ['amount', 'invoice'] })
   const paid = new Map<number, number>()
   for (const p of payments) paid.set(p.invoice.id, (paid.get(p.invoice.id) ?? 0) + p.amount)
@@ -521,6 +522,18 @@ export function openInvoicesOf(familyId: FamilyRef) {
             eb.lit(0),
           )
           .as('credited'),
+        // paid on PayFiP, not yet confirmed by the treasury: not money received, not late either
+        eb.fn
+          .coalesce(
+            eb
+              .selectFrom('online_payment as o')
+              .whereRef('o.invoice_id', '=', 'i.id')
+              .where('o.state', '=', 'pending')
+              .where('o.result', '=', 'P')
+              .select((sub) => sub.fn.sum<number>('o.amount').as('s')),
+            eb.lit(0),
+          )
+          .as('awaiting'),
         jsonArrayFrom(
           eb
             .selectFrom('instalment as s')
@@ -533,23 +546,26 @@ export function openInvoicesOf(familyId: FamilyRef) {
 
 export type OpenInvoice = JsonOf<typeof openInvoicesOf>
 
-/** What a family has to pay across its invoices: the total remaining, what is late, the next due date. */
+/**
+ * What a family has to pay across its invoices: the total remaining, what is late, the next due
+ * date, and what it paid online that the treasury has not confirmed yet (still owed, never late).
+ */
 export function dueOf(invoices: OpenInvoice[], today: string) {
   if (!invoices.length) return undefined
-  const balances = invoices.map((i) =>
-    balanceOf(
-      i,
-      i.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) })),
-      Number(i.paid),
-      Number(i.credited),
-      today,
-    ),
-  )
+  const balances = invoices.map((i) => {
+    const instalments = i.instalments.map((s) => ({ ...s, dueOn: dateOf(s.dueOn) }))
+    const owed = balanceOf(i, instalments, Number(i.paid), Number(i.credited), today)
+    const awaiting = Math.min(Number(i.awaiting), Math.max(0, owed.remaining))
+    // the schedule as it stands once the money on its way arrives
+    const covered = balanceOf(i, instalments, Number(i.paid) + awaiting, Number(i.credited), today)
+    return { remaining: owed.remaining, awaiting, schedule: covered.schedule }
+  })
   const open = balances.flatMap((b) => b.schedule.filter((i) => i.left > 0))
   const late = open.filter((i) => i.late).reduce((sum, i) => sum + i.left, 0)
   const next = open.filter((i) => !i.late).sort((a, b) => a.dueOn.localeCompare(b.dueOn))[0]
   const remaining = balances.reduce((sum, b) => sum + Math.max(0, b.remaining), 0)
-  return { remaining, late, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
+  const awaiting = balances.reduce((sum, b) => sum + b.awaiting, 0)
+  return { remaining, late, awaiting, next: next ? { dueOn: next.dueOn, amount: next.left } : undefined }
 }
 
 /** Responsable 1 of an invoice's family, as a document's addressee reads it. */
@@ -575,7 +591,7 @@ const invoiceDocumentRead = prepare((db: Kysely<TenantDb>, p: { invoiceId: numbe
     .where('me.account_id', '=', p.accountId)
     .where('i.id', '=', p.invoiceId)
     .where('i.state', '=', InvoiceState.issued)
-    .select(['i.kind', 'i.number', 'i.issued_at as issuedAt', 'i.school_year as schoolYear'])
+    .select(['i.id', 'i.kind', 'i.number', 'i.issued_at as issuedAt', 'i.school_year as schoolYear'])
     .select(['i.payment_mode as paymentMode', 'i.total', 'i.reason', 'c.number as correctsNumber'])
     .select((eb) => [
       jsonArrayFrom(
@@ -637,7 +653,7 @@ export async function familyInvoiceDocument(
       tenantToday(ctx.config, now),
     ),
   }
-  return { document, addressee: row.addressee }
+  return { id: row.id, document, addressee: row.addressee }
 }
 
 /** A payment of the family the account acts for, with what its receipt prints, in one statement. */

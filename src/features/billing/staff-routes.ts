@@ -12,6 +12,7 @@ import { InvoiceStatus, recordPayment, staffInvoice } from './invoices.ts'
 import { type ReminderNotice, reminderNotice, reminderText, writesRecords } from './ledger-view.ts'
 import { invoicePdf, receiptPdf } from './pdf.ts'
 import { checkPayment, deskMethods } from './payment-form.ts'
+import { onlinePaymentsOf } from './payfip.ts'
 import { pdfFrame, sendPdf } from './pdf-download.ts'
 import { remindersOf } from './reminders.ts'
 import { type InvoiceQuery, invoiceFiltersOf, staffInvoices } from './staff-lists.ts'
@@ -36,7 +37,12 @@ export const invoiceListQuery = {
 
 const recordedQuery = {
   type: 'object',
-  properties: { recu: { type: 'string', pattern: '^R[0-9]{4}-[0-9]{6}$' }, ...reminderNotice },
+  properties: {
+    recu: { type: 'string', pattern: '^R[0-9]{4}-[0-9]{6}$' },
+    // an online payment staff could not confirm: more than what remains
+    enligne: { type: 'string', enum: ['au-dela'] },
+    ...reminderNotice,
+  },
 } as const
 
 /**
@@ -72,6 +78,7 @@ export default async function staffBilling(app: FastifyInstance) {
         query,
         page: pageOf(total, number, '/admin/facturation', params),
         exportLink: `/admin/facturation/export.csv${query ? `?${query}` : ''}`,
+        canImport: writesRecords(ctx),
         canRemind: late && writesRecords(ctx),
         notice: reminderText(ctx, request.query),
         rows: rows.map((r) => ({
@@ -95,10 +102,11 @@ export default async function staffBilling(app: FastifyInstance) {
     ctx: SignedInContext,
     id: number,
     submitted?: { input: FormBody; errors: FieldErrors },
-    notices: ReminderNotice & { recu?: string } = {},
+    notices: ReminderNotice & { recu?: string; enligne?: string } = {},
   ) => {
     const d = await staffInvoice(ctx, id)
     const reminders = await remindersOf(ctx, id)
+    const online = await onlinePaymentsOf(ctx, id)
     const euros = (cents: number) => formatEuros(cents, ctx.locale)
     const { invoice, balance } = d
     const shown = invoiceAmounts(ctx.locale, d)
@@ -137,10 +145,13 @@ export default async function staffBilling(app: FastifyInstance) {
         ...(notices.recu ? [ctx.t('billing.staff.recorded', { number: notices.recu })] : []),
         ...reminderText(ctx, notices),
       ],
+      online: online.map((o) => ({ ...o, amount: euros(o.amount) })),
+      canConfirm: writesRecords(ctx),
+      onlineRefused: notices.enligne ? ctx.t('payfip.staff.aboveRemaining') : '',
     })
   }
 
-  app.get<{ Params: { id: number }; Querystring: ReminderNotice & { recu?: string } }>(
+  app.get<{ Params: { id: number }; Querystring: ReminderNotice & { recu?: string; enligne?: string } }>(
     '/admin/facturation/factures/:id',
     { ...reads, schema: { params: idParams, querystring: recordedQuery } },
     async (request, reply) =>

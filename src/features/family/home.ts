@@ -107,6 +107,7 @@ export async function homeView(ctx: SignedInContext) {
     billing: due && {
       remaining: formatEuros(due.remaining, ctx.locale),
       late: due.late ? formatEuros(due.late, ctx.locale) : undefined,
+      awaiting: due.awaiting ? formatEuros(due.awaiting, ctx.locale) : undefined,
       next: due.next && { dueOn: due.next.dueOn, amount: formatEuros(due.next.amount, ctx.locale) },
     },
   }

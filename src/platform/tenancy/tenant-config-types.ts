@@ -320,6 +320,21 @@ export interface TenantConfig {
     }
   }
   /**
+   * How families pay and how payments come back to the conservatoire, beyond the desk: online payment
+   * through PayFiP and the payments the Trésor Public collects.
+   */
+  billing?: {
+    /**
+     * Online payment through PayFiP (DGFiP). With it, an unpaid invoice on a family's Facturation page
+     * shows "Payer en ligne": Tutti sends the family to https://www.payfip.gouv.fr/tpa/paiement.web with
+     * the invoice's reference (refdet) and what remains to pay; back from PayFiP the invoice shows
+     * "Paiement en cours de confirmation" until staff import the treasury's statement
+     * (/admin/facturation/tresor) or confirm the payment. Without this key there is no online payment.
+     * Example: {clientNumber: "012345", mode: production}.
+     */
+    payfip?: Payfip
+  }
+  /**
    * Disciplines taught (instruments, formation musicale, ensembles, dance and theatre classes). Their
    * codes are used by document conditions (pupil.disciplines) and by the pré-inscription choices.
    */
@@ -827,6 +842,27 @@ export interface Rental {
    * item is returned (docs/decisions.md, "Rentals"); not part of the yearly price. Example: 150.
    */
   deposit?: number
+}
+
+/**
+ * Online payment through PayFiP (DGFiP). With it, an unpaid invoice on a family's Facturation page
+ * shows "Payer en ligne": Tutti sends the family to https://www.payfip.gouv.fr/tpa/paiement.web with
+ * the invoice's reference (refdet) and what remains to pay; back from PayFiP the invoice shows
+ * "Paiement en cours de confirmation" until staff import the treasury's statement
+ * (/admin/facturation/tresor) or confirm the payment. Without this key there is no online payment.
+ * Example: {clientNumber: "012345", mode: production}.
+ */
+export interface Payfip {
+  /**
+   * The PayFiP client number (numcli) the DGFiP gave the collectivity when it joined PayFiP: 6 digits,
+   * quoted in YAML so that leading zeros stay. Example: "012345".
+   */
+  clientNumber: string
+  /**
+   * test while the collectivity's PayFiP access is being activated (PayFiP simulates the card payment,
+   * saisie=T, no money moves); production once the DGFiP has opened it (saisie=W, real payments).
+   */
+  mode: 'test' | 'production'
 }
 
 /** One discipline taught. */

@@ -31,7 +31,7 @@ const rental = (familyId: number): DraftInvoice => ({
  * rental paid by cheque. Durand: a cotisation due next year, partly paid (partial).
  */
 async function setUp(t: Parameters<typeof billingSetUp>[0], env?: Record<string, string>) {
-  const built = await billingSetUp(t, env)
+  const built = await billingSetUp(t, {}, env)
   const { staff, mine, other, draft } = built
   const late = await draft({
     ...cotisation(mine.family.id, mine.pupil.id),

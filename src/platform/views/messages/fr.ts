@@ -2259,6 +2259,101 @@ export const fr = {
   'billing.generation.rentals.summary':
     '{n} {n|facture de location|factures de location} : {total}, cautions comprises.',
   'billing.generation.col.items': 'Objets loués',
+  // PayFiP and the treasury's statement (issue 17)
+  'payfip.pay': 'Payer en ligne',
+  'payfip.payHelp':
+    'Par carte bancaire ou prélèvement unique sur PayFiP, le site de paiement de la DGFiP : {amount}.',
+  'payfip.testMode': '(Mode test : aucun paiement réel.)',
+  'payfip.awaiting': 'Paiement en cours de confirmation',
+  'payfip.awaitingText':
+    'Paiement en ligne de {amount} en cours de confirmation : il apparaîtra dans vos paiements dès que le Trésor public l’aura confirmé.',
+  'payfip.notice.awaiting':
+    'Merci : votre paiement en ligne est en cours de confirmation. La facture sera marquée payée dès que le Trésor public l’aura confirmé.',
+  'payfip.notice.refused':
+    'Le paiement a été refusé par votre banque : rien n’a été débité. Vous pouvez réessayer avec « Payer en ligne ».',
+  'payfip.notice.abandoned':
+    'Le paiement en ligne a été abandonné : rien n’a été débité. Vous pouvez réessayer avec « Payer en ligne ».',
+  'payfip.notice.alreadyAwaiting':
+    'Un paiement en ligne de cette facture est déjà en cours de confirmation : attendez sa confirmation avant de payer à nouveau.',
+  'payfip.notice.settled': 'Cette facture est déjà réglée.',
+  'payfip.staff.title': 'Paiements en ligne (PayFiP)',
+  'payfip.staff.attempt': '{amount} demandé le {date}, référence {refdet}',
+  'payfip.staff.confirm': 'Confirmer le paiement reçu',
+  'payfip.staff.aboveRemaining':
+    'Ce paiement en ligne dépasse ce qui reste dû sur la facture : il n’a pas été confirmé. Vérifiez les paiements déjà enregistrés.',
+  'payfip.state.pending': 'en attente du retour de PayFiP',
+  'payfip.state.confirmed': 'confirmé',
+  'payfip.state.failed': 'refusé',
+  'payfip.state.cancelled': 'abandonné',
+  'payfip.home.awaiting': 'Paiement en ligne en cours de confirmation : {amount}.',
+  'treasury.link': 'Importer un relevé du Trésor public',
+  'treasury.title': 'Relevé des paiements du Trésor public',
+  'treasury.file': 'Fichier du relevé (CSV)',
+  'treasury.fileHint':
+    'Le relevé des paiements encaissés par le Trésor public, au format CSV (1 Mo au plus).',
+  'treasury.upload': 'Voir les paiements reconnus',
+  'treasury.preview': 'Relevé {file} : ce qui sera enregistré',
+  'treasury.matched': '{n} {n|paiement reconnu|paiements reconnus}',
+  'treasury.unmatched': '{n} {n|ligne non enregistrée|lignes non enregistrées}',
+  'treasury.allMatched': 'Toutes les lignes correspondent à une facture.',
+  'treasury.recordHelp':
+    'Enregistrer crée {n} {n|paiement|paiements} « Trésor public » ({total} en tout), chacun avec son reçu. Un relevé importé deux fois n’enregistre rien de plus.',
+  'treasury.record': 'Enregistrer les paiements',
+  'treasury.another': 'Importer un autre relevé',
+  'treasury.done': '{n} {n|paiement enregistré|paiements enregistrés}.',
+  'treasury.doneIgnored': '{n} {n|ligne non enregistrée|lignes non enregistrées} (voir l’aperçu).',
+  'treasury.refused': 'Le fichier {file} n’a pas été importé ; rien n’a été enregistré :',
+  'treasury.refusedNoName': 'Rien n’a été enregistré :',
+  'treasury.debtor': 'Débiteur : {name}',
+  'treasury.confirmsOnline': 'confirme le paiement en ligne',
+  'treasury.col.line': 'Ligne',
+  'treasury.col.family': 'Famille',
+  'treasury.col.invoice': 'Facture',
+  'treasury.col.reference': 'Référence',
+  'treasury.col.debtor': 'Débiteur',
+  'treasury.col.date': 'Date',
+  'treasury.col.amount': 'Montant',
+  'treasury.col.before': 'Reste avant',
+  'treasury.col.after': 'Reste après',
+  'treasury.col.why': 'Pourquoi',
+  'treasury.why.unknown': 'Référence inconnue : aucune facture émise ne porte ce numéro.',
+  'treasury.why.recorded': 'Déjà enregistrée lors d’un import précédent.',
+  'treasury.why.duplicate': 'Ligne en double dans ce fichier.',
+  'treasury.why.aboveRemaining': 'Montant supérieur au reste à payer de la facture {number} ({remaining}).',
+  'treasury.column.reference': 'référence',
+  'treasury.column.amount': 'montant',
+  'treasury.column.date': 'date',
+  'treasury.column.debtor': 'débiteur',
+  'treasury.column.id': 'identifiant',
+  'treasury.error.noFile': 'Choisissez le fichier CSV du relevé.',
+  'treasury.error.tooLarge': 'Le fichier dépasse 1 Mo : importez le relevé en plusieurs fois.',
+  'treasury.error.empty': 'Le fichier est vide.',
+  'treasury.error.notCsv':
+    'Ce fichier n’est pas un fichier CSV : enregistrez le relevé au format CSV (texte séparé par des points-virgules) depuis votre tableur.',
+  'treasury.error.columns':
+    'Ligne 1 : colonnes manquantes ({missing}). La première ligne doit nommer les colonnes référence, montant, date et débiteur ; elle contient : {found}.',
+  'treasury.error.noLines': 'Le fichier ne contient aucun paiement après la ligne des colonnes.',
+  'treasury.error.quote': 'Ligne {line} : un guillemet ouvert n’est jamais fermé.',
+  'treasury.error.cells': 'Ligne {line} : {found} colonnes au lieu de {expected}.',
+  'treasury.error.reference': 'Ligne {line} : la référence est vide.',
+  'treasury.error.amount':
+    'Ligne {line} : montant « {value} » illisible (un montant positif, par exemple 1 234,56).',
+  'treasury.error.date': 'Ligne {line} : date « {value} » illisible (jj/mm/aaaa, par exemple 05/11/2026).',
+  'treasury.error.more': '… et {n} autres erreurs.',
+  'treasury.format.title': 'Format attendu',
+  'treasury.format.intro':
+    'Un fichier CSV (séparé par des points-virgules ou des virgules, en UTF-8 ou Windows-1252) dont la première ligne nomme les colonnes, dans n’importe quel ordre :',
+  'treasury.format.reference':
+    'Référence (ou Réf., Refdet, N° facture) : le numéro de la facture (F2026-000123) ou la référence PayFiP (F2026000123P01) ;',
+  'treasury.format.amount': 'Montant : en euros, « 1 234,56 » ou « 1234.56 » ;',
+  'treasury.format.date': 'Date : jj/mm/aaaa ;',
+  'treasury.format.debtor': 'Débiteur (ou Nom, Redevable) : le nom du payeur ;',
+  'treasury.format.id':
+    'Identifiant (facultatif) : le numéro de l’opération au Trésor public ; sans lui, une ligne est reconnue à sa référence, sa date et son montant.',
+  'treasury.format.rules':
+    'Rien n’est enregistré avant « Enregistrer les paiements ». Un fichier dont une ligne est illisible est refusé en entier, avec le numéro de la ligne. Une ligne déjà importée, sans facture ou d’un montant supérieur au reste à payer est listée et non enregistrée.',
+  'treasury.demoSample':
+    'Démonstration : un relevé d’exemple pour les factures de la démo de Limonest se trouve dans le dépôt, demo/tresor/releve-tresor-limonest.csv (voir demo/README.md).',
 } as const
 
 export type MessageKey = keyof typeof fr
