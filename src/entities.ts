@@ -1,6 +1,15 @@
 import type { EntitySchema } from '@mikro-orm/core'
 import type { InferKyselyDB } from '@mikro-orm/sql'
-import { BillingCounter, Instalment, Invoice, InvoiceLine, Payment } from './features/billing/entities.ts'
+import {
+  BillingCounter,
+  Debit,
+  DebitBatch,
+  Instalment,
+  Invoice,
+  InvoiceLine,
+  Payment,
+  SepaMandate,
+} from './features/billing/entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
@@ -46,6 +55,9 @@ const tenantTables = [
   Instalment,
   Payment,
   BillingCounter,
+  SepaMandate,
+  DebitBatch,
+  Debit,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */
