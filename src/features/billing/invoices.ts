@@ -149,7 +149,7 @@ export async function updateDraft(
 }
 
 /** What has already been credited on each of these invoices. */
-async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
+export async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
   const notes = await em.find(
     Invoice,
     { corrects: { $in: invoiceIds }, kind: InvoiceKind.avoir },
@@ -160,8 +160,13 @@ async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<number, num
   return credited
 }
 
-async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
-  const payments = await em.find(Payment, { invoice: { $in: invoiceIds } }, { fields: ['amount', 'invoice'] })
+/** What has been paid on each of these invoices: a rejected direct debit paid nothing. */
+export async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
+  const payments = await em.find(
+    Payment,
+    { invoice: { $in: invoiceIds }, rejectedOn: null },
+    { fields: ['amount', 'invoice'] },
+  )
   const paid = new Map<number, number>()
   for (const p of payments) paid.set(p.invoice.id, (paid.get(p.invoice.id) ?? 0) + p.amount)
   return paid
@@ -375,7 +380,7 @@ async function describe(em: Em, invoices: Invoice[], today: string) {
       balance: balanceOf(
         invoice,
         invoice.instalments.getItems().map((i) => ({ id: i.id, dueOn: dateOf(i.dueOn), amount: i.amount })),
-        paidFor.reduce((total, p) => total + p.amount, 0),
+        paidFor.reduce((total, p) => total + (p.rejectedOn ? 0 : p.amount), 0),
         creditNotes.reduce((total, n) => total + n.total, 0),
         today,
       ),
@@ -416,6 +421,7 @@ export function openInvoicesOf(familyId: FamilyRef) {
             eb
               .selectFrom('payment as p')
               .whereRef('p.invoice_id', '=', 'i.id')
+              .where('p.rejected_on', 'is', null)
               .select((sub) => sub.fn.sum<number>('p.amount').as('s')),
             eb.lit(0),
           )
