@@ -1,5 +1,6 @@
 import familyBilling from './features/billing/family-routes.ts'
 import staffBilling from './features/billing/staff-routes.ts'
+import staffDebits from './features/billing/debit-routes.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './platform/config.ts'
@@ -115,6 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(tuitionSimulator)
   await app.register(familyBilling)
   await app.register(staffBilling)
+  await app.register(staffDebits)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)

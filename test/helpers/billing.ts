@@ -63,8 +63,11 @@ export function cotisation(familyId: number, pupilId: number): DraftInvoice {
 }
 
 /** An app over two billing tenants, with a family and a staff account of each role on the first. */
-export async function billingSetUp(t: Parameters<typeof build>[0]) {
-  const built = await build(t, { tenants: [billingTenant, billingTenant] })
+export async function billingSetUp(
+  t: Parameters<typeof build>[0],
+  tenant: Record<string, unknown> = billingTenant,
+) {
+  const built = await build(t, { tenants: [tenant, tenant] })
   const slug = built.tenants[0]!.slug
   const em = () => built.app.orm.em.fork({ schema: schemaFor(slug) })
   const mine = await createFamily(built.app, slug, 'famille-martin')

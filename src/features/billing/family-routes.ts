@@ -16,11 +16,21 @@ const tabs = [
 /** What a family's Facturation page shows of one invoice: what is left of its schedule, its credit notes. */
 function invoiceView(ctx: SignedInContext, d: DescribedInvoice) {
   const euros = (cents: number) => formatEuros(cents, ctx.locale)
+  // an instalment whose direct debit the bank returned, and that nothing has paid since
+  const returned = (id: number) =>
+    d.payments.some((p) => p.instalment?.id === id && p.rejectedOn) &&
+    !d.payments.some((p) => p.instalment?.id === id && !p.rejectedOn)
   return {
     ...invoiceAmounts(ctx.locale, d),
     schedule: d.balance.schedule
       .filter((i) => i.left > 0)
-      .map((i) => ({ dueOn: i.dueOn, amount: euros(i.left), partly: i.left < i.amount, late: i.late })),
+      .map((i) => ({
+        dueOn: i.dueOn,
+        amount: euros(i.left),
+        partly: i.left < i.amount,
+        late: i.late,
+        rejected: returned(i.id),
+      })),
     creditNotes: d.creditNotes.map((n) => ({
       id: n.id,
       number: n.number,

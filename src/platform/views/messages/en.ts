@@ -2080,27 +2080,33 @@ export const en: Record<MessageKey, string> = {
   'billing.sepa.mandate.reference': 'Unique mandate reference (UMR)',
   'billing.sepa.mandate.holder': 'Account holder',
   'billing.sepa.mandate.iban': 'IBAN',
-  'billing.sepa.mandate.ibanHint': 'As printed on the bank details, e.g. FR76 3000 6000 0112 3456 7890 189.',
+  'billing.sepa.mandate.ibanHint':
+    'As printed on the bank details, with or without spaces (27 characters for a French account).',
   'billing.sepa.mandate.bic': 'BIC',
   'billing.sepa.mandate.bicHint': '8 or 11 characters, e.g. AGRIFRPP882.',
   'billing.sepa.mandate.signedOn': 'Date of signature',
   'billing.sepa.mandate.recordedAt': 'Recorded on {date}',
   'billing.sepa.mandate.create': 'Record a mandate',
   'billing.sepa.mandate.replace': 'Replace the mandate',
-  'billing.sepa.mandate.replaceHint': 'A new mandate gets a new reference; the old one is revoked and the next debit is a first debit.',
+  'billing.sepa.mandate.replaceHint':
+    'A new mandate gets a new reference; the old one is revoked and the next debit is a first debit.',
   'billing.sepa.mandate.save': 'Save the mandate',
   'billing.sepa.mandate.revoke': 'Revoke the mandate',
   'billing.sepa.mandate.saved': 'Mandate {reference} saved.',
-  'billing.sepa.mandate.revoked': 'Mandate {reference} revoked: this family’s instalments will no longer be debited.',
+  'billing.sepa.mandate.revoked':
+    'Mandate {reference} revoked: this family’s instalments will no longer be debited.',
   'billing.sepa.mandate.history': 'Revoked mandates',
   'billing.sepa.mandate.revokedOn': '{reference} — {iban}, revoked on {date}',
   'billing.sepa.error.holder': 'Enter the account holder’s name (70 characters at most).',
   'billing.sepa.error.ibanMissing': 'Enter the IBAN.',
-  'billing.sepa.error.ibanFormat': 'Invalid IBAN: it starts with the country code and two digits (FR76…), followed by digits and letters.',
+  'billing.sepa.error.ibanFormat':
+    'Invalid IBAN: it starts with the country code and two digits (FR76…), followed by digits and letters.',
   'billing.sepa.error.ibanCountry': 'Invalid IBAN: country "{country}" is not in the SEPA area.',
-  'billing.sepa.error.ibanLength': 'Invalid IBAN: a {country} IBAN has {expected} characters, this one has {actual}.',
+  'billing.sepa.error.ibanLength':
+    'Invalid IBAN: a {country} IBAN has {expected} characters, this one has {actual}.',
   'billing.sepa.error.ibanChecksum': 'Invalid IBAN: the check digits do not match.',
-  'billing.sepa.error.bic': 'Invalid BIC: 8 or 11 characters (bank, country, location, branch), e.g. AGRIFRPP882.',
+  'billing.sepa.error.bic':
+    'Invalid BIC: 8 or 11 characters (bank, country, location, branch), e.g. AGRIFRPP882.',
   'billing.sepa.error.signedOn': 'Enter the date the mandate was signed, which cannot be in the future.',
   'billing.sepa.debits.title': 'Direct debits',
   'billing.sepa.debits.link': 'SEPA direct debits',
@@ -2124,14 +2130,18 @@ export const en: Record<MessageKey, string> = {
   'billing.sepa.debits.noMandate': 'No active mandate',
   'billing.sepa.debits.addMandate': 'Record the mandate of {name}',
   'billing.sepa.debits.export': 'Export the direct debit file (pain.008)',
-  'billing.sepa.debits.noCreditor': 'The SEPA creditor (the conservatoire’s creditor identifier, IBAN and BIC) is not set in the configuration (key "sepa"): the file cannot be exported.',
-  'billing.sepa.debits.exported': 'File for {month} exported on {date} by {name}: {count|{count} debit|{count} debits}, {total}.',
-  'billing.sepa.debits.exportedNotice': 'The direct debit file for {month} is ready: the instalments are recorded as paid by direct debit.',
+  'billing.sepa.debits.noCreditor':
+    'The SEPA creditor (the conservatoire’s creditor identifier, IBAN and BIC) is not set in the configuration (key "sepa"): the file cannot be exported.',
+  'billing.sepa.debits.exported':
+    'File for {month} exported on {date} by {name}: {count|{count} debit|{count} debits}, {total}.',
+  'billing.sepa.debits.exportedNotice':
+    'The direct debit file for {month} is ready: the instalments are recorded as paid by direct debit.',
   'billing.sepa.debits.download': 'Download the file for {month} (XML pain.008)',
   'billing.sepa.debits.batches': 'Exported files',
   'billing.sepa.debits.collected': 'Collected',
   'billing.sepa.debits.rejected': 'Rejected on {date}: {reason}',
-  'billing.sepa.error.alreadyExported': 'The direct debit of {month} was already exported: download its file again.',
+  'billing.sepa.error.alreadyExported':
+    'The direct debit of {month} was already exported: download its file again.',
   'billing.sepa.error.nothingToExport': 'No instalment to collect in {month}.',
   'billing.sepa.error.noCreditor': 'Set the SEPA creditor in the configuration first.',
   'billing.sepa.error.month': 'Choose a month (yyyy-mm).',
@@ -2158,5 +2168,6 @@ export const en: Record<MessageKey, string> = {
   'billing.sepa.reason.RC01': 'RC01 — Incorrect BIC',
   'billing.sepa.reason.SL01': 'SL01 — Specific service of the bank',
   'billing.sepa.family.rejected': 'Direct debit rejected',
-  'billing.sepa.family.rejectedPayment': 'Direct debit rejected on {date}: {reason}. This amount is still due.',
+  'billing.sepa.family.rejectedPayment':
+    'Direct debit rejected on {date}: {reason}. This amount is still due.',
 }

@@ -2114,28 +2114,35 @@ export const fr = {
   'billing.sepa.mandate.reference': 'Référence unique du mandat (RUM)',
   'billing.sepa.mandate.holder': 'Titulaire du compte',
   'billing.sepa.mandate.iban': 'IBAN',
-  'billing.sepa.mandate.ibanHint': 'Tel qu’il figure sur le RIB, par exemple FR76 3000 6000 0112 3456 7890 189.',
+  'billing.sepa.mandate.ibanHint':
+    'Tel qu’il figure sur le RIB, avec ou sans espaces (27 caractères pour un compte en France).',
   'billing.sepa.mandate.bic': 'BIC',
   'billing.sepa.mandate.bicHint': '8 ou 11 caractères, par exemple AGRIFRPP882.',
   'billing.sepa.mandate.signedOn': 'Date de signature',
   'billing.sepa.mandate.recordedAt': 'Enregistré le {date}',
   'billing.sepa.mandate.create': 'Enregistrer un mandat',
   'billing.sepa.mandate.replace': 'Remplacer le mandat',
-  'billing.sepa.mandate.replaceHint': 'Un nouveau mandat reçoit une nouvelle RUM ; l’ancien est révoqué et le prochain prélèvement sera un premier prélèvement.',
+  'billing.sepa.mandate.replaceHint':
+    'Un nouveau mandat reçoit une nouvelle RUM ; l’ancien est révoqué et le prochain prélèvement sera un premier prélèvement.',
   'billing.sepa.mandate.save': 'Enregistrer le mandat',
   'billing.sepa.mandate.revoke': 'Révoquer le mandat',
   'billing.sepa.mandate.saved': 'Mandat {reference} enregistré.',
-  'billing.sepa.mandate.revoked': 'Mandat {reference} révoqué : les échéances de cette famille ne seront plus prélevées.',
+  'billing.sepa.mandate.revoked':
+    'Mandat {reference} révoqué : les échéances de cette famille ne seront plus prélevées.',
   'billing.sepa.mandate.history': 'Mandats révoqués',
   'billing.sepa.mandate.revokedOn': '{reference} — {iban}, révoqué le {date}',
   'billing.sepa.error.holder': 'Saisissez le nom du titulaire du compte (70 caractères au plus).',
   'billing.sepa.error.ibanMissing': 'Saisissez l’IBAN.',
-  'billing.sepa.error.ibanFormat': 'IBAN invalide : il commence par le code du pays et deux chiffres (FR76…), suivis de chiffres et de lettres.',
+  'billing.sepa.error.ibanFormat':
+    'IBAN invalide : il commence par le code du pays et deux chiffres (FR76…), suivis de chiffres et de lettres.',
   'billing.sepa.error.ibanCountry': 'IBAN invalide : le pays « {country} » n’appartient pas à la zone SEPA.',
-  'billing.sepa.error.ibanLength': 'IBAN invalide : un IBAN {country} compte {expected} caractères, celui-ci en a {actual}.',
+  'billing.sepa.error.ibanLength':
+    'IBAN invalide : un IBAN {country} compte {expected} caractères, celui-ci en a {actual}.',
   'billing.sepa.error.ibanChecksum': 'IBAN invalide : la clé de contrôle ne correspond pas.',
-  'billing.sepa.error.bic': 'BIC invalide : 8 ou 11 caractères (banque, pays, ville, agence), par exemple AGRIFRPP882.',
-  'billing.sepa.error.signedOn': 'Saisissez la date de signature du mandat, qui ne peut pas être dans le futur.',
+  'billing.sepa.error.bic':
+    'BIC invalide : 8 ou 11 caractères (banque, pays, ville, agence), par exemple AGRIFRPP882.',
+  'billing.sepa.error.signedOn':
+    'Saisissez la date de signature du mandat, qui ne peut pas être dans le futur.',
   'billing.sepa.debits.title': 'Prélèvements',
   'billing.sepa.debits.link': 'Prélèvements SEPA',
   'billing.sepa.debits.month': 'Mois',
@@ -2158,14 +2165,18 @@ export const fr = {
   'billing.sepa.debits.noMandate': 'Pas de mandat actif',
   'billing.sepa.debits.addMandate': 'Enregistrer le mandat de {name}',
   'billing.sepa.debits.export': 'Exporter le fichier de prélèvement (pain.008)',
-  'billing.sepa.debits.noCreditor': 'Le créancier SEPA (ICS, IBAN et BIC du conservatoire) n’est pas renseigné dans la configuration (clé « sepa ») : le fichier ne peut pas être exporté.',
-  'billing.sepa.debits.exported': 'Fichier de {month} exporté le {date} par {name} : {count|{count} prélèvement|{count} prélèvements}, {total}.',
-  'billing.sepa.debits.exportedNotice': 'Le fichier de prélèvement de {month} est prêt : les échéances sont enregistrées comme payées par prélèvement.',
+  'billing.sepa.debits.noCreditor':
+    'Le créancier SEPA (ICS, IBAN et BIC du conservatoire) n’est pas renseigné dans la configuration (clé « sepa ») : le fichier ne peut pas être exporté.',
+  'billing.sepa.debits.exported':
+    'Fichier de {month} exporté le {date} par {name} : {count|{count} prélèvement|{count} prélèvements}, {total}.',
+  'billing.sepa.debits.exportedNotice':
+    'Le fichier de prélèvement de {month} est prêt : les échéances sont enregistrées comme payées par prélèvement.',
   'billing.sepa.debits.download': 'Télécharger le fichier de {month} (XML pain.008)',
   'billing.sepa.debits.batches': 'Fichiers exportés',
   'billing.sepa.debits.collected': 'Prélevé',
   'billing.sepa.debits.rejected': 'Rejeté le {date} : {reason}',
-  'billing.sepa.error.alreadyExported': 'Le prélèvement de {month} a déjà été exporté : téléchargez à nouveau son fichier.',
+  'billing.sepa.error.alreadyExported':
+    'Le prélèvement de {month} a déjà été exporté : téléchargez à nouveau son fichier.',
   'billing.sepa.error.nothingToExport': 'Aucune échéance à prélever en {month}.',
   'billing.sepa.error.noCreditor': 'Renseignez d’abord le créancier SEPA dans la configuration.',
   'billing.sepa.error.month': 'Choisissez un mois (aaaa-mm).',
@@ -2173,7 +2184,8 @@ export const fr = {
   'billing.sepa.reject.reason': 'Motif du rejet',
   'billing.sepa.reject.rejectedOn': 'Date du rejet',
   'billing.sepa.reject.save': 'Enregistrer le rejet',
-  'billing.sepa.reject.saved': 'Rejet du prélèvement {id} enregistré : le montant est de nouveau dû par la famille.',
+  'billing.sepa.reject.saved':
+    'Rejet du prélèvement {id} enregistré : le montant est de nouveau dû par la famille.',
   'billing.sepa.error.reason': 'Choisissez le motif du rejet donné par la banque.',
   'billing.sepa.error.rejectedOn': 'Saisissez la date du rejet, entre la date du prélèvement et aujourd’hui.',
   'billing.sepa.error.alreadyRejected': 'Ce prélèvement est déjà enregistré comme rejeté.',
