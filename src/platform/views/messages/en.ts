@@ -2114,7 +2114,7 @@ export const en: Record<MessageKey, string> = {
   'billing.sepa.debits.show': 'Show',
   'billing.sepa.debits.toCollect': 'To collect in {month}',
   'billing.sepa.debits.none': 'No instalment to collect in {month}.',
-  'billing.sepa.debits.summary': '{count|{count} debit|{count} debits} for a total of {total}.',
+  'billing.sepa.debits.summary': '{count} {count|debit|debits} for a total of {total}.',
   'billing.sepa.debits.col.family': 'Family',
   'billing.sepa.debits.col.invoice': 'Invoice',
   'billing.sepa.debits.col.dueOn': 'Due on',
@@ -2133,7 +2133,7 @@ export const en: Record<MessageKey, string> = {
   'billing.sepa.debits.noCreditor':
     'The SEPA creditor (the conservatoire’s creditor identifier, IBAN and BIC) is not set in the configuration (key "sepa"): the file cannot be exported.',
   'billing.sepa.debits.exported':
-    'File for {month} exported on {date} by {name}: {count|{count} debit|{count} debits}, {total}.',
+    'File for {month} exported on {date} by {name}: {count} {count|debit|debits}, {total}.',
   'billing.sepa.debits.exportedNotice':
     'The direct debit file for {month} is ready: the instalments are recorded as paid by direct debit.',
   'billing.sepa.debits.download': 'Download the file for {month} (XML pain.008)',

@@ -2149,7 +2149,7 @@ export const fr = {
   'billing.sepa.debits.show': 'Afficher',
   'billing.sepa.debits.toCollect': 'À prélever en {month}',
   'billing.sepa.debits.none': 'Aucune échéance à prélever en {month}.',
-  'billing.sepa.debits.summary': '{count|{count} prélèvement|{count} prélèvements} pour un total de {total}.',
+  'billing.sepa.debits.summary': '{count} {count|prélèvement|prélèvements} pour un total de {total}.',
   'billing.sepa.debits.col.family': 'Famille',
   'billing.sepa.debits.col.invoice': 'Facture',
   'billing.sepa.debits.col.dueOn': 'Échéance',
@@ -2168,7 +2168,7 @@ export const fr = {
   'billing.sepa.debits.noCreditor':
     'Le créancier SEPA (ICS, IBAN et BIC du conservatoire) n’est pas renseigné dans la configuration (clé « sepa ») : le fichier ne peut pas être exporté.',
   'billing.sepa.debits.exported':
-    'Fichier de {month} exporté le {date} par {name} : {count|{count} prélèvement|{count} prélèvements}, {total}.',
+    'Fichier de {month} exporté le {date} par {name} : {count} {count|prélèvement|prélèvements}, {total}.',
   'billing.sepa.debits.exportedNotice':
     'Le fichier de prélèvement de {month} est prêt : les échéances sont enregistrées comme payées par prélèvement.',
   'billing.sepa.debits.download': 'Télécharger le fichier de {month} (XML pain.008)',
