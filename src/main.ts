@@ -3,6 +3,7 @@ import { buildApp, shutdown } from './app.ts'
 import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts'
 import { seedDemoBilling } from './demo/billing.ts'
 import { seedDemoConfigHistory } from './demo/config-history.ts'
+import { seedDemoDebits } from './demo/debits.ts'
 import { startDemoIdentityProvider } from './demo/identity-provider.ts'
 import { seedDemo } from './demo/seed.ts'
 import { isStaff } from './platform/auth/roles.ts'
@@ -21,6 +22,7 @@ if (config.env !== 'production') {
   await seedDemoAccounts(app.orm, configs)
   await seedDemoConfigHistory(app.orm, configs)
   await seedDemoBilling(app.orm, configs)
+  await seedDemoDebits(app.orm, configs, config.billingKey)
 }
 if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')

@@ -177,7 +177,9 @@ export async function seedDemoBilling(orm: Orm, configs: TenantConfig[], now = n
       const all = await em.find(Instalment, { invoice: mine }, { orderBy: { dueOn: 'asc' } })
       // never the last one: the cotisation stays partly paid all year, July included
       const instalments = all.slice(0, -1).filter((i) => String(i.dueOn).slice(0, 10) <= today)
-      for (const i of instalments)
+      // direct debits are collected by the month's debit files (demo/debits.ts), not at the desk
+      const desk = mode?.kind === 'directDebit' ? [] : instalments
+      for (const i of desk)
         await pay(mine, i.amount, methodOf[mode?.kind ?? ''] ?? 'cheque', String(i.dueOn).slice(0, 10))
       if (!instalments.length) await pay(mine, adhesion, 'cheque', issuedOn, 'Chèque n° 0004127')
     }

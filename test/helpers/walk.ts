@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import { demoPassword, seedDemoAccounts } from '../../src/demo/accounts.ts'
 import { seedDemoBilling } from '../../src/demo/billing.ts'
+import { seedDemoDebits } from '../../src/demo/debits.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
 import { launchBrowser } from './chromium.ts'
@@ -33,6 +34,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemo(app.orm, tenants)
   await seedDemoAccounts(app.orm, tenants)
   await seedDemoBilling(app.orm, tenants)
+  await seedDemoDebits(app.orm, tenants, app.config.billingKey)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)
