@@ -252,12 +252,12 @@ export default async function staffDebits(app: FastifyInstance) {
     '/admin/facturation/prelevements/:id/fichier',
     { ...reads, schema: { params: idParams } },
     async (request, reply) => {
-      const batch = await debitFile(signedInContext(request), request.params.id)
+      const batch = await debitFile(signedInContext(request), request.params.id, key)
       return reply
         .header('content-type', 'application/xml; charset=utf-8')
         .header('content-disposition', `attachment; filename="prelevements-${batch.month}.xml"`)
         .header('x-content-type-options', 'nosniff')
-        .send(batch.file)
+        .send(batch.xml)
     },
   )
 

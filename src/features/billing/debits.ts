@@ -21,7 +21,7 @@ import {
   SepaMandate,
   SequenceType,
 } from './entities.ts'
-import { openIban } from './iban-vault.ts'
+import { openIban, openText, sealText } from './iban-vault.ts'
 import { type BillingContext, balanceOf, creditedOn, paidOn } from './invoices.ts'
 import { Sequence, takeNumbers } from './numbering.ts'
 import { type Creditor, painXml } from './pain008.ts'
@@ -321,7 +321,7 @@ export async function exportDebits(
         remittance: `${ctx.config.shortName ?? ctx.config.name} facture ${d.invoice.number} echeance ${d.rank}/${d.count}`,
       }
     })
-    batch.file = painXml({ messageId, createdAt: now, creditor, lines })
+    batch.file = sealText(key, painXml({ messageId, createdAt: now, creditor, lines }))
     await tx.flush()
     audit(tx, ctx.account, {
       action: 'debits.export',
@@ -332,12 +332,12 @@ export async function exportDebits(
   })
 }
 
-/** An exported month's file, for download again. */
-export async function debitFile(ctx: BillingContext, batchId: number) {
+/** An exported month's file, for download again: kept encrypted, since it lists IBANs. */
+export async function debitFile(ctx: BillingContext, batchId: number, key: Buffer) {
   requireRole(ctx, staffAccess.read)
   const batch = await ctx.em.findOne(DebitBatch, batchId, { populate: ['file'] })
   if (!batch) throw new NotFound()
-  return batch
+  return { month: batch.month, xml: openText(key, batch.file) }
 }
 
 export interface RejectionValues {

@@ -195,6 +195,7 @@ export const DebitBatch = defineEntity({
     messageId: p.string().length(35),
     count: p.integer(),
     total: p.integer(),
+    /** The pain.008 as exported, sealed under BILLING_KEY (it lists IBANs): see iban-vault.ts. */
     file: p.text().lazy(),
     exportedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
   },

@@ -31,3 +31,14 @@ export function openIban(key: Buffer, sealed: SealedIban): string {
     decipher.final(),
   ]).toString('utf8')
 }
+
+/** A debit file (it lists IBANs) sealed the same way, as one string: nonce, tag and ciphertext. */
+export function sealText(key: Buffer, text: string): string {
+  const { ibanCiphertext, ibanIv, ibanTag } = sealIban(key, text)
+  return `${ibanIv}.${ibanTag}.${ibanCiphertext}`
+}
+
+export function openText(key: Buffer, sealed: string): string {
+  const [ibanIv = '', ibanTag = '', ibanCiphertext = ''] = sealed.split('.')
+  return openIban(key, { ibanIv, ibanTag, ibanCiphertext })
+}

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { openText } from '../../../src/features/billing/iban-vault.ts'
 import { exportDebits, rejectDebit } from '../../../src/features/billing/debits.ts'
 import { Debit, DebitBatch, Payment } from '../../../src/features/billing/entities.ts'
 import { AuditEvent } from '../../../src/platform/audit/entities.ts'
@@ -127,7 +128,10 @@ t.test(
     await mandate()
     const done = await exportDebits(staff, next, key)
     t.equal(done.errors, undefined)
-    const { file } = await em().findOneOrFail(DebitBatch, { month: next }, { populate: ['file'] })
+    const stored = await em().findOneOrFail(DebitBatch, { month: next }, { populate: ['file'] })
+    t.notMatch(stored.file, theirIban, 'the file is kept encrypted')
+    t.notMatch(stored.file, 'Document')
+    const file = openText(key, stored.file)
     t.ok((await against(file)).valid)
     t.notOk(
       (await against(file.replace('<SeqTp>FRST</SeqTp>', '<SeqTp>FIRST</SeqTp>'))).valid,
@@ -163,8 +167,9 @@ t.test(
       ],
     )
     const files = await em().find(DebitBatch, {}, { populate: ['file'], orderBy: { month: 'asc' } })
-    t.match(files[1]?.file, '<SeqTp>FRST</SeqTp>')
-    t.match(files[2]?.file, '<SeqTp>RCUR</SeqTp>')
-    for (const f of files) t.ok((await against(f.file)).valid, `${f.month} valid`)
+    const xml = files.map((f) => openText(key, f.file))
+    t.match(xml[1], '<SeqTp>FRST</SeqTp>')
+    t.match(xml[2], '<SeqTp>RCUR</SeqTp>')
+    for (const [i, f] of xml.entries()) t.ok((await against(f)).valid, `${files[i]?.month} valid`)
   },
 )
