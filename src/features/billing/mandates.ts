@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core'
 import { staffAccess } from '../../platform/auth/roles.ts'
 import { audit } from '../../platform/audit/audit.ts'
+import type { Em } from '../../platform/db/orm.ts'
 import { type Checked, type FieldErrors, refusals } from '../../platform/forms.ts'
 import { Forbidden, NotFound } from '../../platform/http/errors.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
@@ -141,4 +142,21 @@ export async function revokeMandate(ctx: BillingContext, familyId: number, now =
     })
     return { reference: mandate.reference }
   })
+}
+
+/**
+ * Erasing a family's personal data (end of retention): its mandates keep their RUM and dates, lose
+ * the holder and the account, and none stays active.
+ */
+export async function eraseMandates(em: Em, familyId: number, now: Date) {
+  await em.nativeUpdate(
+    SepaMandate,
+    { family: familyId, state: MandateState.active },
+    { state: MandateState.revoked, revokedAt: now },
+  )
+  await em.nativeUpdate(
+    SepaMandate,
+    { family: familyId },
+    { holder: `Famille ${familyId}`, ibanCiphertext: '', ibanIv: '', ibanTag: '', ibanMasked: '—', bic: '' },
+  )
 }
