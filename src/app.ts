@@ -2,6 +2,7 @@ import familyBilling from './features/billing/family-routes.ts'
 import staffBilling from './features/billing/staff-routes.ts'
 import staffRentals from './features/billing/rental-routes.ts'
 import treasuryImport from './features/billing/treasury-routes.ts'
+import staffDebits from './features/billing/debit-routes.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './platform/config.ts'
@@ -121,6 +122,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(billingLedgers)
   await app.register(staffRentals)
   await app.register(treasuryImport)
+  await app.register(staffDebits)
   await app.register(configuration)
   await app.register(administration)
   await app.register(staffOidc)

@@ -2,12 +2,15 @@ import type { EntitySchema } from '@mikro-orm/core'
 import type { InferKyselyDB } from '@mikro-orm/sql'
 import {
   BillingCounter,
+  Debit,
+  DebitBatch,
   Instalment,
   Invoice,
   InvoiceLine,
   InvoiceReminder,
   OnlinePayment,
   Payment,
+  SepaMandate,
   TreasuryLine,
 } from './features/billing/entities.ts'
 import { Rental, RentalItem } from './features/billing/rental-entities.ts'
@@ -62,6 +65,9 @@ const tenantTables = [
   Rental,
   OnlinePayment,
   TreasuryLine,
+  SepaMandate,
+  DebitBatch,
+  Debit,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

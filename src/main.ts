@@ -4,6 +4,7 @@ import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts
 import { seedDemoBilling } from './demo/billing.ts'
 import { seedDemoConfigHistory } from './demo/config-history.ts'
 import { seedDemoPayfip } from './demo/payfip.ts'
+import { seedDemoDebits } from './demo/debits.ts'
 import { startDemoIdentityProvider } from './demo/identity-provider.ts'
 import { seedDemo } from './demo/seed.ts'
 import { isStaff } from './platform/auth/roles.ts'
@@ -23,6 +24,7 @@ if (config.env !== 'production') {
   await seedDemoConfigHistory(app.orm, configs)
   await seedDemoBilling(app.orm, configs)
   await seedDemoPayfip(app.orm, configs)
+  await seedDemoDebits(app.orm, configs, config.billingKey)
 }
 if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')

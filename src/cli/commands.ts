@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml'
 import { seedDemoAccounts } from '../demo/accounts.ts'
 import { seedDemoBilling } from '../demo/billing.ts'
 import { seedDemoConfigHistory } from '../demo/config-history.ts'
+import { seedDemoDebits } from '../demo/debits.ts'
 import { seedDemo } from '../demo/seed.ts'
 import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
 import type { Config } from '../platform/config.ts'
@@ -191,6 +192,7 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         await seedDemoAccounts(orm, configs)
         await seedDemoConfigHistory(orm, configs)
         await seedDemoBilling(orm, configs)
+        await seedDemoDebits(orm, configs, config.billingKey)
         for (const r of reports)
           io.out(`${r.slug}: ${r.seeded ? 'demo data added' : 'already has data, left as is'}`)
         return 0

@@ -19,6 +19,8 @@ export interface Config {
   tenantsDir: string
   database: Database
   sessionSecret: string
+  /** AES-256 key that encrypts the IBANs of direct debit mandates at rest (32 bytes). */
+  billingKey: Buffer
   smtpUrl: string | undefined
   /** Where the attempt limits are counted, shared by every process; unset: in each process's memory. */
   redisUrl: string | undefined
@@ -53,6 +55,7 @@ const envSchema = {
     TENANTS_DIR: { type: 'string', minLength: 1, default: './tenants' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
     SESSION_SECRET: { type: 'string', minLength: 32 },
+    BILLING_KEY: { type: 'string', pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$' },
     SMTP_URL: { type: 'string', pattern: '^smtps?://' },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
@@ -77,6 +80,7 @@ const expectations: Record<string, string> = {
   TENANTS_DIR: 'a directory path',
   DATABASE_URL: 'a postgres:// connection URL',
   SESSION_SECRET: 'at least 32 characters',
+  BILLING_KEY: '32 bytes written as 64 hexadecimal digits or 44 characters of base64',
   SMTP_URL: 'an smtp:// or smtps:// URL',
   REDIS_URL: 'a redis:// or rediss:// URL',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
@@ -109,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (nodeEnv === 'production' && !values.SESSION_SECRET) {
     throw new ConfigError('  SESSION_SECRET must be set in production (at least 32 characters)')
   }
+  if (nodeEnv === 'production' && !values.BILLING_KEY) {
+    throw new ConfigError('  BILLING_KEY must be set in production (32 bytes, e.g. openssl rand -base64 32)')
+  }
   const platformDomain = values.PLATFORM_DOMAIN as string
   return {
     env: nodeEnv,
@@ -128,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: 'postgres', url: values.DATABASE_URL as string }
       : { kind: 'pglite', dataDir: join(dataDir, 'pglite') },
     sessionSecret: (values.SESSION_SECRET as string | undefined) ?? keptSecret(dataDir),
+    billingKey: values.BILLING_KEY ? keyOf(values.BILLING_KEY as string) : keptKey(dataDir),
     smtpUrl: values.SMTP_URL as string | undefined,
     redisUrl: values.REDIS_URL as string | undefined,
     logLevel: values.LOG_LEVEL as string,
@@ -169,6 +177,24 @@ function keptSecret(dataDir: string): string {
     const secret = randomBytes(32).toString('base64url')
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
     return secret
+  }
+}
+
+const keyOf = (value: string) => Buffer.from(value, value.length === 64 ? 'hex' : 'base64')
+
+/**
+ * Outside production the billing key is generated once and kept in DATA_DIR, like the session
+ * secret: the IBANs encrypted with it stay readable across restarts.
+ */
+function keptKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'billing-key')
+  try {
+    return keyOf(readFileSync(file, 'utf8').trim())
+  } catch {
+    mkdirSync(dataDir, { recursive: true })
+    const key = randomBytes(32).toString('base64')
+    writeFileSync(file, key, { mode: 0o600, flag: 'wx' })
+    return keyOf(key)
   }
 }
 

@@ -1,9 +1,10 @@
 import t from 'tap'
 import { seedDemoAccounts, demoPassword } from '../../src/demo/accounts.ts'
 import { seedDemoBilling } from '../../src/demo/billing.ts'
+import { seedDemoDebits } from '../../src/demo/debits.ts'
 import { seedDemoPayfip } from '../../src/demo/payfip.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
-import { Instalment, Invoice, Payment } from '../../src/features/billing/entities.ts'
+import { DebitBatch, Instalment, Invoice, Payment, SepaMandate } from '../../src/features/billing/entities.ts'
 import { Guardian } from '../../src/features/family/entities.ts'
 import { Enrolment } from '../../src/features/teaching/entities.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
@@ -19,6 +20,7 @@ t.test('demo-famille sees issued invoices in every state, made by the year’s g
   await seedDemoAccounts(app.orm, tenants)
   await seedDemoBilling(app.orm, tenants)
   await seedDemoPayfip(app.orm, tenants)
+  await seedDemoDebits(app.orm, tenants, app.config.billingKey)
   const em = app.orm.em.fork({ schema: schemaFor(tenants[0]!.slug) })
   const invoices = await em.find(Invoice, {}, { orderBy: { id: 'asc' }, populate: ['lines'] })
   t.ok(
@@ -58,10 +60,13 @@ t.test('demo-famille sees issued invoices in every state, made by the year’s g
   const browser = new Browser(app, host())
   await browser.submit('/connexion', '/connexion', { identifiant: 'demo-famille', password: demoPassword })
   const tuition = html((await browser.get('/facturation')).body)
+  // its direct debits are collected month by month, the latest one returned by the bank
+  const collected = await em.count(DebitBatch)
+  t.equal(await em.count(SepaMandate, { family: mine.family }), 1, 'a mandate for demo-famille')
   t.same(
-    tuition.querySelectorAll('section.invoice .state').map((s) => text(s.text)),
-    ['Partiellement payée'],
-    'the cotisation is partly paid',
+    tuition.querySelectorAll('section.invoice .state').map((s) => text(s.text).replace(/ le .*/, ' le …')),
+    collected ? ['En retard', 'Prélèvement rejeté', 'Prélèvement rejeté le …'] : ['Partiellement payée'],
+    collected ? 'its latest debit rejected' : 'the cotisation is partly paid (the adhésion)',
   )
   t.ok(tuition.querySelector('section.invoice .receipts a[download]'), 'with a receipt to download')
   const rentals = html((await browser.get('/facturation/locations')).body)
@@ -91,5 +96,7 @@ t.test('demo-famille sees issued invoices in every state, made by the year’s g
   t.match(text(lent.querySelector('tbody tr:last-child')?.text), 'rendue')
 
   await seedDemoBilling(app.orm, tenants)
+  await seedDemoDebits(app.orm, tenants, app.config.billingKey)
   t.equal(await em.fork().count(Invoice), invoices.length, 'seeding again adds nothing')
+  t.equal(await em.fork().count(DebitBatch), collected)
 })

@@ -40,6 +40,7 @@ export function testConfig(tenantsDir: string, dataDir: string, env: NodeJS.Proc
     PLATFORM_DOMAIN: 'localhost',
     PUBLIC_URL: 'http://localhost',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+    BILLING_KEY: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
     TENANTS_DIR: tenantsDir,
     DATA_DIR: dataDir,
     DATABASE_URL: process.env.DATABASE_URL,

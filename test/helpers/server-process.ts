@@ -111,6 +111,7 @@ export async function startServer(t: Teardown, prepared: Prepared, env: NodeJS.P
       PORT: String(port),
       PLATFORM_DOMAIN: 'localhost',
       SESSION_SECRET: config.sessionSecret,
+      BILLING_KEY: config.billingKey.toString('base64'),
       TENANTS_DIR: config.tenantsDir,
       DATA_DIR: config.dataDir,
       ...(config.database.kind === 'postgres' ? { DATABASE_URL: config.database.url } : {}),

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/platform/config.ts'
 import { loadTenantConfigs, parseTenantConfig } from '../../src/platform/tenancy/tenant-config.ts'
+const billingKey = Buffer.alloc(32, 7).toString('base64')
 
 const valid = `slug: exemple
 name: Conservatoire d'exemple
@@ -45,6 +46,7 @@ t.test('environment', async (t) => {
         loadConfig({
           NODE_ENV: 'production',
           SESSION_SECRET: 'x'.repeat(32),
+          BILLING_KEY: billingKey,
           PLATFORM_DOMAIN: 'tutti.example.org',
         }).publicUrl,
         'https://tutti.example.org',
@@ -94,12 +96,32 @@ t.test('environment', async (t) => {
     })
   })
 
+  t.test('production requires a billing key of 32 bytes; elsewhere one is kept in DATA_DIR', async (t) => {
+    const secret = 'a-production-secret-of-32-characters!'
+    t.throws(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: secret }), {
+      message: /BILLING_KEY must be set in production/,
+    })
+    t.throws(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: secret, BILLING_KEY: 'c2hvcnQ=' }), {
+      message: /BILLING_KEY must be 32 bytes written as 64 hexadecimal digits or 44 characters of base64/,
+    })
+    const hex = 'ab'.repeat(32)
+    t.same(
+      loadConfig({ NODE_ENV: 'production', SESSION_SECRET: secret, BILLING_KEY: hex }).billingKey,
+      Buffer.from(hex, 'hex'),
+    )
+    const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
+    const kept = loadConfig({ DATA_DIR: dataDir }).billingKey
+    t.equal(kept.length, 32)
+    t.same(loadConfig({ DATA_DIR: dataDir }).billingKey, kept, 'the same key after a restart')
+  })
+
   t.test('the shutdown grace lasts 5 s in production, none elsewhere, or as set', async (t) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tutti-env-'))
     const secret = 'a-production-secret-of-32-characters!'
-    t.equal(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: secret }).shutdownGraceMs, 5_000)
+    const production = { NODE_ENV: 'production', SESSION_SECRET: secret, BILLING_KEY: billingKey }
+    t.equal(loadConfig(production).shutdownGraceMs, 5_000)
     t.equal(loadConfig({ DATA_DIR: dataDir }).shutdownGraceMs, 0)
-    const set = { NODE_ENV: 'production', SESSION_SECRET: secret, SHUTDOWN_GRACE_SECONDS: '15' }
+    const set = { ...production, SHUTDOWN_GRACE_SECONDS: '15' }
     t.equal(loadConfig(set).shutdownGraceMs, 15_000)
     t.throws(() => loadConfig({ DATA_DIR: dataDir, SHUTDOWN_GRACE_SECONDS: '5s' }), {
       message: /SHUTDOWN_GRACE_SECONDS must be an integer number of seconds between 0 and 120 \(got "5s"\)/,

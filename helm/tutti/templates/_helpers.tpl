@@ -34,7 +34,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/*
 The environment shared by the server and the migration Job: production mode, and the secrets by key,
-so that a Secret without DATABASE_URL or SESSION_SECRET stops the pod before it starts (without
+so that a Secret without DATABASE_URL, SESSION_SECRET or BILLING_KEY stops the pod before it starts (without
 DATABASE_URL the server would otherwise open an embedded database of its own).
 */}}
 {{- define "tutti.env" -}}
@@ -62,6 +62,11 @@ DATABASE_URL the server would otherwise open an embedded database of its own).
     secretKeyRef:
       name: {{ .Values.secrets.existingSecret }}
       key: SESSION_SECRET
+- name: BILLING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.existingSecret }}
+      key: BILLING_KEY
 - name: SMTP_URL
   valueFrom:
     secretKeyRef:

@@ -124,6 +124,13 @@ export const Payment = defineEntity({
     recordedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
     /** "R2026-000042": receipts have their own gapless sequence. */
     receiptNumber: p.string().length(20).unique(),
+    /**
+     * The day the bank returned it (a rejected direct debit): the payment stays, with its receipt, but
+     * no longer counts in what was paid.
+     */
+    rejectedOn: p.date().nullable(),
+    /** Why it was returned: an ISO 20022 reason code such as AM04 (see debits.ts). */
+    rejectionReason: p.string().length(4).nullable(),
   },
 })
 export type Payment = InferEntity<typeof Payment>
@@ -224,3 +231,76 @@ export const TreasuryLine = defineEntity({
   },
 })
 export type TreasuryLine = InferEntity<typeof TreasuryLine>
+export const MandateState = { active: 'active', revoked: 'revoked' } as const
+export type MandateState = (typeof MandateState)[keyof typeof MandateState]
+
+/**
+ * A family's SEPA direct debit mandate. The IBAN is kept encrypted (AES-256-GCM under BILLING_KEY)
+ * and shown only masked; a family has at most one active mandate, replaced by a new one (new RUM).
+ */
+export const SepaMandate = defineEntity({
+  name: 'SepaMandate',
+  schema: '*',
+  tableName: 'sepa_mandate',
+  extends: TenantEntity,
+  indexes: [{ properties: ['family', 'state'] }],
+  properties: {
+    family: () => p.manyToOne(Family),
+    /** Référence unique du mandat (RUM): "LIM-000123". */
+    reference: p.string().length(35).unique(),
+    signedOn: p.date(),
+    holder: p.string().length(70),
+    ibanCiphertext: p.text().hidden().lazy(),
+    ibanIv: p.text().hidden().lazy(),
+    ibanTag: p.text().hidden().lazy(),
+    /** "FR76 **** **** **** **** ***0 189": what pages show, so that they never decrypt. */
+    ibanMasked: p.string().length(50),
+    bic: p.string().length(11),
+    state: p.enum(Object.values(MandateState)).default(MandateState.active),
+    revokedAt: p.datetime().nullable(),
+    recordedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
+  },
+})
+export type SepaMandate = InferEntity<typeof SepaMandate>
+
+/** One month's debit file (pain.008) as exported: a month is collected once, the file kept for download. */
+export const DebitBatch = defineEntity({
+  name: 'DebitBatch',
+  schema: '*',
+  tableName: 'debit_batch',
+  extends: TenantEntity,
+  properties: {
+    /** "2026-11". */
+    month: p.string().length(7).unique(),
+    messageId: p.string().length(35),
+    count: p.integer(),
+    total: p.integer(),
+    /** The pain.008 as exported, sealed under BILLING_KEY (it lists IBANs): see iban-vault.ts. */
+    file: p.text().lazy(),
+    exportedBy: () => p.manyToOne(Account).nullable().deleteRule('set null'),
+  },
+})
+export type DebitBatch = InferEntity<typeof DebitBatch>
+
+export const SequenceType = { first: 'FRST', recurring: 'RCUR' } as const
+export type SequenceType = (typeof SequenceType)[keyof typeof SequenceType]
+
+/** One collection of a debit file: the instalment it collects under which mandate, and its payment. */
+export const Debit = defineEntity({
+  name: 'Debit',
+  schema: '*',
+  tableName: 'debit',
+  extends: TenantEntity,
+  indexes: [{ properties: ['batch'] }, { properties: ['mandate'] }],
+  properties: {
+    batch: () => p.manyToOne(DebitBatch),
+    payment: () => p.oneToOne(Payment).owner().unique(),
+    mandate: () => p.manyToOne(SepaMandate),
+    instalment: () => p.manyToOne(Instalment),
+    sequenceType: p.enum(Object.values(SequenceType)),
+    /** "F2026-000123-03": the invoice's number and the instalment's rank. */
+    endToEndId: p.string().length(35),
+    collectedOn: p.date(),
+  },
+})
+export type Debit = InferEntity<typeof Debit>

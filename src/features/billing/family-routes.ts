@@ -68,13 +68,23 @@ const returnQuery = {
 function invoiceView(ctx: SignedInContext, d: DescribedInvoice, waiting: { amount: number } | undefined) {
   const euros = (cents: number) => formatEuros(cents, ctx.locale)
   const remaining = d.balance.remaining
+  // an instalment whose direct debit the bank returned, and that nothing has paid since
+  const returned = (id: number) =>
+    d.payments.some((p) => p.instalment?.id === id && p.rejectedOn) &&
+    !d.payments.some((p) => p.instalment?.id === id && !p.rejectedOn)
   return {
     ...invoiceAmounts(ctx.locale, d),
     awaiting: waiting && remaining > 0 ? euros(waiting.amount) : '',
     payOnline: payableOnline(ctx, remaining, Boolean(waiting)),
     schedule: d.balance.schedule
       .filter((i) => i.left > 0)
-      .map((i) => ({ dueOn: i.dueOn, amount: euros(i.left), partly: i.left < i.amount, late: i.late })),
+      .map((i) => ({
+        dueOn: i.dueOn,
+        amount: euros(i.left),
+        partly: i.left < i.amount,
+        late: i.late,
+        rejected: returned(i.id),
+      })),
     creditNotes: d.creditNotes.map((n) => ({
       id: n.id,
       number: n.number,

@@ -230,9 +230,13 @@ export async function creditedOn(em: Em, invoiceIds: number[]): Promise<Map<numb
   return credited
 }
 
-/** What has already been paid on each of these invoices. */
+/** What has been paid on each of these invoices: a rejected direct debit paid nothing. */
 export async function paidOn(em: Em, invoiceIds: number[]): Promise<Map<number, number>> {
-  const payments = await em.find(Payment, { invoice: { $in: invoiceIds } }, { fields: ['amount', 'invoice'] })
+  const payments = await em.find(
+    Payment,
+    { invoice: { $in: invoiceIds }, rejectedOn: null },
+    { fields: ['amount', 'invoice'] },
+  )
   const paid = new Map<number, number>()
   for (const p of payments) paid.set(p.invoice.id, (paid.get(p.invoice.id) ?? 0) + p.amount)
   return paid
@@ -446,7 +450,7 @@ async function describe(em: Em, invoices: Invoice[], today: string) {
       balance: balanceOf(
         invoice,
         invoice.instalments.getItems().map((i) => ({ id: i.id, dueOn: dateOf(i.dueOn), amount: i.amount })),
-        paidFor.reduce((total, p) => total + p.amount, 0),
+        paidFor.reduce((total, p) => total + (p.rejectedOn ? 0 : p.amount), 0),
         creditNotes.reduce((total, n) => total + n.total, 0),
         today,
       ),
@@ -508,6 +512,7 @@ export function openInvoicesOf(familyId: FamilyRef) {
             eb
               .selectFrom('payment as p')
               .whereRef('p.invoice_id', '=', 'i.id')
+              .where('p.rejected_on', 'is', null)
               .select((sub) => sub.fn.sum<number>('p.amount').as('s')),
             eb.lit(0),
           )
@@ -613,6 +618,7 @@ const invoiceDocumentRead = prepare((db: Kysely<TenantDb>, p: { invoiceId: numbe
           eb
             .selectFrom('payment as m')
             .whereRef('m.invoice_id', '=', 'i.id')
+            .where('m.rejected_on', 'is', null)
             .select((sub) => sub.fn.sum<number>('m.amount').as('s')),
           eb.lit(0),
         )

@@ -1,7 +1,7 @@
 import type { Em } from '../../platform/db/orm.ts'
 
-/** Invoices, credit notes (avoirs) and receipts each have their own sequence. */
-export const Sequence = { invoice: 'F', creditNote: 'A', receipt: 'R' } as const
+/** Invoices, credit notes (avoirs), receipts and SEPA mandates (year 0) each have their own sequence. */
+export const Sequence = { invoice: 'F', creditNote: 'A', receipt: 'R', mandate: 'M' } as const
 export type Sequence = (typeof Sequence)[keyof typeof Sequence]
 
 /** "F2027-000123": the sequence's letter, the year of issue, the number in that year. */
@@ -20,6 +20,12 @@ export async function takeNumbers(
   year: number,
   count: number,
 ): Promise<string[]> {
+  const last = await takeCount(tx, sequence, year, count)
+  return Array.from({ length: count }, (_, i) => formatNumber(sequence, year, last - count + 1 + i))
+}
+
+/** Takes `count` more of a sequence's numbers (see takeNumbers) and answers the last one taken. */
+export async function takeCount(tx: Em, sequence: Sequence, year: number, count: number): Promise<number> {
   if (!tx.isInTransaction()) throw new Error('numbers are taken inside the issuing transaction')
   // raw SQL is not qualified by the fork: the tenant's schema is named here
   if (!tx.schema) throw new Error('numbers are taken on a tenant’s EntityManager')
@@ -31,6 +37,5 @@ export async function takeNumbers(
      returning c."last"`,
     [sequence, year, count],
   )
-  const last = Number(row!.last)
-  return Array.from({ length: count }, (_, i) => formatNumber(sequence, year, last - count + 1 + i))
+  return Number(row!.last)
 }

@@ -157,7 +157,8 @@ export async function familyAccount(ctx: SignedInContext, familyId: number, now?
     balance: {
       invoiced: sum(bills.map((r) => r.total)),
       credited: sum(bills.map((r) => r.credited)),
-      paid: sum(payments.rows.map((p) => p.amount)),
+      // a direct debit the bank returned paid nothing
+      paid: sum(payments.rows.filter((p) => !p.rejectedOn).map((p) => p.amount)),
       remaining: sum(bills.map((r) => r.remaining)),
       late: sum(bills.map((r) => r.late)),
     },

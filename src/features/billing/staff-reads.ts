@@ -121,6 +121,7 @@ const invoiceListRead = prepare((db: Db, p: InvoiceParams) => {
             eb
               .selectFrom('payment as pa')
               .whereRef('pa.invoice_id', '=', 'i.id')
+              .where('pa.rejected_on', 'is', null)
               .select((s) => s.fn.sum<number>('pa.amount').as('s')),
             eb.lit(0),
           ),
@@ -288,6 +289,7 @@ const paymentListRead = prepare((db: Db, p: PaymentParams) => {
           'pa.method',
           'pa.amount',
           'pa.reference',
+          'pa.rejected_on as rejectedOn',
           'pa.family_id as familyId',
           'i.id as invoiceId',
           'i.number as invoiceNumber',
@@ -322,6 +324,7 @@ export async function paymentRows(db: Reader, filters: PaymentFilters, page?: nu
       method: row.method as PaymentMethod,
       amount: row.amount,
       reference: row.reference,
+      rejectedOn: row.rejectedOn as string | null,
       familyId: row.familyId,
       invoiceId: row.invoiceId,
       invoiceNumber: row.invoiceNumber ?? '',

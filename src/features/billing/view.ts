@@ -31,6 +31,8 @@ export function invoiceAmounts(locale: Locale, d: DescribedInvoice) {
       receivedOn: p.receivedOn,
       method: p.method,
       reference: p.reference,
+      rejectedOn: p.rejectedOn,
+      rejectionReason: p.rejectionReason,
     })),
   }
 }

@@ -13,6 +13,7 @@ import { NotFound } from '../../platform/http/errors.ts'
 import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { OutboxMail } from '../../platform/mail/entities.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
+import { eraseMandates } from '../billing/mandates.ts'
 import { DocumentSubmission, StoredFile } from '../documents/entities.ts'
 import { Family, Guardian } from '../family/entities.ts'
 import { Preregistration } from '../preregistration/entities.ts'
@@ -163,7 +164,7 @@ const eraseContact = {
  * Erases the personal data of a family past its retention period, in one transaction under a lock
  * of the family's row. Refused, with the reason, unless the family is due. What identifies or describes a person goes (names, birth places and dates,
  * addresses, phones, e-mails, situation and profession, school, emergency contact, appreciations,
- * free texts, the uploaded files, the proposals' values, the pré-inscription dossiers' contents, the
+ * free texts, the uploaded files, the direct debit mandates' holders and accounts, the proposals' values, the pré-inscription dossiers' contents, the
  * accounts' identifiants, sessions and links, the mails kept in the outbox, the values in the audit
  * trail); what the conservatoire counts stays (the family row with residence, quotient bracket and
  * payment mode; guardians' and pupils' postal codes, pupils' civility, birth year and school level; enrolments, courses and years;
@@ -260,6 +261,7 @@ export async function eraseFamily(
     await em.nativeDelete(DocumentSubmission, { id: { $in: submissionIds } })
     await em.nativeDelete(StoredFile, { id: { $in: submissions.map((s) => s.file.id) } })
     await em.nativeUpdate(ChangeRequest, { family }, { changes: {} })
+    await eraseMandates(em, family.id, now)
     await em.nativeUpdate(Evaluation, { enrolment: { pupil: { $in: pupilIds } } }, { appreciation: '' })
     await em.nativeUpdate(Absence, { enrolment: { pupil: { $in: pupilIds } } }, { reason: null })
     await em.nativeDelete(Session, { account: { $in: accountIds } })

@@ -234,6 +234,27 @@ export interface TenantConfig {
    */
   paymentModes?: PaymentMode[]
   /**
+   * The conservatoire as creditor of SEPA direct debits (prélèvements): what the monthly debit file
+   * (pain.008) names as the creditor and the account credited. Without this key staff can record
+   * mandates but cannot export a debit file.
+   */
+  sepa?: {
+    /**
+     * Creditor's name as the banks show it to debtors (70 characters at most). Defaults to name. Example:
+     * "REGIE CONSERVATOIRE LIMONEST".
+     */
+    name?: string
+    /**
+     * Identifiant créancier SEPA (ICS) given by the bank: country, check digits, business code, national
+     * identifier. Example: "FR12ZZZ123456".
+     */
+    creditorId: string
+    /** IBAN of the account credited, without spaces. Example: "FR7630001007941234567890185". */
+    iban: string
+    /** BIC of the creditor's bank (8 or 11 characters). Example: "BDFEFRPPCCT". */
+    bic: string
+  }
+  /**
    * Quotient familial (QF) brackets used to price the fees, and the bracket applied when no QF is
    * proven.
    */

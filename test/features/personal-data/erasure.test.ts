@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
+import { SepaMandate } from '../../../src/features/billing/entities.ts'
+import { sealIban } from '../../../src/features/billing/iban-vault.ts'
 import { DocumentSubmission, StoredFile } from '../../../src/features/documents/entities.ts'
 import { Family, Guardian } from '../../../src/features/family/entities.ts'
 import { Pupil } from '../../../src/features/pupils/entities.ts'
@@ -53,6 +55,15 @@ t.test('staff erase the families past the retention period, and only those', asy
     subjectType: 'guardian',
     subjectId: gone.guardian.id,
     details: { city: { before: 'Limonest', after: 'Lyon' } },
+  })
+  setup.create(SepaMandate, {
+    family: gone.family.id,
+    reference: 'TST-000001',
+    signedOn: '2020-09-01',
+    holder: 'Camille Lefèvre',
+    ...sealIban(app.config.billingKey, 'FR7630006000011234567890189'),
+    ibanMasked: 'FR76 **** **** **** **** ***0 189',
+    bic: 'AGRIFRPP882',
   })
   await setup.flush()
   // a session of the family that left, to be closed
@@ -127,6 +138,14 @@ t.test('staff erase the families past the retention period, and only those', asy
     const check = em()
     const family = await check.findOneOrFail(Family, { id: gone.family.id })
     t.ok(family.erasedAt)
+    const [mandate] = await check.find(SepaMandate, { family }, { populate: ['ibanCiphertext'] })
+    t.match(mandate, {
+      reference: 'TST-000001',
+      holder: `Famille ${family.id}`,
+      ibanCiphertext: '',
+      ibanMasked: '—',
+      state: 'revoked',
+    })
     const guardians = await check.find(Guardian, { family }, { orderBy: { rank: 'asc' } })
     t.match(guardians[0], {
       lastName: `Famille ${family.id}`,
