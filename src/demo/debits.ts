@@ -1,5 +1,5 @@
 import { exportDebits, rejectDebit } from '../features/billing/debits.ts'
-import { Debit, Instalment, Invoice, SepaMandate } from '../features/billing/entities.ts'
+import { Debit, InvoiceKind, Instalment, Invoice, SepaMandate } from '../features/billing/entities.ts'
 import { ibanOf } from '../features/billing/iban.ts'
 import type { BillingContext } from '../features/billing/invoices.ts'
 import { saveMandate } from '../features/billing/mandates.ts'
@@ -108,7 +108,16 @@ export async function seedDemoDebits(orm: Orm, configs: TenantConfig[], key: Buf
       ),
     ].sort()
     for (const month of months) await exportDebits(ctx, month, key, new Date(`${month}-01T08:00:00Z`))
-    const [latest] = await em.find(Debit, {}, { orderBy: { id: 'desc' }, limit: 1 })
+    // demo-famille's latest debit comes back, so that the family sees it
+    const demoFamily = await em.findOne(Guardian, { account: { identifiant: 'demo-famille' } })
+    const [latest] = await em.find(
+      Debit,
+      demoFamily ? { payment: { family: demoFamily.family, invoice: { kind: InvoiceKind.cotisation } } } : {},
+      {
+        orderBy: { id: 'desc' },
+        limit: 1,
+      },
+    )
     if (latest) {
       const collected = String(latest.collectedOn).slice(0, 10)
       const rejectedOn = addDays(collected, 3) <= today ? addDays(collected, 3) : collected

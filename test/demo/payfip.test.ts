@@ -41,7 +41,7 @@ t.test(
     )
     const home = html((await family.get('/accueil')).body).querySelector('#billing-title')!.parentNode!
     t.match(text(home.text), 'Paiement en ligne en cours de confirmation : 290,00 €.')
-    t.equal(home.querySelector('.state--late'), null, 'the rental paid online is not late')
+    t.equal(rentals.querySelector('section.invoice .state--late'), null, 'the rental paid online is not late')
     const tuition = html((await family.get('/facturation')).body)
     t.equal(
       text(tuition.querySelector('form.payfip button')?.text),

@@ -50,7 +50,8 @@ const canWrite = (ctx: SignedInContext) =>
  */
 export default async function staffDebits(app: FastifyInstance) {
   const reads = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.read) }
-  const writes = { constraints: { site: 'tenant' }, preHandler: app.requireRole(...staffAccess.records) }
+  // the role is checked before the body is validated: a family posting nothing is refused, not told its form is wrong
+  const writes = { constraints: { site: 'tenant' }, preValidation: app.requireRole(...staffAccess.records) }
   const key = app.config.billingKey
 
   const renderMandate = async (

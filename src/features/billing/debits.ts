@@ -24,6 +24,7 @@ import {
 import { openIban, openText, sealText } from './iban-vault.ts'
 import { type BillingContext, balanceOf, creditedOn, paidOn } from './invoices.ts'
 import { Sequence, takeNumbers } from './numbering.ts'
+import { awaitingConfirmation } from './payfip.ts'
 import { type Creditor, painXml } from './pain008.ts'
 
 /** The R-transaction reasons a bank gives for a returned direct debit (ISO 20022 codes). */
@@ -123,8 +124,9 @@ async function dueInMonth(em: Em, config: TenantConfig, month: string, lock = fa
     },
   )
   const familyIds = [...new Set(invoices.map((i) => i.family.id))]
-  const [paid, credited, names, mandates] = await Promise.all([
+  const [paid, awaiting, credited, names, mandates] = await Promise.all([
     paidOn(em, invoiceIds),
+    awaitingConfirmation({ em }, invoiceIds),
     creditedOn(em, invoiceIds),
     familyNames(em, familyIds),
     em.find(SepaMandate, { family: { $in: familyIds }, state: MandateState.active }),
@@ -144,7 +146,8 @@ async function dueInMonth(em: Em, config: TenantConfig, month: string, lock = fa
     const { schedule } = balanceOf(
       invoice,
       instalments,
-      paid.get(invoice.id) ?? 0,
+      // what the family paid online, awaiting the treasury's confirmation, is not debited as well
+      (paid.get(invoice.id) ?? 0) + (awaiting.get(invoice.id)?.amount ?? 0),
       credited.get(invoice.id) ?? 0,
       '0000-00-00',
     )

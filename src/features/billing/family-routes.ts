@@ -82,7 +82,8 @@ function invoiceView(ctx: SignedInContext, d: DescribedInvoice, waiting: { amoun
         dueOn: i.dueOn,
         amount: euros(i.left),
         partly: i.left < i.amount,
-        late: i.late,
+        // paid online, awaiting the treasury: not late
+        late: i.late && !waiting,
         rejected: returned(i.id),
       })),
     creditNotes: d.creditNotes.map((n) => ({

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { openText } from '../../../src/features/billing/iban-vault.ts'
 import { exportDebits, rejectDebit } from '../../../src/features/billing/debits.ts'
-import { Debit, DebitBatch, Payment } from '../../../src/features/billing/entities.ts'
+import { Debit, DebitBatch, OnlinePayment, Payment } from '../../../src/features/billing/entities.ts'
 import { AuditEvent } from '../../../src/platform/audit/entities.ts'
 import { html } from '../../helpers/build.ts'
 import { against, debitSetUp as setUp, monthFrom, sepaTenant, text, theirIban } from '../../helpers/debits.ts'
@@ -173,3 +173,21 @@ t.test(
     for (const [i, f] of xml.entries()) t.ok((await against(f)).valid, `${files[i]?.month} valid`)
   },
 )
+
+t.test('an invoice paid online, awaiting the treasury, is not debited as well', async (t) => {
+  const { signIn, mandate, next, em, tuition } = await setUp(t)
+  await mandate()
+  const db = em()
+  db.create(OnlinePayment, {
+    invoice: tuition,
+    amount: 30000,
+    refdet: 'F2026000001P01',
+    startedAt: new Date(),
+    result: 'P',
+    returnedAt: new Date(),
+  })
+  await db.flush()
+  const browser = await signIn('direction')
+  const page = html((await browser.get(`/admin/facturation/prelevements?mois=${next}`)).body)
+  t.equal(page.querySelectorAll('table.debits tbody tr').length, 0, 'nothing to collect from the Martins')
+})
