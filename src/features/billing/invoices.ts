@@ -494,6 +494,22 @@ export async function familyInvoices(ctx: BillingContext, kind: DraftInvoice['ki
   return describe(ctx.em, invoices, tenantToday(ctx.config, now))
 }
 
+/** What an invoice has received, in cents: a direct debit the bank returned paid nothing. */
+export const receivedBy = (invoiceId: Expression<number>) =>
+  sql<number>`cast(coalesce((${tenantDb
+    .selectFrom('payment as p')
+    .where('p.invoice_id', '=', invoiceId)
+    .where('p.rejected_on', 'is', null)
+    .select((sub) => sub.fn.sum<number>('p.amount').as('s'))}), 0) as integer)`
+
+/** What the credit notes correcting an invoice take off it, in cents. */
+export const creditedTo = (invoiceId: Expression<number>) =>
+  sql<number>`cast(coalesce((${tenantDb
+    .selectFrom('invoice as n')
+    .where('n.corrects_id', '=', invoiceId)
+    .where('n.kind', '=', InvoiceKind.avoir)
+    .select((sub) => sub.fn.sum<number>('n.total').as('s'))}), 0) as integer)`
+
 /**
  * A family's issued invoices with what the balance needs (schedule, paid, credited), as a fragment of
  * a page's one read: Accueil says what is due without statements of its own.
@@ -507,26 +523,8 @@ export function openInvoicesOf(familyId: FamilyRef) {
       .where('i.kind', '!=', InvoiceKind.avoir)
       .select((eb) => [
         'i.total',
-        eb.fn
-          .coalesce(
-            eb
-              .selectFrom('payment as p')
-              .whereRef('p.invoice_id', '=', 'i.id')
-              .where('p.rejected_on', 'is', null)
-              .select((sub) => sub.fn.sum<number>('p.amount').as('s')),
-            eb.lit(0),
-          )
-          .as('paid'),
-        eb.fn
-          .coalesce(
-            eb
-              .selectFrom('invoice as n')
-              .whereRef('n.corrects_id', '=', 'i.id')
-              .where('n.kind', '=', InvoiceKind.avoir)
-              .select((sub) => sub.fn.sum<number>('n.total').as('s')),
-            eb.lit(0),
-          )
-          .as('credited'),
+        receivedBy(eb.ref('i.id')).as('paid'),
+        creditedTo(eb.ref('i.id')).as('credited'),
         // paid on PayFiP, not yet confirmed by the treasury: not money received, not late either
         eb.fn
           .coalesce(
@@ -613,26 +611,8 @@ const invoiceDocumentRead = prepare((db: Kysely<TenantDb>, p: { invoiceId: numbe
           .whereRef('s.invoice_id', '=', 'i.id')
           .select(['s.id', 's.due_on as dueOn', 's.amount']),
       ).as('instalments'),
-      eb.fn
-        .coalesce(
-          eb
-            .selectFrom('payment as m')
-            .whereRef('m.invoice_id', '=', 'i.id')
-            .where('m.rejected_on', 'is', null)
-            .select((sub) => sub.fn.sum<number>('m.amount').as('s')),
-          eb.lit(0),
-        )
-        .as('paid'),
-      eb.fn
-        .coalesce(
-          eb
-            .selectFrom('invoice as n')
-            .whereRef('n.corrects_id', '=', 'i.id')
-            .where('n.kind', '=', InvoiceKind.avoir)
-            .select((sub) => sub.fn.sum<number>('n.total').as('s')),
-          eb.lit(0),
-        )
-        .as('credited'),
+      receivedBy(eb.ref('i.id')).as('paid'),
+      creditedTo(eb.ref('i.id')).as('credited'),
       addresseeOf(eb.ref('i.family_id')).as('addressee'),
     ]),
 )

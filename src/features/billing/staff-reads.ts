@@ -5,7 +5,7 @@ import { prepare, type Reader } from '../../platform/db/reads.ts'
 import { offsetOf, pageSize } from '../../platform/http/pagination.ts'
 import { fold } from '../../platform/text.ts'
 import { InvoiceKind, InvoiceState, type PaymentMethod } from './entities.ts'
-import type { InvoiceStatus } from './invoices.ts'
+import { creditedTo, type InvoiceStatus, receivedBy } from './invoices.ts'
 
 /*
  * Staff's lists of invoices and payments, filtered, counted and cut into pages by Postgres in one
@@ -115,32 +115,8 @@ const invoiceListRead = prepare((db: Db, p: InvoiceParams) => {
       'i.corrects_id as correctsId',
     ])
     .select((eb) => [
-      eb
-        .cast<number>(
-          eb.fn.coalesce(
-            eb
-              .selectFrom('payment as pa')
-              .whereRef('pa.invoice_id', '=', 'i.id')
-              .where('pa.rejected_on', 'is', null)
-              .select((s) => s.fn.sum<number>('pa.amount').as('s')),
-            eb.lit(0),
-          ),
-          'integer',
-        )
-        .as('paid'),
-      eb
-        .cast<number>(
-          eb.fn.coalesce(
-            eb
-              .selectFrom('invoice as n')
-              .whereRef('n.corrects_id', '=', 'i.id')
-              .where('n.kind', '=', InvoiceKind.avoir)
-              .select((s) => s.fn.sum<number>('n.total').as('s')),
-            eb.lit(0),
-          ),
-          'integer',
-        )
-        .as('credited'),
+      receivedBy(eb.ref('i.id')).as('paid'),
+      creditedTo(eb.ref('i.id')).as('credited'),
       eb
         .cast<number>(
           eb.fn.coalesce(
