@@ -128,6 +128,17 @@ const variants: Record<string, Record<string, unknown>[]> = {
     },
   ],
   invitation: [samples.invitation.data],
+  'invoice-reminder': [
+    {
+      ...account,
+      number: 'F2026-000012',
+      issuedOn: '01/10/2026',
+      lateAmount: '96,72 €',
+      since: '05/11/2026',
+      remaining: '773,28 €',
+      link: 'https://limonest.tutti.example/facturation',
+    },
+  ],
   'password-changed': [samples['password-changed'].data],
   'password-reset': [samples['password-reset'].data],
   'preregistration-confirmed': [{ ...account, number: 12, link, applicants }],

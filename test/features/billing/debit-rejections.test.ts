@@ -50,7 +50,7 @@ t.test(
     t.match(text(page.querySelector('[role="status"]')?.text), 'le montant est de nouveau dû')
     t.match(
       text(page.querySelector(`#debit-${debit!.id}`)?.text),
-      /Rejeté le \d\d\/\d\d\/\d{4} : AM04 — Provision insuffisante/,
+      /Rejeté le \d\d\/\d\d\/\d{4} : AM04 — provision insuffisante/,
     )
     t.equal(page.querySelector(`form[action="${action}"]`), null, 'rejected once')
     const payment = await em().findOneOrFail(Payment, debit!.payment.id)
@@ -73,7 +73,7 @@ t.test(
     t.match(shownBalance(after), { Payé: '0,00 €', 'Reste à payer': '300,00 €' }, 'the balance back up')
     t.match(text(after.querySelector('.instalments li')?.text), 'Prélèvement rejeté', 'on the instalment')
     t.match(text(after.querySelector('.receipts')?.text), 'Prélèvement rejeté le 08/')
-    t.match(text(after.querySelector('.receipts')?.text), 'Provision insuffisante. Ce montant reste dû.')
+    t.match(text(after.querySelector('.receipts')?.text), 'provision insuffisante. Ce montant reste dû.')
     const home = html((await family.get('/accueil')).body)
     t.match(
       text(home.querySelector('#billing-title')?.parentNode?.text),
