@@ -1,12 +1,8 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp, shutdown } from './app.ts'
-import { demoAccounts, demoPassword, seedDemoAccounts } from './demo/accounts.ts'
-import { seedDemoBilling } from './demo/billing.ts'
-import { seedDemoConfigHistory } from './demo/config-history.ts'
-import { seedDemoPayfip } from './demo/payfip.ts'
-import { seedDemoDebits } from './demo/debits.ts'
+import { demoAccounts, demoPassword } from './demo/accounts.ts'
+import { seedDemoTenants } from './demo/all.ts'
 import { startDemoIdentityProvider } from './demo/identity-provider.ts'
-import { seedDemo } from './demo/seed.ts'
 import { isStaff } from './platform/auth/roles.ts'
 import { type Config, loadConfig } from './platform/config.ts'
 import { provisionAll } from './platform/tenancy/provisioning.ts'
@@ -19,12 +15,7 @@ const configs = app.registry.list().map((t) => t.config)
 if (config.env !== 'production') {
   // outside production, `npm start` is the whole setup: migrations, demo tenants and their data
   await provisionAll(app.orm, configs, (line) => app.log.info(line))
-  await seedDemo(app.orm, configs)
-  await seedDemoAccounts(app.orm, configs)
-  await seedDemoConfigHistory(app.orm, configs)
-  await seedDemoBilling(app.orm, configs)
-  await seedDemoPayfip(app.orm, configs)
-  await seedDemoDebits(app.orm, configs, config.billingKey)
+  await seedDemoTenants(app.orm, configs, config.billingKey)
 }
 if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')

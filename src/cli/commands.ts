@@ -2,11 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDocument } from 'yaml'
-import { seedDemoAccounts } from '../demo/accounts.ts'
-import { seedDemoBilling } from '../demo/billing.ts'
-import { seedDemoConfigHistory } from '../demo/config-history.ts'
-import { seedDemoDebits } from '../demo/debits.ts'
-import { seedDemo } from '../demo/seed.ts'
+import { seedDemoTenants } from '../demo/all.ts'
 import { allEntities, platformEntities, tenantEntities } from '../entities.ts'
 import type { Config } from '../platform/config.ts'
 import { invite } from '../features/accounts/service.ts'
@@ -188,11 +184,7 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         return await inviteAccount(orm, config, arg!, values, io)
       default: {
         const configs = loadTenantConfigs(config.tenantsDir)
-        const reports = await seedDemo(orm, configs)
-        await seedDemoAccounts(orm, configs)
-        await seedDemoConfigHistory(orm, configs)
-        await seedDemoBilling(orm, configs)
-        await seedDemoDebits(orm, configs, config.billingKey)
+        const reports = await seedDemoTenants(orm, configs, config.billingKey)
         for (const r of reports)
           io.out(`${r.slug}: ${r.seeded ? 'demo data added' : 'already has data, left as is'}`)
         return 0

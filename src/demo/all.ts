@@ -1,0 +1,23 @@
+import type { Orm } from '../platform/db/orm.ts'
+import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
+import { seedDemoAccounts } from './accounts.ts'
+import { seedDemoBilling } from './billing.ts'
+import { seedDemoConfigHistory } from './config-history.ts'
+import { seedDemoDebits } from './debits.ts'
+import { seedDemoPayfip } from './payfip.ts'
+import { seedDemo } from './seed.ts'
+
+/**
+ * Everything the demo holds, in the order each part needs the others (billing before the online
+ * payment it shows, the online payment before the debit files, which leave it out): one list for
+ * `npm start` and `tutti demo`, so that both give the same demo.
+ */
+export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billingKey: Buffer) {
+  const reports = await seedDemo(orm, configs)
+  await seedDemoAccounts(orm, configs)
+  await seedDemoConfigHistory(orm, configs)
+  await seedDemoBilling(orm, configs)
+  await seedDemoPayfip(orm, configs)
+  await seedDemoDebits(orm, configs, billingKey)
+  return reports
+}
