@@ -4,7 +4,10 @@ import { join, resolve } from 'node:path'
 import createError from '@fastify/error'
 import { Ajv } from 'ajv'
 
-export type Database = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string }
+export type Database =
+  | { kind: 'postgres'; url: string }
+  /** `from`: a dumped data directory (PGlite's `dumpDataDir`) to start from instead of an empty cluster. */
+  | { kind: 'pglite'; dataDir: string; from?: Blob }
 
 export interface Config {
   env: 'development' | 'production' | 'test'

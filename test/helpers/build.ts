@@ -7,6 +7,7 @@ import { parse } from 'node-html-parser'
 import { stringify } from 'yaml'
 import { buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/platform/config.ts'
+import { spareSchemas, takeSpareSchema, pgliteTemplate } from './pglite-template.ts'
 import { TenantRow } from '../../src/platform/tenancy/entities.ts'
 import { createTenant, migratePlatform } from '../../src/platform/tenancy/provisioning.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
@@ -48,9 +49,10 @@ export function testConfig(tenantsDir: string, dataDir: string, env: NodeJS.Proc
   })
 }
 
-export function memoryDatabase(config: Config): Config {
+/** With PGlite, an in-memory database started from the migrated template (pglite-template.ts). */
+export async function memoryDatabase(config: Config): Promise<Config> {
   return config.database.kind === 'pglite'
-    ? { ...config, database: { kind: 'pglite', dataDir: 'memory://' } }
+    ? { ...config, database: { kind: 'pglite', dataDir: 'memory://', from: await pgliteTemplate() } }
     : config
 }
 
@@ -82,7 +84,7 @@ export async function build(
   const specs = (options.tenants ?? [{}]).map((overrides) => tenantYaml(uniqueSlug(), overrides))
   mkdirSync(tenantsDir)
   for (const spec of specs) writeFileSync(join(tenantsDir, `${spec.slug}.yaml`), stringify(spec))
-  const config = memoryDatabase(testConfig(tenantsDir, join(dir, 'data'), options.env))
+  const config = await memoryDatabase(testConfig(tenantsDir, join(dir, 'data'), options.env))
   const app = await buildApp(config, { logStream: options.logStream })
   t.teardown(async () => {
     if (config.database.kind === 'postgres') {
@@ -96,7 +98,12 @@ export async function build(
   })
   await migratePlatform(app.orm)
   const tenants = app.registry.list().map((tenant) => tenant.config)
-  if (options.provision !== false) for (const tenant of tenants) await createTenant(app.orm, tenant)
+  if (options.provision !== false)
+    for (const [i, tenant] of tenants.entries()) {
+      if (config.database.kind === 'pglite' && i < spareSchemas.length)
+        await takeSpareSchema(app.orm, i, schemaFor(tenant.slug))
+      await createTenant(app.orm, tenant)
+    }
   if (options.plugin) await app.register(options.plugin)
   await app.ready()
   return {

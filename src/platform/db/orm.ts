@@ -42,5 +42,7 @@ export async function openOrm(database: Database, options: OrmOptions): Promise<
     ...common,
     driver: PgliteDriver,
     dbName: database.dataDir,
+    // a function, because MikroORM deep-copies its options and a copied Blob cannot be read
+    ...(database.from ? { driverOptions: () => ({ loadDataDir: database.from }) } : {}),
   })
 }

@@ -154,12 +154,13 @@ t.test(
     // long enough for the family's upload to queue behind the stalled ones on a loaded machine
     const idleMs = 3000
     const { browsers, stalledUpload, familyUploads, stored, logged } = await setUp(t, idleMs)
+    // the stalled uploads' idle timeout runs from their start: counting from here holds on a loaded machine
+    const started = Date.now()
     // four clients, four addresses: every slot of the process is taken
     const stalled = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((from) => stalledUpload(from))
     await until('the four stalled uploads to hold the slots', () => uploadSlots.busy === 4)
 
     // a family of another conservatoire waits its turn...
-    const started = Date.now()
     const other = familyUploads(browsers[1]!)
     await until('the family’s upload to wait for a slot', () => uploadSlots.waiting === 1)
     // ...and gets one as soon as the stalled uploads are given up
