@@ -16,6 +16,7 @@ import {
 import { Rental, RentalItem } from './features/billing/rental-entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
+import { AbsenceNotice, Attendance, CourseReplacement, Lesson } from './features/lessons/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
 import { Reenrolment } from './features/reenrolment/entities.ts'
@@ -68,6 +69,10 @@ const tenantTables = [
   SepaMandate,
   DebitBatch,
   Debit,
+  Lesson,
+  Attendance,
+  AbsenceNotice,
+  CourseReplacement,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

@@ -132,5 +132,8 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
   }
   problems.push(...staffSignInProblems(config))
   problems.push(...tariffProblems(config))
+  for (const [i, holiday] of (config.calendar?.holidays ?? []).entries())
+    if (holiday.to < holiday.from)
+      problems.push({ path: ['calendar', 'holidays', i, 'to'], code: 'endsBeforeStart' })
   return problems
 }

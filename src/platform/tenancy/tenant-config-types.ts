@@ -98,6 +98,40 @@ export interface TenantConfig {
     reenrolment?: ReenrolmentPeriod
   }
   /**
+   * The school calendar lessons follow. Lessons are drawn from each course's weekly slots between the
+   * school year's first and last day, skipping French public holidays (computed) and the school holidays
+   * listed here. When omitted, only public holidays are skipped.
+   */
+  calendar?: {
+    /**
+     * The tenant's school holiday zone (A, B or C; Corse and the overseas académies have their own
+     * calendar), shown to staff beside the holidays. Example: A.
+     */
+    zone?: 'A' | 'B' | 'C' | 'Corse' | 'Outre-mer'
+    /**
+     * The school holidays of the zone, first day to last day inclusive (from the official calendar of the
+     * Éducation nationale: a holiday from Saturday 17 October to Monday 2 November means lessons resume on
+     * Monday 2 November, so write the Sunday as its last day). Example: [{label: "Vacances de la
+     * Toussaint", from: "2026-10-17", to: "2026-11-01"}].
+     */
+    holidays?: {
+      /** Shown to teachers and families. Example: "Vacances de Noël". */
+      label: string
+      /** First day without lessons (YYYY-MM-DD). */
+      from: string
+      /** Last day without lessons (YYYY-MM-DD). */
+      to: string
+    }[]
+  }
+  /** The class register. When omitted: families are mailed on the day of an unexcused absence. */
+  attendance: {
+    /**
+     * Mail the family's guardians when a teacher records an unexcused absence, the same day. Example:
+     * true.
+     */
+    absenceMail: boolean
+  }
+  /**
    * Which identity fields families must fill in (marked as mandatory in the forms, checked on the
    * server). Fields not listed stay optional.
    */

@@ -2409,4 +2409,5 @@ export const en: Record<MessageKey, string> = {
   'billing.sepa.family.rejected': 'Direct debit rejected',
   'billing.sepa.family.rejectedPayment':
     'Direct debit rejected on {date}: {reason}. This amount is still due.',
+  'configProblem.endsBeforeStart': 'the last day must come after the first',
 }

@@ -2453,6 +2453,7 @@ export const fr = {
   'billing.sepa.reason.SL01': 'SL01 — service particulier de la banque',
   'billing.sepa.family.rejected': 'Prélèvement rejeté',
   'billing.sepa.family.rejectedPayment': 'Prélèvement rejeté le {date} : {reason}. Ce montant reste dû.',
+  'configProblem.endsBeforeStart': 'le dernier jour doit venir après le premier',
 } as const
 
 export type MessageKey = keyof typeof fr
