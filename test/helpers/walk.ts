@@ -1,3 +1,4 @@
+import { seedDemoAttendance } from '../../src/demo/attendance.ts'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
@@ -37,6 +38,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoBilling(app.orm, tenants)
   await seedDemoPayfip(app.orm, tenants)
   await seedDemoDebits(app.orm, tenants, app.config.billingKey)
+  await seedDemoAttendance(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)
