@@ -84,7 +84,7 @@ async function seedRollCalls(em: Em, config: TenantConfig, year: SchoolYear): Pr
   const yesterday = addDays(tenantToday(config), -1)
   const span = {
     from: String(year.startsOn),
-    to: yesterday < String(year.endsOn) ? yesterday : String(year.endsOn),
+    to: [yesterday, String(year.endsOn)].sort()[0]!,
   }
   if (span.from > span.to) return
 
