@@ -12,6 +12,7 @@
  *   npm run bench -- processes          # the family pages on one process and on two: see processes.ts
  *   npm run bench -- billing-generation # the year's invoices of 3,000 families: see billing-generation.ts
  *   npm run bench -- billing-pdf        # 20 concurrent PDF duplicates: see billing-pdf.ts
+ *   npm run bench -- roll-call          # 60 teachers' roll calls in one minute: see roll-call.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -60,6 +61,7 @@ import { billingPdfBenchmark } from './billing-pdf.ts'
 import { pagesBenchmark } from './pages.ts'
 import { processesBenchmark } from './processes.ts'
 import { reenrolmentBenchmark } from './reenrolment.ts'
+import { rollCallBenchmark } from './roll-call.ts'
 import { signInBenchmark } from './sign-in.ts'
 import { uploadsBenchmark } from './uploads.ts'
 
@@ -72,6 +74,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   processes: processesBenchmark,
   'billing-generation': billingGenerationBenchmark,
   'billing-pdf': billingPdfBenchmark,
+  'roll-call': rollCallBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))

@@ -1,6 +1,7 @@
 import type { Orm } from '../platform/db/orm.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
 import { seedDemoAccounts } from './accounts.ts'
+import { seedDemoAttendance } from './attendance.ts'
 import { seedDemoBilling } from './billing.ts'
 import { seedDemoConfigHistory } from './config-history.ts'
 import { seedDemoDebits } from './debits.ts'
@@ -19,5 +20,7 @@ export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billing
   await seedDemoBilling(orm, configs)
   await seedDemoPayfip(orm, configs)
   await seedDemoDebits(orm, configs, billingKey)
+  // Issue 18: demo-prof teaches every weekday; the year's past lessons were called
+  await seedDemoAttendance(orm, configs)
   return reports
 }

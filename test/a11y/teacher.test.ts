@@ -11,6 +11,8 @@ t.test(
     await signIn(page, site.origin(), '/enseignant/connexion', 'demo-prof')
     const { walked, findings } = await walk(page, site.origin(), '/enseignant')
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
+    for (const kind of ['/enseignant/cours/:id', '/enseignant/seances/:lesson'])
+      t.ok(walked.includes(kind), `${kind} walked (a course’s roster and lessons, a roll call)`)
     t.same(findings, [], 'nothing found')
   },
 )

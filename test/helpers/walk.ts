@@ -1,3 +1,4 @@
+import { seedDemoAttendance } from '../../src/demo/attendance.ts'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
@@ -37,6 +38,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoBilling(app.orm, tenants)
   await seedDemoPayfip(app.orm, tenants)
   await seedDemoDebits(app.orm, tenants, app.config.billingKey)
+  await seedDemoAttendance(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)
@@ -77,8 +79,13 @@ const followable = (href: string) =>
   !href.startsWith('//') &&
   !/\/fichier|\.csv|\/pdf$|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
 
-/** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters. */
-const kindOf = (href: string) => href.split(/[?#]/)[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')
+/** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters and two lessons' roll calls. */
+const kindOf = (href: string) =>
+  href
+    .split(/[?#]/)[0]!
+    // a lesson's key, "12-2026-12-03-0", as one kind of page whatever its course and date
+    .replace(/\/\d+-\d{4}-\d{2}-\d{2}-\d+(?=\/|$)/g, '/:lesson')
+    .replace(/\/\d+(?=\/|$)/g, '/:id')
 
 /**
  * Every kind of page reachable from `start` through links, breadth first, each checked at both

@@ -91,6 +91,16 @@ const document = { document: 'Attestation de quotient familial', fileName: 'qf.p
 const reenrolment = { pupil: 'Léa Martin', schoolYear: '2026-2027', link }
 const change = { label: 'Téléphone', before: '04 78 00 00 00', after: '06 12 34 56 78' }
 const variants: Record<string, Record<string, unknown>[]> = {
+  'absence-unexcused': [
+    {
+      ...account,
+      pupil: 'Léa Martin',
+      course: 'Clarinette 1C2',
+      date: '02/12/2026',
+      start: '14:00',
+      end: '14:30',
+    },
+  ],
   'change-decided': [
     {
       ...account,

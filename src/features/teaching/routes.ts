@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { signedInContext } from '../../platform/auth/context.ts'
 import { ChangeSetType, type EventSubscriber, type FlushEventArgs } from '@mikro-orm/core'
 import { SchoolYear } from './entities.ts'
-import { coursesOfTeacher, schoolYears } from './service.ts'
+import { teacherWeek } from '../lessons/register.ts'
+import { schoolYears } from './service.ts'
 
 /** Forgets a tenant's cached current school year once a change to its school years is flushed. */
 class ForgetSchoolYear implements EventSubscriber {
@@ -14,27 +15,19 @@ class ForgetSchoolYear implements EventSubscriber {
   }
 }
 
-/** The teachers' portal: their courses of the year with their headcount. */
+/** The teachers' portal, "Mes cours": the week's lessons, then the courses of the year with their headcount. */
 export default async function teaching(app: FastifyInstance) {
   app.orm.em.getEventManager().registerSubscriber(new ForgetSchoolYear())
 
-  app.get(
+  app.get<{ Querystring: { semaine?: string } }>(
     '/enseignant',
     { constraints: { site: 'tenant' }, preHandler: app.requireRole('teacher') },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const { year, courses } = await coursesOfTeacher(ctx.db, ctx.account)
-      const establishments = new Map(ctx.config.establishments.map((e) => [e.code, e.name]))
+      const week = await teacherWeek(ctx, request.query.semaine)
       return reply.view('teaching/courses', {
-        title: ctx.t('teacher.title', { year: year?.label ?? '' }),
-        showSite: establishments.size > 1,
-        courses: courses.map((course) => ({
-          name: course.name,
-          cycle: course.cycle,
-          site: establishments.get(course.establishment) ?? course.establishment,
-          slot: course.slot,
-          pupils: course.pupils,
-        })),
+        title: ctx.t('teacher.title', { year: week.year?.label ?? '' }),
+        ...week,
       })
     },
   )

@@ -1,12 +1,9 @@
 import type { Expression, Kysely } from 'kysely'
-import { frenchOrder } from '../../platform/text.ts'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
-import type { Actor } from '../../platform/auth/context.ts'
 import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
 import { TenantCache } from '../../platform/db/tenant-cache.ts'
 import type { FamilyRef } from '../family/service.ts'
-import { siteFirst } from '../shared/site.ts'
 
 const currentYearRead = prepare((db: Kysely<TenantDb>) =>
   db
@@ -148,33 +145,4 @@ export function headcountOf(courseId: Expression<number>) {
     .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
     .where('hc.course_id', '=', courseId)
     .where('hc.active', '=', true)
-}
-
-const teacherCoursesRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: number }) =>
-  db
-    .selectFrom('course as c')
-    .innerJoin('teacher as t', 't.id', 'c.teacher_id')
-    .select(['c.id', 'c.name', 'c.cycle', 'c.establishment', 'c.slot'])
-    .select((eb) => headcountOf(eb.ref('c.id')).as('pupils'))
-    .where('t.account_id', '=', p.accountId)
-    .where('c.school_year_id', '=', p.yearId),
-)
-
-/** The courses of the current year taught by the teacher behind an account, with their headcount. */
-export async function coursesOfTeacher(db: Reader, account: Actor) {
-  const year = await currentSchoolYear(db)
-  if (!year) return { year, courses: [] }
-  const courses = await teacherCoursesRead.all(db, { accountId: account.id, yearId: year.id })
-  return {
-    year,
-    courses: courses
-      .map((c) => ({ ...c, pupils: c.pupils ?? 0 }))
-      .sort(
-        siteFirst(
-          account.establishment,
-          (c) => c.establishment,
-          (a, b) => frenchOrder(a.name, b.name),
-        ),
-      ),
-  }
 }

@@ -123,13 +123,22 @@ export interface TenantConfig {
       to: string
     }[]
   }
-  /** The class register. When omitted: families are mailed on the day of an unexcused absence. */
+  /**
+   * The class register. When omitted: families are mailed on the day of an unexcused absence, and
+   * teachers see the guardians' phone numbers and e-mail addresses.
+   */
   attendance: {
     /**
      * Mail the family's guardians when a teacher records an unexcused absence, the same day. Example:
      * true.
      */
     absenceMail: boolean
+    /**
+     * How teachers may reach a pupil's family from their roster: the guardians' phone numbers and e-mail
+     * addresses, their e-mail addresses only, or none (the secretariat passes messages on). Example:
+     * phone-and-email.
+     */
+    teacherContacts: 'phone-and-email' | 'email' | 'none'
   }
   /**
    * Which identity fields families must fill in (marked as mandatory in the forms, checked on the
