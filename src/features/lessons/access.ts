@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { prepare, type Reader } from '../../platform/db/reads.ts'
 import type { CourseSlot } from '../teaching/entities.ts'
@@ -38,14 +38,15 @@ const courseOfAccountRead = prepare((db: Kysely<TenantDb>, p: { accountId: numbe
           inner.fn
             .coalesce(
               inner.fn.jsonAgg(
+                // literals, not parameters: json_build_object's arguments have no type Postgres could infer
                 inner.fn('json_build_object', [
-                  inner.val('from'),
+                  sql.lit('from'),
                   inner.ref('r.starts_on'),
-                  inner.val('to'),
+                  sql.lit('to'),
                   inner.ref('r.ends_on'),
                 ]),
               ),
-              inner.val('[]'),
+              sql<unknown>`'[]'::json`,
             )
             .as('spans'),
         )
