@@ -5,6 +5,7 @@ import { seedDemoBilling } from './billing.ts'
 import { seedDemoConfigHistory } from './config-history.ts'
 import { seedDemoDebits } from './debits.ts'
 import { seedDemoPayfip } from './payfip.ts'
+import { seedDemoRepertoirePieces } from './repertoire-pieces.ts'
 import { seedDemo } from './seed.ts'
 
 /**
@@ -19,5 +20,6 @@ export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billing
   await seedDemoBilling(orm, configs)
   await seedDemoPayfip(orm, configs)
   await seedDemoDebits(orm, configs, billingKey)
+  await seedDemoRepertoirePieces(orm, configs)
   return reports
 }
