@@ -47,6 +47,8 @@ import { loggedError, withoutTokens } from './platform/logging.ts'
 import mailPlugin from './platform/mail/plugin.ts'
 import metricsPlugin from './platform/metrics.ts'
 import tuitionSimulator from './features/billing/simulator-routes.ts'
+import absencesList from './features/lessons/absences-routes.ts'
+import repertoirePieces from './features/repertoire/routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -143,6 +145,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(preregistrationReview)
   // Issue 18: the teacher's course pages and the roll call (teachers, replacements, staff)
   await app.register(register)
+  // Issue 18: teachers' répertoire pieces, and staff's list of unexcused absences
+  await app.register(repertoirePieces)
+  await app.register(absencesList)
   return app
 }
 

@@ -20,7 +20,7 @@ import { AbsenceNotice, Attendance, CourseReplacement, Lesson } from './features
 import { Preregistration } from './features/preregistration/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
 import { Reenrolment } from './features/reenrolment/entities.ts'
-import { RepertoireEntry, SchoolEvent } from './features/repertoire/entities.ts'
+import { RepertoireEntry, RepertoirePiece, SchoolEvent } from './features/repertoire/entities.ts'
 import { ChangeRequest } from './features/sas/entities.ts'
 import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
 import { AuditEvent } from './platform/audit/entities.ts'
@@ -73,6 +73,7 @@ const tenantTables = [
   Attendance,
   AbsenceNotice,
   CourseReplacement,
+  RepertoirePiece,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

@@ -6,6 +6,7 @@ import { seedDemoBilling } from './billing.ts'
 import { seedDemoConfigHistory } from './config-history.ts'
 import { seedDemoDebits } from './debits.ts'
 import { seedDemoPayfip } from './payfip.ts'
+import { seedDemoRepertoirePieces } from './repertoire-pieces.ts'
 import { seedDemo } from './seed.ts'
 
 /**
@@ -22,5 +23,6 @@ export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billing
   await seedDemoDebits(orm, configs, billingKey)
   // Issue 18: demo-prof teaches every weekday; the year's past lessons were called
   await seedDemoAttendance(orm, configs)
+  await seedDemoRepertoirePieces(orm, configs)
   return reports
 }

@@ -7,6 +7,7 @@ import { demoPassword, seedDemoAccounts } from '../../src/demo/accounts.ts'
 import { seedDemoBilling } from '../../src/demo/billing.ts'
 import { seedDemoPayfip } from '../../src/demo/payfip.ts'
 import { seedDemoDebits } from '../../src/demo/debits.ts'
+import { seedDemoRepertoirePieces } from '../../src/demo/repertoire-pieces.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
 import { launchBrowser } from './chromium.ts'
@@ -39,6 +40,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoPayfip(app.orm, tenants)
   await seedDemoDebits(app.orm, tenants, app.config.billingKey)
   await seedDemoAttendance(app.orm, tenants)
+  await seedDemoRepertoirePieces(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)

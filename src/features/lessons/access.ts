@@ -38,6 +38,7 @@ const courseOfAccountRead = prepare((db: Kysely<TenantDb>, p: { accountId: numbe
           inner.fn
             .coalesce(
               inner.fn.jsonAgg(
+                // literals, not parameters: json_build_object's arguments have no type Postgres could infer
                 inner.fn('json_build_object', [
                   sql.lit('from'),
                   inner.ref('r.starts_on'),

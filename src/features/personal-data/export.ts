@@ -9,7 +9,7 @@ import { type Family, Guardian } from '../family/entities.ts'
 import { Preregistration } from '../preregistration/entities.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { Reenrolment } from '../reenrolment/entities.ts'
-import { RepertoireEntry } from '../repertoire/entities.ts'
+import { RepertoireEntry, RepertoirePiece } from '../repertoire/entities.ts'
 import { ChangeRequest } from '../sas/entities.ts'
 import { Absence, Enrolment, Evaluation } from '../teaching/entities.ts'
 
@@ -80,6 +80,11 @@ export async function familyData(ctx: SignedInContext) {
     RepertoireEntry,
     { pupil: { family } },
     { populate: ['event'], orderBy: { event: { heldOn: 'asc' }, id: 'asc' } },
+  )
+  const pieces = await em.find(
+    RepertoirePiece,
+    { pupil: { family } },
+    { populate: ['course', 'addedBy'], orderBy: { startedOn: 'asc', id: 'asc' } },
   )
   const submissions = await em.find(
     DocumentSubmission,
@@ -175,6 +180,18 @@ export async function familyData(ctx: SignedInContext) {
           oeuvre: r.piece,
           auteur: r.author ?? null,
           partie: r.part ?? null,
+        })),
+      piecesTravaillees: pieces
+        .filter((piece) => piece.pupil.id === p.id)
+        .map((piece) => ({
+          titre: piece.title,
+          compositeur: piece.composer ?? null,
+          periode: piece.period ?? null,
+          commenceeLe: piece.startedOn,
+          etat: piece.state === 'performed' ? 'jouee' : 'en-cours',
+          joueeLe: piece.performedOn ?? null,
+          cours: piece.course?.name ?? null,
+          enseignant: piece.addedBy ? `${piece.addedBy.firstName} ${piece.addedBy.lastName}` : null,
         })),
     })),
     documents: submissions.map((s, i) => ({

@@ -14,7 +14,8 @@ import {
   householdPupil,
   tenantToday,
 } from '../family/service.ts'
-import { byEvent, repertoireOf } from '../repertoire/service.ts'
+import { describePiece, piecesByState } from '../repertoire/pieces.ts'
+import { byEvent, piecesOf, repertoireOf } from '../repertoire/service.ts'
 import { SubjectType } from '../sas/entities.ts'
 import { pendingChangesOf, pendingOf, type ProposalOutcome, proposeChanges } from '../sas/service.ts'
 import { pupilFrame } from '../shared/pupil-frame.ts'
@@ -252,13 +253,24 @@ export async function historyYearPage(ctx: SignedInContext, pupilId: number, yea
 }
 
 const repertoireRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; pupilId: number }) =>
-  db.selectNoFrom([householdOf(p.accountId).as('household'), repertoireOf(p.pupilId).as('performances')]),
+  db.selectNoFrom([
+    householdOf(p.accountId).as('household'),
+    piecesOf(p.pupilId).as('pieces'),
+    repertoireOf(p.pupilId).as('performances'),
+  ]),
 )
 
-/** The Répertoire tab: the events the pupil took part in, newest first, with what they performed. */
+/**
+ * The Répertoire tab: the pieces the pupil works with their teachers (in progress, then performed),
+ * then the events the pupil took part in, newest first, with what they performed.
+ */
 export async function repertoirePage(ctx: SignedInContext, pupilId: number) {
   const found = await repertoireRead.first(ctx.db, { accountId: ctx.account.id, pupilId })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
-  return { ...pupilFrame(ctx, household, pupil, 'repertoire'), events: byEvent(found!.performances) }
+  return {
+    ...pupilFrame(ctx, household, pupil, 'repertoire'),
+    ...piecesByState(found!.pieces.map((piece) => describePiece(ctx.t, piece))),
+    events: byEvent(found!.performances),
+  }
 }

@@ -11,6 +11,7 @@ import { build, html } from '../../helpers/build.ts'
 import { documentsTenant } from '../../helpers/documents.ts'
 import { createFamily } from '../../helpers/families.ts'
 import { createSchooling } from '../../helpers/teaching.ts'
+import { RepertoirePiece } from '../../../src/features/repertoire/entities.ts'
 
 const pdf = Buffer.from('%PDF-1.4\n% attestation Martin\n%%EOF\n')
 
@@ -19,9 +20,20 @@ t.test('a family downloads one ZIP with all its data, and only its own', async (
   const slug = tenants[0]!.slug
   const martin = await createFamily(app, slug, 'famille-martin', 'Martin')
   const durand = await createFamily(app, slug, 'famille-durand', 'Durand')
-  await createSchooling(app, slug, martin.pupil)
+  const schooling = await createSchooling(app, slug, martin.pupil)
   await createSchooling(app, slug, durand.pupil)
   const em = app.orm.em.fork({ schema: schemaFor(slug) })
+  em.create(RepertoirePiece, {
+    pupil: martin.pupil.id,
+    course: schooling.enrolment.course.id,
+    addedBy: schooling.enrolment.course.teacher!.id,
+    title: 'Rêverie',
+    composer: 'Claude Debussy',
+    period: 'xxe',
+    startedOn: '2026-09-16',
+    state: 'performed',
+    performedOn: '2026-11-05',
+  })
   for (const [family, pupil, content, name] of [
     [martin.family, martin.pupil, pdf, 'assurance léa.pdf'],
     [durand.family, durand.pupil, Buffer.from('%PDF-1.4\n% Durand\n%%EOF\n'), 'durand.pdf'],
@@ -104,6 +116,18 @@ t.test('a family downloads one ZIP with all its data, and only its own', async (
   const clarinet = data.eleves[0].cours.find((c: { cours: string }) => c.cours === 'Clarinette 1C2')
   t.match(clarinet.evaluations[0], { appreciation: 'Beau son, travail régulier.' })
   t.ok(clarinet.absences.length >= 1, 'absences')
+  t.same(data.eleves[0].piecesTravaillees, [
+    {
+      titre: 'Rêverie',
+      compositeur: 'Claude Debussy',
+      periode: 'xxe',
+      commenceeLe: '2026-09-16',
+      etat: 'jouee',
+      joueeLe: '2026-11-05',
+      cours: 'Clarinette 1C2',
+      enseignant: 'Hélène Rivière',
+    },
+  ])
   t.match(data.documents[0], {
     piece: 'Attestation d’assurance',
     eleve: 'Léa Martin',
@@ -125,6 +149,7 @@ t.test('a family downloads one ZIP with all its data, and only its own', async (
   t.notOk(summary.querySelector('link[rel="stylesheet"], script'), 'self-contained')
   t.match(summary.text, /Camille Martin/)
   t.match(summary.text, /Beau son, travail régulier\./)
+  t.match(summary.text, /Rêverie — Claude Debussy/)
   t.ok(summary.querySelector('a[href="pieces/1-assurance léa.pdf"]'), 'the summary links the file')
   t.notMatch(summary.text, /Durand/)
 
