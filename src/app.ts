@@ -46,6 +46,8 @@ import { loggedError, withoutTokens } from './platform/logging.ts'
 import mailPlugin from './platform/mail/plugin.ts'
 import metricsPlugin from './platform/metrics.ts'
 import tuitionSimulator from './features/billing/simulator-routes.ts'
+import courseLessons from './features/lessons/course-lessons-routes.ts'
+import absenceNotices from './features/lessons/absence-notice-routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -140,6 +142,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reenrolmentReview)
   await app.register(preregistration)
   await app.register(preregistrationReview)
+  // issue 18: the staff's lessons of a course and its replacements; families announcing absences
+  await app.register(courseLessons)
+  await app.register(absenceNotices)
   return app
 }
 
