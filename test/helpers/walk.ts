@@ -78,7 +78,12 @@ const followable = (href: string) =>
   !/\/fichier|\.csv|\/pdf$|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
 
 /** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters. */
-const kindOf = (href: string) => href.split(/[?#]/)[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')
+const kindOf = (href: string) =>
+  href
+    .split(/[?#]/)[0]!
+    // a lesson's key ("12-2026-12-03-0") names one of a course's many lessons, all alike
+    .replace(/\/\d+-\d{4}-\d{2}-\d{2}-\d+(?=\/|$)/g, '/:key')
+    .replace(/\/\d+(?=\/|$)/g, '/:id')
 
 /**
  * Every kind of page reachable from `start` through links, breadth first, each checked at both

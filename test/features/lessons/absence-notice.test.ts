@@ -3,6 +3,8 @@ import { addDays, lessonKey, scheduledDates } from '../../../src/features/lesson
 import { AbsenceNotice, Attendance, Lesson } from '../../../src/features/lessons/entities.ts'
 import { tenantToday } from '../../../src/features/family/service.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
+import { noticesOf } from '../../../src/features/lessons/absence-notices.ts'
+import type { SignedInContext } from '../../../src/platform/auth/context.ts'
 import { signedInBrowser } from '../../helpers/accounts.ts'
 import { html } from '../../helpers/build.ts'
 import { audits, lessonsWorld, staffBrowser, text } from './setup.ts'
@@ -104,6 +106,30 @@ t.test('announced, listed with its reason, shown among the absences, then withdr
   )
   t.equal(await em().count(AbsenceNotice, {}), 0)
   t.equal((await audits(app, slug, 'absence.withdrawn')).length, 1)
+})
+
+t.test('today’s lesson is offered until it starts, in the conservatoire’s time zone', async (t) => {
+  t.equal(config.timezone, 'Europe/Paris')
+  const ctx = { db: em(), config } as unknown as SignedInContext
+  const schedule = {
+    enrolmentId: enrolment.id,
+    courseId: course.id,
+    slots: course.slots,
+    room: 'Salle 3',
+    year: { from: '2026-09-01', to: '2027-07-03' },
+  }
+  // 13:59 and 14:00 in Paris on Wednesday 13 January 2027, in winter time (UTC+1)
+  const before = await noticesOf(ctx, schedule, new Date('2027-01-13T12:59:00Z'))
+  t.equal(before.upcoming[0]?.lesson.date, '2027-01-13')
+  t.equal(before.upcoming.length, 8)
+  const started = await noticesOf(ctx, schedule, new Date('2027-01-13T13:00:00Z'))
+  t.equal(started.upcoming[0]?.lesson.date, '2027-01-20')
+  const lastWeeks = await noticesOf(ctx, schedule, new Date('2027-06-20T10:00:00Z'))
+  t.same(
+    lastWeeks.upcoming.map((u) => u.lesson.date),
+    ['2027-06-23', '2027-06-30'],
+    'no lesson after the end of the year',
+  )
 })
 
 t.test('a cancelled lesson is not offered', async (t) => {
