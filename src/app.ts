@@ -49,6 +49,8 @@ import metricsPlugin from './platform/metrics.ts'
 import tuitionSimulator from './features/billing/simulator-routes.ts'
 import absencesList from './features/lessons/absences-routes.ts'
 import repertoirePieces from './features/repertoire/routes.ts'
+import courseLessons from './features/lessons/course-lessons-routes.ts'
+import absenceNotices from './features/lessons/absence-notice-routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -148,6 +150,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Issue 18: teachers' répertoire pieces, and staff's list of unexcused absences
   await app.register(repertoirePieces)
   await app.register(absencesList)
+  // issue 18: the staff's lessons of a course and its replacements; families announcing absences
+  await app.register(courseLessons)
+  await app.register(absenceNotices)
   return app
 }
 

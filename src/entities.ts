@@ -22,7 +22,7 @@ import { Pupil } from './features/pupils/entities.ts'
 import { Reenrolment } from './features/reenrolment/entities.ts'
 import { RepertoireEntry, RepertoirePiece, SchoolEvent } from './features/repertoire/entities.ts'
 import { ChangeRequest } from './features/sas/entities.ts'
-import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
+import { Course, Enrolment, Evaluation, SchoolYear, Teacher } from './features/teaching/entities.ts'
 import { AuditEvent } from './platform/audit/entities.ts'
 import { Account, PasswordToken, Session } from './platform/auth/entities.ts'
 import { TenantEntity } from './platform/db/base-entity.ts'
@@ -47,7 +47,6 @@ const tenantTables = [
   Course,
   Enrolment,
   Evaluation,
-  Absence,
   SchoolEvent,
   RepertoireEntry,
   ChangeRequest,

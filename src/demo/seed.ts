@@ -8,7 +8,9 @@ import { Reenrolment } from '../features/reenrolment/entities.ts'
 import { ChangeRequest } from '../features/sas/entities.ts'
 import { schoolLevels } from '../features/pupils/identity.ts'
 import { RepertoireEntry, SchoolEvent } from '../features/repertoire/entities.ts'
-import { Absence, Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
+import { AbsenceNotice, Attendance, Lesson } from '../features/lessons/entities.ts'
+import { closureOn, weekday as isoWeekday } from '../features/lessons/calendar.ts'
+import { Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
 import { AuditEvent } from '../platform/audit/entities.ts'
 import { sha256 } from '../platform/auth/sessions.ts'
 import type { Em, Orm } from '../platform/db/orm.ts'
@@ -112,6 +114,8 @@ interface Context {
   firstName: (age: 'adult' | 'child', civility: Civility) => string
   profession: () => (typeof professions)[number]
   absences: number
+  /** The lesson rows absences were recorded on, per course and "date/slot": one row per lesson. */
+  lessonRows: Map<Course, Map<string, Lesson>>
   /** Pupils enrolled in each course of the current year, to make one full and close another. */
   seats: Map<Course, number>
 }
@@ -138,6 +142,7 @@ function populate(em: Em, config: TenantConfig, today: string): void {
     firstName: (age, civility) => decks[age][civility](),
     profession: rng.deck(professions),
     absences: 0,
+    lessonRows: new Map(),
     seats: new Map(),
   }
 
@@ -734,16 +739,30 @@ function recordAbsence(
 ) {
   const { em, lessons: rng, today } = ctx
   const weekday = slotWeekday(course.slot)
-  // never an absence in the future: early in the school year there may be none yet
-  const dates = schoolWeeks.map((week) => lessonDate(year.span, weekday, week)).filter((date) => date < today)
+  // never an absence in the future (early in the school year there may be none yet), nor on a holiday
+  const dates = schoolWeeks
+    .map((week) => lessonDate(year.span, weekday, week))
+    .filter((date) => date < today && closureOn(ctx.config, date) === undefined)
   if (dates.length === 0) return
   const excused = ctx.absences++ % 3 !== 1
-  em.create(Absence, {
-    enrolment,
-    occurredOn: rng.pick(dates),
-    excused,
-    reason: excused ? rng.pick(absenceReasons) : null,
-  })
+  const on = rng.pick(dates)
+  const reason = excused ? rng.pick(absenceReasons) : null
+  // the roll call of that lesson recorded it, and an excused absence is one the family announced
+  const index = course.slots.findIndex((s) => s.day === isoWeekday(on))
+  const slot = Math.max(0, index)
+  const rows = ctx.lessonRows.get(course) ?? new Map<string, Lesson>()
+  ctx.lessonRows.set(course, rows)
+  const lesson =
+    rows.get(`${on}/${slot}`) ??
+    em.create(Lesson, {
+      course,
+      on,
+      slot,
+      calledAt: new Date(`${on}T${course.slots[slot]?.end ?? '18:00'}:00Z`),
+    })
+  rows.set(`${on}/${slot}`, lesson)
+  em.create(Attendance, { lesson, enrolment, status: excused ? 'excused' : 'absent' })
+  if (reason) em.create(AbsenceNotice, { lesson, enrolment, reason })
 }
 
 function bracketOf(config: TenantConfig, household: HouseholdTemplate): string | null {

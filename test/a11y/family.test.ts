@@ -10,6 +10,7 @@ t.test(
     const page = await site.newPage()
     await signIn(page, site.origin(), '/connexion', 'demo-famille')
     const { walked, findings } = await walk(page, site.origin(), '/accueil')
+    t.ok(walked.includes('/eleves/:id/cours/:id'), 'a course’s page, with "Signaler une absence"')
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
     t.same(findings, [], 'nothing found')
   },

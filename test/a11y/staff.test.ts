@@ -18,7 +18,7 @@ t.test(
     const page = await site.newPage()
     await signIn(page, site.origin(), '/admin/connexion', 'demo-admin')
     // the staff side has more kinds of page than the walk's default budget
-    const { walked, findings } = await walk(page, site.origin(), '/admin', 90)
+    const { walked, findings } = await walk(page, site.origin(), '/admin', 100)
     t.ok(walked.includes('/admin/changements/:id'), 'the change request’s review page is walked')
     for (const kind of [
       '/admin/journal',
@@ -28,6 +28,9 @@ t.test(
       '/admin/configuration/versions',
       '/admin/configuration/yaml',
       '/admin/configuration/pieces/mandat-sepa',
+      '/admin/cours/:id/seances',
+      '/admin/cours/:id/seances/:key',
+      '/admin/cours/:id/remplacements',
     ])
       t.ok(walked.includes(kind), `${kind}, from the Administration, is walked`)
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)

@@ -1,14 +1,8 @@
 import type { FastifyInstance } from 'fastify'
+import { AbsenceNotice, Attendance, Lesson } from '../../src/features/lessons/entities.ts'
 import type { Pupil } from '../../src/features/pupils/entities.ts'
 import { RepertoireEntry, SchoolEvent } from '../../src/features/repertoire/entities.ts'
-import {
-  Absence,
-  Course,
-  Enrolment,
-  Evaluation,
-  SchoolYear,
-  Teacher,
-} from '../../src/features/teaching/entities.ts'
+import { Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../../src/features/teaching/entities.ts'
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
 
 /**
@@ -60,7 +54,15 @@ export async function createSchooling(app: FastifyInstance, slug: string, pupil:
     appreciation: 'Beau son, travail régulier.',
     grade: 'A',
   })
-  em.create(Absence, { enrolment, occurredOn: '2026-10-07', excused: true, reason: 'Maladie' })
+  // the roll call of 7 October recorded the absence the family had announced
+  const lesson = em.create(Lesson, {
+    course: clarinet,
+    on: '2026-10-07',
+    slot: 0,
+    calledAt: new Date('2026-10-07T13:00:00Z'),
+  })
+  em.create(Attendance, { lesson, enrolment, status: 'excused' })
+  em.create(AbsenceNotice, { lesson, enrolment, reason: 'Maladie' })
   em.create(Evaluation, {
     enrolment: pastEnrolment,
     term: '3e trimestre',

@@ -89,6 +89,7 @@ const applicants = [
 ]
 const document = { document: 'Attestation de quotient familial', fileName: 'qf.pdf', link }
 const reenrolment = { pupil: 'Léa Martin', schoolYear: '2026-2027', link }
+const lesson = { pupil: 'Léa Martin', course: 'Clarinette 1C2', was: 'mercredi 14/10/2026, 14:00 – 14:30' }
 const change = { label: 'Téléphone', before: '04 78 00 00 00', after: '06 12 34 56 78' }
 const variants: Record<string, Record<string, unknown>[]> = {
   'absence-unexcused': [
@@ -147,6 +148,26 @@ const variants: Record<string, Record<string, unknown>[]> = {
       since: '05/11/2026',
       remaining: '773,28 €',
       link: 'https://limonest.tutti.example/facturation',
+    },
+  ],
+  'lesson-changed': [
+    { ...account, ...lesson, change: 'cancelled', now: '', room: '', reason: 'Professeur malade' },
+    {
+      ...account,
+      ...lesson,
+      change: 'moved',
+      now: 'jeudi 15/10/2026, 17:00 – 17:30',
+      room: 'Salle 12',
+      reason: '',
+    },
+    { ...account, ...lesson, change: 'moved', now: 'jeudi 15/10/2026, 17:00 – 17:30', room: '', reason: '' },
+    {
+      ...account,
+      ...lesson,
+      change: 'restored',
+      now: 'mercredi 14/10/2026, 14:00 – 14:30',
+      room: 'Salle 3',
+      reason: '',
     },
   ],
   'password-changed': [samples['password-changed'].data],

@@ -11,7 +11,8 @@ import { Pupil } from '../pupils/entities.ts'
 import { Reenrolment } from '../reenrolment/entities.ts'
 import { RepertoireEntry, RepertoirePiece } from '../repertoire/entities.ts'
 import { ChangeRequest } from '../sas/entities.ts'
-import { Absence, Enrolment, Evaluation } from '../teaching/entities.ts'
+import { AbsenceNotice, Attendance } from '../lessons/entities.ts'
+import { Enrolment, Evaluation } from '../teaching/entities.ts'
 
 /*
  * "Télécharger mes données": everything the conservatoire holds about the signed-in account's
@@ -71,10 +72,16 @@ export async function familyData(ctx: SignedInContext) {
     { enrolment: { pupil: { family } } },
     { orderBy: { givenOn: 'asc', id: 'asc' } },
   )
-  const absences = await em.find(
-    Absence,
+  // the register's absences (absent, late, excused) and those the family announced
+  const attendance = await em.find(
+    Attendance,
+    { enrolment: { pupil: { family } }, status: { $ne: 'present' } },
+    { populate: ['lesson'], orderBy: { lesson: { on: 'asc' }, id: 'asc' } },
+  )
+  const notices = await em.find(
+    AbsenceNotice,
     { enrolment: { pupil: { family } } },
-    { orderBy: { occurredOn: 'asc', id: 'asc' } },
+    { populate: ['lesson'], orderBy: { lesson: { on: 'asc' }, id: 'asc' } },
   )
   const repertoire = await em.find(
     RepertoireEntry,
@@ -167,9 +174,17 @@ export async function familyData(ctx: SignedInContext) {
               appreciation: v.appreciation,
               note: v.grade ?? null,
             })),
-          absences: absences
+          absences: attendance
             .filter((a) => a.enrolment.id === e.id)
-            .map((a) => ({ date: a.occurredOn, excusee: a.excused, motif: a.reason ?? null })),
+            .map((a) => ({
+              date: a.lesson.movedOn ?? a.lesson.on,
+              statut: a.status,
+              motif:
+                notices.find((n) => n.lesson.id === a.lesson.id && n.enrolment.id === e.id)?.reason ?? null,
+            })),
+          absencesSignalees: notices
+            .filter((n) => n.enrolment.id === e.id)
+            .map((n) => ({ date: n.lesson.movedOn ?? n.lesson.on, motif: n.reason })),
         })),
       repertoire: repertoire
         .filter((r) => r.pupil.id === p.id)

@@ -20,7 +20,8 @@ import { Preregistration } from '../preregistration/entities.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { Reenrolment } from '../reenrolment/entities.ts'
 import { ChangeRequest } from '../sas/entities.ts'
-import { Absence, Evaluation } from '../teaching/entities.ts'
+import { AbsenceNotice } from '../lessons/entities.ts'
+import { Evaluation } from '../teaching/entities.ts'
 
 /** Years a family's data is kept after it was archived (the tenant's `retention.years`). */
 export function retentionYears(config: TenantConfig): number {
@@ -263,7 +264,7 @@ export async function eraseFamily(
     await em.nativeUpdate(ChangeRequest, { family }, { changes: {} })
     await eraseMandates(em, family.id, now)
     await em.nativeUpdate(Evaluation, { enrolment: { pupil: { $in: pupilIds } } }, { appreciation: '' })
-    await em.nativeUpdate(Absence, { enrolment: { pupil: { $in: pupilIds } } }, { reason: null })
+    await em.nativeUpdate(AbsenceNotice, { enrolment: { pupil: { $in: pupilIds } } }, { reason: '' })
     await em.nativeDelete(Session, { account: { $in: accountIds } })
     await em.nativeDelete(PasswordToken, { account: { $in: accountIds } })
     await em.nativeDelete(OutboxMail, { recipient: { $in: addresses } })

@@ -28,6 +28,7 @@ import {
 } from '../teaching/service.ts'
 import { checkPupil, pupilRecordOf, pupilValues } from './service.ts'
 import { siteFirst } from '../shared/site.ts'
+import type { CourseSlot } from '../teaching/entities.ts'
 
 /*
  * The reads of the Élèves pages: each page is one statement with the household (the chooser and
@@ -179,6 +180,16 @@ export async function coursePage(ctx: SignedInContext, pupilId: number, enrolmen
     ...pupilFrame(ctx, household, pupil, course.currentYear ? 'cours' : 'historique'),
     year,
     course: describeCourse(ctx.config, course),
+    // what announcing an absence needs: the course's lessons of this year; none in a past year
+    schedule: course.currentYear
+      ? {
+          enrolmentId: course.id,
+          courseId: course.courseId,
+          slots: course.slots as CourseSlot[],
+          room: course.room,
+          year: { from: String(course.yearStartsOn), to: String(course.yearEndsOn) },
+        }
+      : undefined,
     back: course.currentYear
       ? { href: `/eleves/${pupil.id}/cours`, label: ctx.t('pupil.backToCourses') }
       : {

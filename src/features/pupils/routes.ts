@@ -6,8 +6,8 @@ import { idParams, recordId } from '../../platform/http/schemas.ts'
 import { mandatoryFields, formFields, tenantToday } from '../family/service.ts'
 import { displayValue } from '../sas/service.ts'
 import { noticeQuery, proposalNotice } from '../shared/proposal-notices.ts'
+import { noticeOutcomes, renderCoursePage } from '../lessons/absence-notice-routes.ts'
 import {
-  coursePage,
   coursesPage,
   historyPage,
   historyYearPage,
@@ -118,17 +118,22 @@ export default async function pupils(app: FastifyInstance) {
       reply.view('pupils/courses', await coursesPage(signedInContext(request), request.params.id)),
   )
 
-  app.get<{ Params: { id: number; enrolment: number } }>(
+  app.get<{ Params: { id: number; enrolment: number }; Querystring: { absence?: string } }>(
     '/eleves/:id/cours/:enrolment',
     {
       ...familyOnly,
-      schema: { params: { type: 'object', properties: { id: recordId, enrolment: recordId } } },
+      schema: {
+        params: { type: 'object', properties: { id: recordId, enrolment: recordId } },
+        querystring: {
+          type: 'object',
+          properties: { absence: { type: 'string', enum: [...noticeOutcomes] } },
+        },
+      },
     },
     async (request, reply) =>
-      reply.view(
-        'pupils/course',
-        await coursePage(signedInContext(request), request.params.id, request.params.enrolment),
-      ),
+      renderCoursePage(signedInContext(request), reply, request.params.id, request.params.enrolment, {
+        outcome: request.query.absence,
+      }),
   )
 
   app.get<{ Params: { id: number } }>(

@@ -111,17 +111,3 @@ export const Evaluation = defineEntity({
   },
 })
 export type Evaluation = InferEntity<typeof Evaluation>
-
-export const Absence = defineEntity({
-  name: 'Absence',
-  indexes: [{ properties: 'enrolment' }],
-  schema: '*',
-  extends: TenantEntity,
-  properties: {
-    enrolment: () => p.manyToOne(Enrolment),
-    occurredOn: p.date(),
-    excused: p.boolean().default(false),
-    reason: p.string().nullable(),
-  },
-})
-export type Absence = InferEntity<typeof Absence>

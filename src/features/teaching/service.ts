@@ -1,4 +1,4 @@
-import type { Expression, Kysely } from 'kysely'
+import { type Expression, type Kysely, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { type TenantDb, tenantDb } from '../../entities.ts'
 import { type JsonOf, prepare, type Reader } from '../../platform/db/reads.ts'
@@ -58,6 +58,45 @@ export function enrolmentsOfFamily(familyId: FamilyRef, yearId: number) {
 
 export type FamilyEnrolment = JsonOf<typeof enrolmentsOfFamily>
 
+/** What the register says of a pupil's absence: the roll call's status, or announced by the family. */
+export type AbsenceStatus = 'absent' | 'late' | 'excused' | 'announced'
+
+/**
+ * An enrolment's absences, as a subquery: the lessons the roll call marked absent, late or excused
+ * (on the day the lesson was held, moved or not), and the absences the family announced that no
+ * roll call has recorded yet. The reason is the one the family gave, if it announced the absence.
+ */
+export function absencesOf(enrolmentId: Expression<number>) {
+  const held = sql<string>`coalesce(l.moved_on, l.on)`
+  const recorded = tenantDb
+    .selectFrom('attendance as a')
+    .innerJoin('lesson as l', 'l.id', 'a.lesson_id')
+    .leftJoin('absence_notice as n', (join) =>
+      join.onRef('n.lesson_id', '=', 'l.id').onRef('n.enrolment_id', '=', 'a.enrolment_id'),
+    )
+    .select([held.as('occurredOn'), sql<AbsenceStatus>`cast(a.status as text)`.as('status'), 'n.reason'])
+    .where('a.enrolment_id', '=', enrolmentId)
+    .where('a.status', 'in', ['absent', 'late', 'excused'])
+  const announced = tenantDb
+    .selectFrom('absence_notice as n')
+    .innerJoin('lesson as l', 'l.id', 'n.lesson_id')
+    .select([held.as('occurredOn'), sql<AbsenceStatus>`'announced'`.as('status'), 'n.reason'])
+    .where('n.enrolment_id', '=', enrolmentId)
+    .where('l.cancelled_at', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('attendance as x')
+            .select('x.id')
+            .whereRef('x.lesson_id', '=', 'n.lesson_id')
+            .whereRef('x.enrolment_id', '=', 'n.enrolment_id'),
+        ),
+      ),
+    )
+  return jsonArrayFrom(recorded.unionAll(announced).orderBy('occurredOn'))
+}
+
 /** A course as the Cours and Historique tabs list it: the course, its teacher, evaluations and absences. */
 export function followedCourses(where: { pupilId: number; yearId?: number; enrolmentId?: number }) {
   let query = tenantDb
@@ -72,9 +111,14 @@ export function followedCourses(where: { pupilId: number; yearId?: number; enrol
       'c.establishment',
       'c.cycle',
       'c.slot',
+      'c.id as courseId',
+      'c.slots',
+      'c.room',
       'y.id as yearId',
       'y.label as yearLabel',
       'y.current as currentYear',
+      'y.starts_on as yearStartsOn',
+      'y.ends_on as yearEndsOn',
       't.first_name as teacherFirstName',
       't.last_name as teacherLastName',
     ])
@@ -87,14 +131,7 @@ export function followedCourses(where: { pupilId: number; yearId?: number; enrol
           .orderBy('v.given_on')
           .orderBy('v.id'),
       ).as('evaluations'),
-      jsonArrayFrom(
-        inner
-          .selectFrom('absence as a')
-          .select(['a.occurred_on as occurredOn', 'a.excused', 'a.reason'])
-          .whereRef('a.enrolment_id', '=', 'e.id')
-          .orderBy('a.occurred_on')
-          .orderBy('a.id'),
-      ).as('absences'),
+      absencesOf(inner.ref('e.id')).as('absences'),
     ])
     .where('e.pupil_id', '=', where.pupilId)
     // a pupil taken off a course by staff no longer follows it
