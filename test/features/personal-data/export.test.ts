@@ -115,7 +115,11 @@ t.test('a family downloads one ZIP with all its data, and only its own', async (
   t.same(years, ['2025-2026', '2026-2027'], 'the courses of every year')
   const clarinet = data.eleves[0].cours.find((c: { cours: string }) => c.cours === 'Clarinette 1C2')
   t.match(clarinet.evaluations[0], { appreciation: 'Beau son, travail régulier.' })
-  t.ok(clarinet.absences.length >= 1, 'absences')
+  t.same(
+    clarinet.absences,
+    [{ date: '2026-10-07', statut: 'excused', motif: 'Maladie' }],
+    'the register’s absences',
+  )
   t.same(data.eleves[0].piecesTravaillees, [
     {
       titre: 'Rêverie',
@@ -150,6 +154,7 @@ t.test('a family downloads one ZIP with all its data, and only its own', async (
   t.match(summary.text, /Camille Martin/)
   t.match(summary.text, /Beau son, travail régulier\./)
   t.match(summary.text, /Rêverie — Claude Debussy/)
+  t.match(summary.text, /07\/10\/2026\s*Absence \(excusée\)\s*Maladie/, 'the absence in the summary')
   t.ok(summary.querySelector('a[href="pieces/1-assurance léa.pdf"]'), 'the summary links the file')
   t.notMatch(summary.text, /Durand/)
 
