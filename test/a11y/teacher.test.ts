@@ -30,7 +30,11 @@ t.test(
       { addedBy: { account: { identifiant: 'demo-prof' } } },
       { orderBy: { id: 'asc' } },
     )
-    const enrolment = await em.findOneOrFail(Enrolment, { pupil: piece.pupil, course: piece.course!, active: true })
+    const enrolment = await em.findOneOrFail(Enrolment, {
+      pupil: piece.pupil,
+      course: piece.course!,
+      active: true,
+    })
     const path = `/enseignant/cours/${enrolment.course.id}/eleves/${piece.pupil.id}/repertoire`
     const page = await site.newPage()
     await signIn(page, site.origin(), '/enseignant/connexion', 'demo-prof')
