@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { prepare, type Reader } from '../../platform/db/reads.ts'
 import type { CourseSlot } from '../teaching/entities.ts'
@@ -39,9 +39,9 @@ const courseOfAccountRead = prepare((db: Kysely<TenantDb>, p: { accountId: numbe
             .coalesce(
               inner.fn.jsonAgg(
                 inner.fn('json_build_object', [
-                  inner.val('from'),
+                  sql.lit('from'),
                   inner.ref('r.starts_on'),
-                  inner.val('to'),
+                  sql.lit('to'),
                   inner.ref('r.ends_on'),
                 ]),
               ),
