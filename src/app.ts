@@ -29,6 +29,7 @@ import documentReview from './features/documents/staff-routes.ts'
 import family from './features/family/routes.ts'
 import preregistration from './features/preregistration/routes.ts'
 import preregistrationReview from './features/preregistration/staff-routes.ts'
+import evaluations from './features/evaluations/routes.ts'
 import reenrolment from './features/reenrolment/routes.ts'
 import reenrolmentReview from './features/reenrolment/staff-routes.ts'
 import pupils from './features/pupils/routes.ts'
@@ -140,6 +141,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reenrolmentReview)
   await app.register(preregistration)
   await app.register(preregistrationReview)
+  // issue 18: evaluations (teachers, staff, families' bulletins)
+  await app.register(evaluations)
   return app
 }
 

@@ -4,6 +4,7 @@ import { seedDemoAccounts } from './accounts.ts'
 import { seedDemoBilling } from './billing.ts'
 import { seedDemoConfigHistory } from './config-history.ts'
 import { seedDemoDebits } from './debits.ts'
+import { seedDemoEvaluations } from './evaluations.ts'
 import { seedDemoPayfip } from './payfip.ts'
 import { seedDemo } from './seed.ts'
 
@@ -19,5 +20,7 @@ export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billing
   await seedDemoBilling(orm, configs)
   await seedDemoPayfip(orm, configs)
   await seedDemoDebits(orm, configs, billingKey)
+  // issue 18: the register's evaluations, once demo-prof has an account
+  await seedDemoEvaluations(orm, configs)
   return reports
 }

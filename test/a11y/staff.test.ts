@@ -28,6 +28,8 @@ t.test(
       '/admin/configuration/versions',
       '/admin/configuration/yaml',
       '/admin/configuration/pieces/mandat-sepa',
+      '/admin/evaluations',
+      '/admin/evaluations/:id',
     ])
       t.ok(walked.includes(kind), `${kind}, from the Administration, is walked`)
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)
