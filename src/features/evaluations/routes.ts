@@ -363,7 +363,12 @@ export default async function evaluations(app: FastifyInstance) {
 
   app.get<{ Params: { id: number; file: string } }>(
     '/admin/eleves/:id/bulletins/:file',
-    { ...staffRead, schema: { params: bulletinParams } },
+    // the guard before the address's check: a wrong role is refused whatever the file asked
+    {
+      constraints: { site: 'tenant' },
+      preValidation: app.requireRole(...staffAccess.read),
+      schema: { params: bulletinParams },
+    },
     async (request, reply) => {
       const ctx = signedInContext(request)
       const { pdf, fileName } = await bulletin(ctx, request.params.id, codeOfFile(request.params.file), false)
@@ -377,7 +382,7 @@ export default async function evaluations(app: FastifyInstance) {
     '/eleves/:id/bulletins/:file',
     {
       constraints: { site: 'tenant' },
-      preHandler: app.requireRole('family'),
+      preValidation: app.requireRole('family'),
       schema: { params: bulletinParams },
     },
     async (request, reply) => {

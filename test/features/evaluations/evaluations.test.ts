@@ -343,6 +343,12 @@ t.test('the bulletin lists the period’s published evaluations', async (t) => {
 
   // a draft of the Duponts' Léa is on no bulletin
   await fill(browsers.prof, piano.id, site.other.id, { appreciation: 'Brouillon secret.', action: 'draft' })
+  const familyPage = html((await browsers.staff.get(`/admin/familles/${site.dupont.family.id}`)).body)
+  t.same(
+    familyPage.querySelectorAll('.bulletins a').map((a) => a.getAttribute('href')),
+    ['T1', 'T2', 'T3'].map((code) => `/admin/eleves/${site.dupont.pupil.id}/bulletins/${code}.pdf`),
+    'staff reach the bulletins from the family’s page',
+  )
   const staff = await browsers.staff.get(`/admin/eleves/${site.dupont.pupil.id}/bulletins/T1.pdf`)
   t.equal(staff.statusCode, 200, 'staff download any pupil’s')
   const dupont = await pdfText(staff.rawPayload)
