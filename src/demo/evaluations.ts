@@ -60,7 +60,7 @@ export async function seedDemoEvaluations(orm: Orm, configs: TenantConfig[], now
       const status =
         enrolment.pupil.family.id === family?.family.id || (demoProf && i % 4 === 1)
           ? EvaluationStatus.published
-          : account && i % (demoProf ? 2 : 3) === 0
+          : i % (demoProf ? 2 : 3) === 0
             ? EvaluationStatus.draft
             : undefined
       if (!status) continue
