@@ -30,6 +30,7 @@ import family from './features/family/routes.ts'
 import preregistration from './features/preregistration/routes.ts'
 import preregistrationReview from './features/preregistration/staff-routes.ts'
 import register from './features/lessons/register-routes.ts'
+import evaluations from './features/evaluations/routes.ts'
 import reenrolment from './features/reenrolment/routes.ts'
 import reenrolmentReview from './features/reenrolment/staff-routes.ts'
 import pupils from './features/pupils/routes.ts'
@@ -153,6 +154,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // issue 18: the staff's lessons of a course and its replacements; families announcing absences
   await app.register(courseLessons)
   await app.register(absenceNotices)
+  // issue 18: evaluations (teachers, staff, families' bulletins)
+  await app.register(evaluations)
   return app
 }
 

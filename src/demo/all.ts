@@ -5,6 +5,7 @@ import { seedDemoAttendance } from './attendance.ts'
 import { seedDemoBilling } from './billing.ts'
 import { seedDemoConfigHistory } from './config-history.ts'
 import { seedDemoDebits } from './debits.ts'
+import { seedDemoEvaluations } from './evaluations.ts'
 import { seedDemoPayfip } from './payfip.ts'
 import { seedDemoRepertoirePieces } from './repertoire-pieces.ts'
 import { seedDemo } from './seed.ts'
@@ -24,5 +25,7 @@ export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billing
   // Issue 18: demo-prof teaches every weekday; the year's past lessons were called
   await seedDemoAttendance(orm, configs)
   await seedDemoRepertoirePieces(orm, configs)
+  // issue 18: the register's evaluations, once demo-prof has an account
+  await seedDemoEvaluations(orm, configs)
   return reports
 }

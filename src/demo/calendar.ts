@@ -1,3 +1,5 @@
+import { type Period, periodSpan } from '../platform/tenancy/evaluation-periods.ts'
+
 /**
  * The school calendar the demo data follows, as `YYYY-MM-DD` strings (the entities' date type). A school
  * year runs from 1 September to 31 August; its terms end before the Christmas, Easter and summer holidays.
@@ -63,6 +65,29 @@ export function terms(year: SchoolYearSpan): Term[] {
     { label: '2e trimestre', givenOn: fridayOnOrBefore(`${year.start + 1}-03-31`) },
     { label: '3e trimestre', givenOn: fridayOnOrBefore(`${year.start + 1}-06-15`) },
   ]
+}
+
+/** An evaluation period of the tenant's YAML, and the day the demo's teachers wrote its reports. */
+export interface DonePeriod {
+  code: string
+  label: string
+  givenOn: string
+}
+
+/**
+ * The tenant's evaluation periods of `year` that are over by `today`, each reported the last Friday
+ * of the period, and by mid-June at the latest: teachers write before the summer.
+ */
+export function periodsDone(periods: readonly Period[], year: SchoolYearSpan, today: string): DonePeriod[] {
+  const lastWeek = `${year.start + 1}-06-15`
+  return periods
+    .map((period) => ({ period, span: periodSpan(period, year.startsOn) }))
+    .filter(({ span }) => span.to < today)
+    .map(({ period, span }) => ({
+      code: period.code,
+      label: period.label,
+      givenOn: fridayOnOrBefore(span.to < lastWeek ? span.to : lastWeek),
+    }))
 }
 
 /** The terms of `year` whose evaluations have been written by `today`. */

@@ -10,7 +10,15 @@ import { schoolLevels } from '../features/pupils/identity.ts'
 import { RepertoireEntry, SchoolEvent } from '../features/repertoire/entities.ts'
 import { AbsenceNotice, Attendance, Lesson } from '../features/lessons/entities.ts'
 import { closureOn, weekday as isoWeekday } from '../features/lessons/calendar.ts'
-import { Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../features/teaching/entities.ts'
+import {
+  Course,
+  CriterionResult,
+  Enrolment,
+  Evaluation,
+  EvaluationStatus,
+  SchoolYear,
+  Teacher,
+} from '../features/teaching/entities.ts'
 import { AuditEvent } from '../platform/audit/entities.ts'
 import { sha256 } from '../platform/auth/sessions.ts'
 import type { Em, Orm } from '../platform/db/orm.ts'
@@ -23,7 +31,7 @@ import {
   type SchoolYearSpan,
   schoolYears,
   slotWeekday,
-  termsDone,
+  periodsDone,
 } from './calendar.ts'
 import { slotsOfText } from '../features/backoffice-courses/slots.ts'
 import { type CourseSpec, demoData, genericDemo, type TenantDemo, type Town, type Track } from './data.ts'
@@ -674,7 +682,19 @@ function createHousehold(
   return pupils
 }
 
-/** Enrolments of each year of the track, their term reports, and now and then an absence. */
+/** A level of the tenant's scale for a report of that tone: one of the two best for a good one. */
+function demoLevel(levels: string[], tone: 'good' | 'fair', turn: number): string {
+  const index = tone === 'good' ? turn % 2 : 2 + (turn % 2)
+  return levels[Math.min(index, levels.length - 1)]!
+}
+
+/** A criterion's rating for a report of that tone: mostly acquired for a good one, in progress for a fair one. */
+function demoResult(tone: 'good' | 'fair', turn: number): CriterionResult {
+  if (tone === 'good') return turn % 4 === 3 ? CriterionResult.inProgress : CriterionResult.acquired
+  return turn % 3 === 2 ? CriterionResult.notAcquired : CriterionResult.inProgress
+}
+
+/** Enrolments of each year of the track, their period reports, and now and then an absence. */
 function enrol(ctx: Context, pupil: Pupil, track: Track, years: Year[], pupilIndex: number): void {
   const { em, lessons: rng, today } = ctx
   const diligence = 0.4 + 0.5 * rng.next()
@@ -686,15 +706,25 @@ function enrol(ctx: Context, pupil: Pupil, track: Track, years: Year[], pupilInd
       if (y === 0) ctx.seats.set(found.course, (ctx.seats.get(found.course) ?? 0) + 1)
       // a different sentence each term, as a teacher would write
       const sentence = rng.int(0, 10)
-      for (const [i, term] of termsDone(year.span, today).entries()) {
+      for (const [i, period] of periodsDone(ctx.config.evaluations.periods, year.span, today).entries()) {
         const tone = rng.next() < diligence ? 'good' : 'fair'
         const pool = appreciations[found.kind][tone]
+        const scale = ctx.config.evaluations.scale
         em.create(Evaluation, {
           enrolment,
-          term: term.label,
-          givenOn: term.givenOn,
+          period: period.code,
+          term: period.label,
+          givenOn: period.givenOn,
           appreciation: pool[(sentence + i) % pool.length]!,
-          grade: grades[found.kind]?.[tone] ?? null,
+          // a tenant with a scale of its own rates with it; the others keep the demo's old marks
+          grade: scale.levels || scale.criteria ? null : (grades[found.kind]?.[tone] ?? null),
+          level: scale.levels ? demoLevel(scale.levels, tone, sentence + i) : null,
+          criteria: (scale.criteria ?? []).map((criterion, c) => ({
+            criterion,
+            result: demoResult(tone, sentence + i + c),
+          })),
+          status: EvaluationStatus.published,
+          publishedAt: new Date(`${period.givenOn}T18:00:00Z`),
         })
       }
       return { enrolment, course: found.course }

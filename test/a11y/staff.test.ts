@@ -34,6 +34,8 @@ t.test(
       '/admin/cours/:id/seances',
       '/admin/cours/:id/seances/:key',
       '/admin/cours/:id/remplacements',
+      '/admin/evaluations',
+      '/admin/evaluations/:id',
     ])
       t.ok(walked.includes(kind), `${kind}, from the Administration, is walked`)
     t.ok(walked.length >= 5, `${walked.length} kinds of page walked: ${walked.join(' ')}`)

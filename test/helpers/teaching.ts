@@ -6,7 +6,7 @@ import { Course, Enrolment, Evaluation, SchoolYear, Teacher } from '../../src/fe
 import { schemaFor } from '../../src/platform/tenancy/registry.ts'
 
 /**
- * A pupil's schooling: this year's clarinet lesson with a report and an absence, last year's
+ * A pupil's schooling: this year's clarinet lesson with a published report and an absence, last year's
  * formation musicale, and a concert where the pupil played.
  */
 export async function createSchooling(app: FastifyInstance, slug: string, pupil: Pupil) {
@@ -49,8 +49,11 @@ export async function createSchooling(app: FastifyInstance, slug: string, pupil:
   const pastEnrolment = em.create(Enrolment, { pupil, course: fm })
   em.create(Evaluation, {
     enrolment,
+    period: 'T1',
     term: '1er trimestre',
     givenOn: '2026-11-20',
+    status: 'published',
+    publishedAt: new Date('2026-11-20T17:00:00Z'),
     appreciation: 'Beau son, travail régulier.',
     grade: 'A',
   })
@@ -65,8 +68,11 @@ export async function createSchooling(app: FastifyInstance, slug: string, pupil:
   em.create(AbsenceNotice, { lesson, enrolment, reason: 'Maladie' })
   em.create(Evaluation, {
     enrolment: pastEnrolment,
+    period: 'T3',
     term: '3e trimestre',
     givenOn: '2026-06-19',
+    status: 'published',
+    publishedAt: new Date('2026-06-19T17:00:00Z'),
     appreciation: 'Lecture de notes solide.',
     grade: 'B',
   })

@@ -8,6 +8,7 @@ import { seedDemoBilling } from '../../src/demo/billing.ts'
 import { seedDemoPayfip } from '../../src/demo/payfip.ts'
 import { seedDemoDebits } from '../../src/demo/debits.ts'
 import { seedDemoRepertoirePieces } from '../../src/demo/repertoire-pieces.ts'
+import { seedDemoEvaluations } from '../../src/demo/evaluations.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
 import { launchBrowser } from './chromium.ts'
@@ -41,6 +42,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoDebits(app.orm, tenants, app.config.billingKey)
   await seedDemoAttendance(app.orm, tenants)
   await seedDemoRepertoirePieces(app.orm, tenants)
+  await seedDemoEvaluations(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)
@@ -79,7 +81,7 @@ export async function check(page: Page, label: string): Promise<Finding[]> {
 const followable = (href: string) =>
   href.startsWith('/') &&
   !href.startsWith('//') &&
-  !/\/fichier|\.csv|\/pdf$|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
+  !/\/fichier|\.csv|\/pdf$|\.pdf$|\/export|\/_outbox|\/deconnexion|\/connexion\/oidc/.test(href)
 
 /** One visit per kind of page: /eleves/12/cours and /eleves/13/cours look alike, as do their filters and two lessons' roll calls. */
 const kindOf = (href: string) =>

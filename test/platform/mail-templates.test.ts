@@ -120,6 +120,25 @@ const variants: Record<string, Record<string, unknown>[]> = {
     { ...account, ...document, pupil: 'Léa Martin', validated: false, reason: 'Illisible' },
     { ...account, ...document, pupil: '', validated: false, reason: 'Illisible' },
   ],
+  'evaluation-correction': [
+    {
+      ...account,
+      pupil: 'Léa Martin',
+      course: 'Piano 1C2',
+      period: '1er trimestre',
+      message: 'Merci de préciser les pièces travaillées.\nEt l’objectif de l’audition.',
+      link: 'https://limonest.tutti.example/enseignant/cours/12/evaluations?periode=T1#eleve-34',
+    },
+  ],
+  'evaluation-published': [
+    {
+      ...account,
+      pupil: 'Léa Martin',
+      course: 'Piano 1C2',
+      period: '1er trimestre',
+      link: 'https://limonest.tutti.example/eleves/3/cours/34',
+    },
+  ],
   identifiants: [
     {
       ...account,

@@ -28,12 +28,16 @@ export interface PdfFrame {
   addressee: { name: string; address: string[] } | undefined
 }
 
-/** One block of a document's body: an amount row (its detail below), a rule, a heading, a blank. */
-type Block =
+/**
+ * One block of a document's body: an amount row (its detail below), a rule, a heading, a blank, a
+ * paragraph (a bulletin's appreciation; `small` for a line of detail).
+ */
+export type Block =
   | { label: string; amount: string; bold?: boolean; detail?: string }
   | { rule: true }
   | { heading: string }
   | { space: true }
+  | { paragraph: string; small?: boolean }
 
 /** Everything a document prints, in order: its PDF is drawn from this and nothing else. */
 interface Printed {
@@ -109,7 +113,10 @@ function draw(printed: Printed): Promise<Buffer> {
       doc.font('Helvetica-Bold').text(block.heading, left, doc.y)
       doc.font('Helvetica')
     } else if ('space' in block) doc.moveDown()
-    else row(doc, block)
+    else if ('paragraph' in block) {
+      doc.fontSize(block.small ? 9 : 10).text(block.paragraph, left, doc.y, { width })
+      doc.fontSize(10).moveDown(0.3)
+    } else row(doc, block)
   }
   doc.moveDown(1.5)
   doc.font('Helvetica').fontSize(8).fillColor('#444').text(printed.legal, left, doc.y, { width })
@@ -138,8 +145,14 @@ function pdfOf(printed: Printed): Promise<Buffer> {
 }
 
 /** What every document prints around its content: the tenant, responsable 1, the legal mentions. */
-function framed(frame: PdfFrame, title: string, facts: string[], body: Block[]): Printed {
-  const { config, t } = frame
+function framed(
+  frame: PdfFrame,
+  title: string,
+  facts: string[],
+  body: Block[],
+  legal = frame.t('billing.pdf.legal'),
+): Printed {
+  const { config } = frame
   return {
     title,
     issuer: {
@@ -150,7 +163,7 @@ function framed(frame: PdfFrame, title: string, facts: string[], body: Block[]):
     addressee: frame.addressee,
     facts,
     body,
-    legal: t('billing.pdf.legal'),
+    legal,
     website: config.contact.website,
   }
 }
@@ -222,4 +235,18 @@ export function receiptPdf(
   if (payment.reference) facts.push(t('billing.pdf.reference', { reference: payment.reference }))
   const body = [{ label: t('billing.pdf.received'), amount: euros(payment.amount), bold: true }]
   return pdfOf(framed(frame, t('billing.pdf.receiptTitle', { number: payment.receiptNumber }), facts, body))
+}
+
+/**
+ * Another family document drawn like the invoices (the bulletin of evaluations): the same header
+ * and addressee, its own body and closing line.
+ */
+export function documentPdf(
+  frame: PdfFrame,
+  title: string,
+  facts: string[],
+  body: Block[],
+  closing: string,
+): Promise<Buffer> {
+  return pdfOf(framed(frame, title, facts, body, closing))
 }

@@ -263,7 +263,12 @@ export async function eraseFamily(
     await em.nativeDelete(StoredFile, { id: { $in: submissions.map((s) => s.file.id) } })
     await em.nativeUpdate(ChangeRequest, { family }, { changes: {} })
     await eraseMandates(em, family.id, now)
-    await em.nativeUpdate(Evaluation, { enrolment: { pupil: { $in: pupilIds } } }, { appreciation: '' })
+    // the teacher's words and staff's correction request are free text about the pupil
+    await em.nativeUpdate(
+      Evaluation,
+      { enrolment: { pupil: { $in: pupilIds } } },
+      { appreciation: '', correction: null },
+    )
     await em.nativeUpdate(AbsenceNotice, { enrolment: { pupil: { $in: pupilIds } } }, { reason: '' })
     await em.nativeDelete(Session, { account: { $in: accountIds } })
     await em.nativeDelete(PasswordToken, { account: { $in: accountIds } })

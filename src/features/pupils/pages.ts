@@ -157,7 +157,14 @@ export async function coursesPage(ctx: SignedInContext, pupilId: number) {
   const found = await coursesRead.first(ctx.db, { accountId: ctx.account.id, pupilId, yearId: year?.id ?? 0 })
   const household = householdOr404(found?.household)
   const pupil = householdPupil(household, pupilId)
-  return { ...pupilFrame(ctx, household, pupil, 'cours'), year, ...courseTable(ctx, found!.courses) }
+  // a bulletin for each period some course has a published evaluation of (issue 18)
+  const periods = new Set(found!.courses.flatMap((c) => c.evaluations.map((e) => e.period)))
+  return {
+    ...pupilFrame(ctx, household, pupil, 'cours'),
+    year,
+    ...courseTable(ctx, found!.courses),
+    bulletins: ctx.config.evaluations.periods.filter((p) => periods.has(p.code)),
+  }
 }
 
 const courseRead = prepare(

@@ -96,18 +96,63 @@ export const Enrolment = defineEntity({
 })
 export type Enrolment = InferEntity<typeof Enrolment>
 
+/** Where an evaluation is: the teacher's draft, or published to the family. */
+export const EvaluationStatus = { draft: 'draft', published: 'published' } as const
+export type EvaluationStatus = (typeof EvaluationStatus)[keyof typeof EvaluationStatus]
+
+/** How a criterion of the tenant's scale is rated. */
+export const CriterionResult = {
+  acquired: 'acquired',
+  inProgress: 'inProgress',
+  notAcquired: 'notAcquired',
+} as const
+export type CriterionResult = (typeof CriterionResult)[keyof typeof CriterionResult]
+
+/** A criterion's rating, under the criterion's label as the tenant's scale named it then. */
+export interface CriterionRating {
+  criterion: string
+  result: CriterionResult
+}
+
+/**
+ * A teacher's evaluation of a pupil in a course for one period of the tenant's YAML: one per
+ * enrolment and period. Written as a draft, then published to the family; staff may ask for a
+ * correction, which sends it back to draft.
+ */
 export const Evaluation = defineEntity({
   name: 'Evaluation',
-  indexes: [{ properties: 'enrolment' }],
+  indexes: [{ properties: 'enrolment' }, { properties: ['period', 'status'] }],
+  uniques: [{ properties: ['enrolment', 'period'] }],
   schema: '*',
   extends: TenantEntity,
   properties: {
     enrolment: () => p.manyToOne(Enrolment),
-    /** Term label such as "1er trimestre". */
+    /**
+     * The code of the period in the tenant's YAML (evaluations.periods); null only for evaluations
+     * written before periods existed whose term matched none.
+     */
+    period: p.string().length(12).nullable(),
+    /** The period's label when it was written, such as "1er trimestre": what families read. */
     term: p.string(),
+    /** The day it was last saved or published. */
     givenOn: p.date(),
     appreciation: p.text(),
+    /** A mark of evaluations written before the scale existed; the scale's `level` replaced it. */
     grade: p.string().nullable(),
+    status: p.enum(Object.values(EvaluationStatus)).default(EvaluationStatus.draft),
+    publishedAt: p.datetime().nullable(),
+    /** The teacher's account that wrote it last. */
+    author: () => p.manyToOne(Account).nullable(),
+    /** One of the scale's levels, as labelled then. */
+    level: p.string().length(40).nullable(),
+    criteria: p
+      .json<CriterionRating[]>()
+      .defaultRaw("'[]'")
+      .onCreate(() => []),
+    /** What staff asked the teacher to correct, and who asked when; cleared when it is published again. */
+    correction: p.text().nullable(),
+    correctionRequestedAt: p.datetime().nullable(),
+    correctionRequestedBy: () => p.manyToOne(Account).nullable(),
   },
 })
 export type Evaluation = InferEntity<typeof Evaluation>

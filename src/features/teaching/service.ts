@@ -126,8 +126,18 @@ export function followedCourses(where: { pupilId: number; yearId?: number; enrol
       jsonArrayFrom(
         inner
           .selectFrom('evaluation as v')
-          .select(['v.term', 'v.given_on as givenOn', 'v.appreciation', 'v.grade'])
+          .select([
+            'v.period',
+            'v.term',
+            'v.given_on as givenOn',
+            'v.appreciation',
+            'v.grade',
+            'v.level',
+            'v.criteria',
+          ])
           .whereRef('v.enrolment_id', '=', 'e.id')
+          // families read an evaluation once the teacher published it, never a draft
+          .where('v.status', '=', 'published')
           .orderBy('v.given_on')
           .orderBy('v.id'),
       ).as('evaluations'),

@@ -177,7 +177,8 @@ export default fp(
     const guardedRoutes: GuardedRoute[] = []
     app.decorate('guardedRoutes', guardedRoutes)
     app.addHook('onRoute', (route) => {
-      const handlers = [route.preHandler].flat() as Guard[]
+      // a guard may run before validation (routes with a required body), or after it
+      const handlers = [route.preHandler, route.preValidation].flat() as Guard[]
       const roles = handlers.find((h) => h?.[admitted])?.[admitted]
       if (!roles) return
       for (const method of [route.method].flat()) {

@@ -1,5 +1,6 @@
 import { staffSignInProblems } from '../auth/staff-sign-in-rules.ts'
 import { resolveBound } from './periods.ts'
+import { isMonthDay, schoolOrder } from './evaluation-periods.ts'
 import { tariffProblems } from './tariff-rules.ts'
 import type { Condition, TenantConfig } from './tenant-config-types.ts'
 import type { ProblemCode } from './config-problems.ts'
@@ -135,5 +136,33 @@ export function crossCheck(config: TenantConfig, now = new Date()): RuleProblem[
   for (const [i, holiday] of (config.calendar?.holidays ?? []).entries())
     if (holiday.to < holiday.from)
       problems.push({ path: ['calendar', 'holidays', i, 'to'], code: 'endsBeforeStart' })
+  problems.push(...evaluationProblems(config))
+  return problems
+}
+
+/** The evaluation periods: codes used once, real days, each after the one before and not overlapping it. */
+function evaluationProblems(config: TenantConfig): RuleProblem[] {
+  const problems: RuleProblem[] = []
+  const periods = config.evaluations?.periods ?? []
+  const codes = new Set<string>()
+  let previousEnd = -Infinity
+  for (const [i, period] of periods.entries()) {
+    const path = ['evaluations', 'periods', i]
+    if (codes.has(period.code))
+      problems.push({
+        path: [...path, 'code'],
+        code: 'usedTwice',
+        params: { value: period.code, list: 'evaluations.periods' },
+      })
+    codes.add(period.code)
+    const days = (['from', 'to'] as const).filter((key) => !isMonthDay(period[key]))
+    for (const key of days) problems.push({ path: [...path, key], code: 'notAMonthDay' })
+    if (days.length) continue
+    const from = schoolOrder(period.from)
+    const to = schoolOrder(period.to)
+    if (to < from) problems.push({ path: [...path, 'to'], code: 'endsBeforeStart' })
+    else if (from <= previousEnd) problems.push({ path: [...path, 'from'], code: 'periodsOverlap' })
+    previousEnd = Math.max(previousEnd, to)
+  }
   return problems
 }

@@ -141,6 +141,48 @@ export interface TenantConfig {
     teacherContacts: 'phone-and-email' | 'email' | 'none'
   }
   /**
+   * The teachers' evaluations: the periods they write one per pupil and course for, and the scale they
+   * use. A free appreciation is always written; levels and criteria are optional. When omitted: three
+   * terms (1 September – 31 December, 1 January – 31 March, 1 April – 31 August) and the free
+   * appreciation only.
+   */
+  evaluations: {
+    /**
+     * The evaluation periods of every school year (terms or semesters), in order, as month-day so they
+     * hold every year: September to December fall in the school year's first calendar year, January to
+     * August in its second. Example: [{code: T1, label: "1er trimestre", from: "09-01", to: "12-31"}].
+     */
+    periods: {
+      /**
+       * The period's code in addresses and files, never shown alone; keep it once evaluations were written
+       * for it. Example: T1.
+       */
+      code: string
+      /** Shown to teachers, families and on the bulletin. Example: "1er trimestre". */
+      label: string
+      /** First day of the period, as MM-DD. Example: "09-01". */
+      from: string
+      /** Last day of the period, as MM-DD. Example: "12-31". */
+      to: string
+    }[]
+    /**
+     * What the teacher gives besides the free appreciation, which is always written. When omitted: the
+     * appreciation only.
+     */
+    scale: {
+      /**
+       * Optional overall levels the teacher picks one of, best first. Example: ["Très bien", "Bien", "Assez
+       * bien", "À consolider"].
+       */
+      levels?: string[]
+      /**
+       * Optional criteria the teacher rates each as acquis, en cours d'acquisition or non acquis. Example:
+       * ["Justesse", "Rythme", "Lecture"].
+       */
+      criteria?: string[]
+    }
+  }
+  /**
    * Which identity fields families must fill in (marked as mandatory in the forms, checked on the
    * server). Fields not listed stay optional.
    */
