@@ -34,7 +34,7 @@ const addedHours = (day: number) =>
   day === 6 ? { start: '10:00', end: '11:00' } : { start: '17:00', end: '18:00' }
 
 /**
- * Gives demo-prof's courses of the year (those with pupils first) a weekly slot on each day from
+ * Gives demo-prof's courses of the year (those with pupils, the fullest first) a weekly slot on each day from
  * Monday to Saturday they lacked. A slot is appended, never inserted: a lesson is named by the index
  * of its slot.
  */
@@ -53,7 +53,11 @@ async function teachEveryDay(em: Em, year: SchoolYear): Promise<void> {
     { fields: ['course'] },
   ))
     headcounts.set(e.course.id, (headcounts.get(e.course.id) ?? 0) + 1)
-  const ranked = [...courses].sort((a, b) => (headcounts.get(b.id) ?? 0) - (headcounts.get(a.id) ?? 0))
+  // a lesson without pupils has no roll call to show: the days go to the courses with pupils, if any
+  const withPupils = courses.filter((c) => headcounts.has(c.id))
+  const ranked = (withPupils.length ? withPupils : courses).sort(
+    (a, b) => (headcounts.get(b.id) ?? 0) - (headcounts.get(a.id) ?? 0),
+  )
   for (const [i, day] of missing.entries()) {
     const course = ranked[i % ranked.length]!
     course.slots = [...course.slots, { day, ...addedHours(day) }]
