@@ -28,12 +28,14 @@ export async function seedDemoAttendance(orm: Orm, configs: TenantConfig[]): Pro
   }
 }
 
+const statusDeck = [...Array.from({ length: 30 }, () => 'present'), 'absent', 'absent', 'late', 'excused']
+
 /** The hours of a lesson added on a day: after school on weekdays, in the morning on Saturdays. */
 const addedHours = (day: number) =>
   day === 6 ? { start: '10:00', end: '11:00' } : { start: '17:00', end: '18:00' }
 
 /**
- * Gives demo-prof's courses of the year (those with pupils first) a weekly slot on each day from
+ * Gives demo-prof's courses of the year (those with pupils, the fullest first) a weekly slot on each day from
  * Monday to Saturday they lacked. A slot is appended, never inserted: a lesson is named by the index
  * of its slot.
  */
@@ -52,7 +54,11 @@ async function teachEveryDay(em: Em, year: SchoolYear): Promise<void> {
     { fields: ['course'] },
   ))
     headcounts.set(e.course.id, (headcounts.get(e.course.id) ?? 0) + 1)
-  const ranked = [...courses].sort((a, b) => (headcounts.get(b.id) ?? 0) - (headcounts.get(a.id) ?? 0))
+  // a lesson without pupils has no roll call to show: the days go to the courses with pupils, if any
+  const withPupils = courses.filter((c) => headcounts.has(c.id))
+  const ranked = (withPupils.length ? withPupils : courses).sort(
+    (a, b) => (headcounts.get(b.id) ?? 0) - (headcounts.get(a.id) ?? 0),
+  )
   for (const [i, day] of missing.entries()) {
     const course = ranked[i % ranked.length]!
     course.slots = [...course.slots, { day, ...addedHours(day) }]
@@ -111,7 +117,8 @@ async function seedRollCalls(em: Em, config: TenantConfig, year: SchoolYear): Pr
         cast(${lessons.map((l) => l.by)} as int[])) as v(course_id, "on", slot, ends, by)
       on conflict (course_id, "on", slot) do update set called_by_id = excluded.called_by_id
       returning id, course_id, "on"::text as "on", slot`.execute(tx.getKysely())
-    const rng = random(`${config.slug}/attendance`)
+    // a shuffled deck rather than draws: every 34 statuses hold two absences, a late arrival and an excuse
+    const deck = random(`${config.slug}/attendance`).deck(statusDeck)
     const byOf = new Map(lessons.map((l) => [`${l.courseId}-${l.on}-${l.slot}`, l.by]))
     const rowsOut = {
       lesson: [] as number[],
@@ -121,12 +128,9 @@ async function seedRollCalls(em: Em, config: TenantConfig, year: SchoolYear): Pr
     }
     for (const lesson of rows)
       for (const enrolment of pupilsOf.get(lesson.course_id) ?? []) {
-        const draw = rng.next()
         rowsOut.lesson.push(lesson.id)
         rowsOut.enrolment.push(enrolment)
-        rowsOut.status.push(
-          draw < 0.04 ? 'absent' : draw < 0.07 ? 'late' : draw < 0.09 ? 'excused' : 'present',
-        )
+        rowsOut.status.push(deck())
         rowsOut.by.push(byOf.get(`${lesson.course_id}-${lesson.on}-${lesson.slot}`)!)
       }
     await sql`insert into ${table('attendance')}
