@@ -127,7 +127,12 @@ t.test(
     const future = await prof.get(futureUrl)
     t.equal(future.statusCode, 200)
     t.match(text(html(future.body).text), 'n’a pas encore eu lieu')
-    t.notOk(html(future.body).querySelector('form.roll-call'), 'no form before the day')
+    const expected = html(future.body)
+    t.notOk(expected.querySelector('button.roll-call__save'), 'nothing to save before the day')
+    t.ok(
+      expected.querySelectorAll('.roll-call__pupil fieldset').every((f) => f.hasAttribute('disabled')),
+      'the pupils expected, read only',
+    )
     const early = await prof.post(futureUrl, { _csrf: token, [`eleve-${e1.id}`]: 'absent' })
     t.equal(early.statusCode, 400)
     t.match(

@@ -2757,4 +2757,7 @@ export const en: Record<MessageKey, string> = {
   'mail.evaluation-correction.message': 'What to correct:',
   'mail.evaluation-correction.then': 'Correct it, then publish it again.',
   'mail.evaluation-correction.action': 'Open the course evaluations',
+  // Issue 18: a coming lesson's page, from the course page
+  'register.lesson.expected': 'Pupils expected and absences announced',
+  'register.rollCall.expectedHint': 'The absences families announced will be excused at the roll call.',
 }

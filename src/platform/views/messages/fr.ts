@@ -2803,6 +2803,9 @@ export const fr = {
   'mail.evaluation-correction.message': 'Ce qu’il faut corriger :',
   'mail.evaluation-correction.then': 'Corrigez-la puis publiez-la à nouveau.',
   'mail.evaluation-correction.action': 'Ouvrir les évaluations du cours',
+  // Issue 18: a coming lesson's page, from the course page
+  'register.lesson.expected': 'Élèves attendus et absences signalées',
+  'register.rollCall.expectedHint': 'Les absences signalées par les familles seront excusées à l’appel.',
 } as const
 
 export type MessageKey = keyof typeof fr
