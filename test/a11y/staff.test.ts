@@ -32,7 +32,7 @@ t.test(
       '/admin/configuration/yaml',
       '/admin/configuration/pieces/mandat-sepa',
       '/admin/cours/:id/seances',
-      '/admin/cours/:id/seances/:key',
+      '/admin/cours/:id/seances/:lesson',
       '/admin/cours/:id/remplacements',
       '/admin/evaluations',
       '/admin/evaluations/:id',

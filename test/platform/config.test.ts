@@ -193,6 +193,12 @@ t.test('tenant files', async (t) => {
     t.same(problemsOf(valid, 'autre.yaml'), ['autre.yaml: slug (line 1): must be "autre", the file\'s name'])
   })
 
+  t.test('an alias without its anchor is refused, not thrown', async (t) => {
+    t.same(problemsOf(`? *a${valid}`), [
+      'exemple.yaml:  (line undefined): an alias (*name) refers to an anchor (&name) that is missing or comes after it',
+    ])
+  })
+
   t.test('a YAML syntax error is refused with its line', async (t) => {
     const problems = problemsOf(valid.replace('  email: contact@exemple.fr', '  email: [contact@exemple.fr'))
     t.equal(problems.length, 1)

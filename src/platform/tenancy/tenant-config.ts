@@ -129,7 +129,13 @@ export function parseTenantConfig(
     }
   }
   const lineOf = lineFinder(doc, lineCounter)
-  const data = doc.toJS() as unknown
+  let data: unknown
+  try {
+    data = doc.toJS()
+  } catch {
+    // the parser lets through an alias (*name) whose anchor (&name) is missing or comes after it
+    return { problems: [problem(name, '', undefined, { code: 'yaml.alias' })] }
+  }
   const problems: ConfigProblem[] = []
   if (!validate(data)) {
     const seen = new Set<string>()

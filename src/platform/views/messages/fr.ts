@@ -2806,6 +2806,7 @@ export const fr = {
   // Issue 18: a coming lesson's page, from the course page
   'register.lesson.expected': 'Élèves attendus et absences signalées',
   'register.rollCall.expectedHint': 'Les absences signalées par les familles seront excusées à l’appel.',
+  'configProblem.yaml.alias': 'un alias (*nom) renvoie à une ancre (&nom) absente ou placée après lui',
 } as const
 
 export type MessageKey = keyof typeof fr
