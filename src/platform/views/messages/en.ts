@@ -2760,5 +2760,6 @@ export const en: Record<MessageKey, string> = {
   // Issue 18: a coming lesson's page, from the course page
   'register.lesson.expected': 'Pupils expected and absences announced',
   'register.rollCall.expectedHint': 'The absences families announced will be excused at the roll call.',
-  'configProblem.yaml.alias': 'an alias (*name) refers to an anchor (&name) that is missing or comes after it',
+  'configProblem.yaml.alias':
+    'an alias (*name) refers to an anchor (&name) that is missing or comes after it',
 }
