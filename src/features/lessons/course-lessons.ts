@@ -35,24 +35,24 @@ import { Lesson } from './entities.ts'
  * mailed to the families of the course's pupils through the outbox, in the same transaction.
  */
 
-/** The columns of the lesson rows that change the schedule (calendar.ts LessonChange). */
+/** The columns of a lesson row (`lesson as l`) that change the schedule (calendar.ts LessonChange). */
+export const lessonChangeColumns = [
+  'l.course_id as courseId',
+  'l.on',
+  'l.slot',
+  'l.cancelled_at as cancelledAt',
+  'l.cancel_reason as cancelReason',
+  'l.moved_on as movedOn',
+  'l.moved_start as movedStart',
+  'l.moved_end as movedEnd',
+  'l.moved_room as movedRoom',
+  'l.called_at as calledAt',
+] as const
+
+/** A course's lesson rows, as a subquery of a read over courses. */
 export function lessonChangesOf(db: Kysely<TenantDb>, courseId: number) {
   return jsonArrayFrom(
-    db
-      .selectFrom('lesson as l')
-      .select([
-        'l.course_id as courseId',
-        'l.on',
-        'l.slot',
-        'l.cancelled_at as cancelledAt',
-        'l.cancel_reason as cancelReason',
-        'l.moved_on as movedOn',
-        'l.moved_start as movedStart',
-        'l.moved_end as movedEnd',
-        'l.moved_room as movedRoom',
-        'l.called_at as calledAt',
-      ])
-      .where('l.course_id', '=', courseId),
+    db.selectFrom('lesson as l').select(lessonChangeColumns).where('l.course_id', '=', courseId),
   )
 }
 

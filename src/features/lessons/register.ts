@@ -14,6 +14,7 @@ import { siteFirst } from '../shared/site.ts'
 import type { CourseSlot } from '../teaching/entities.ts'
 import { currentSchoolYear } from '../teaching/service.ts'
 import { coursesTaughtBy, type TaughtCourse, teachesOn } from './access.ts'
+import { lessonChangeColumns } from './course-lessons.ts'
 import {
   addDays,
   closureOn,
@@ -37,19 +38,7 @@ import { type AttendanceStatus, attendanceStatuses } from './entities.ts'
 const lessonRowsRead = prepare((db: Kysely<TenantDb>, p: { courseIds: number[]; from: string; to: string }) =>
   db
     .selectFrom('lesson as l')
-    .select([
-      'l.id',
-      'l.course_id as courseId',
-      'l.on',
-      'l.slot',
-      'l.cancelled_at as cancelledAt',
-      'l.cancel_reason as cancelReason',
-      'l.moved_on as movedOn',
-      'l.moved_start as movedStart',
-      'l.moved_end as movedEnd',
-      'l.moved_room as movedRoom',
-      'l.called_at as calledAt',
-    ])
+    .select(['l.id', ...lessonChangeColumns])
     .where(sql<boolean>`l.course_id = any(cast(${p.courseIds} as int[]))`)
     .where((eb) =>
       eb.or([
@@ -280,20 +269,7 @@ const lessonStateRead = prepare((db: Kysely<TenantDb>, p: { courseId: number; on
   db
     .selectFrom('lesson as l')
     .leftJoin('account as a', 'a.id', 'l.called_by_id')
-    .select([
-      'l.id',
-      'l.course_id as courseId',
-      'l.on',
-      'l.slot',
-      'l.cancelled_at as cancelledAt',
-      'l.cancel_reason as cancelReason',
-      'l.moved_on as movedOn',
-      'l.moved_start as movedStart',
-      'l.moved_end as movedEnd',
-      'l.moved_room as movedRoom',
-      'l.called_at as calledAt',
-      'a.display_name as calledBy',
-    ])
+    .select(['l.id', ...lessonChangeColumns, 'a.display_name as calledBy'])
     .select((eb) => [
       jsonArrayFrom(
         eb
