@@ -17,6 +17,7 @@ import { Rental, RentalItem } from './features/billing/rental-entities.ts'
 import { DocumentSubmission, StoredFile } from './features/documents/entities.ts'
 import { Family, Guardian } from './features/family/entities.ts'
 import { AbsenceNotice, Attendance, CourseReplacement, Lesson } from './features/lessons/entities.ts'
+import { Allocation, OfferItem, PlaceRequest } from './features/places/entities.ts'
 import { Preregistration } from './features/preregistration/entities.ts'
 import { Pupil } from './features/pupils/entities.ts'
 import { Reenrolment } from './features/reenrolment/entities.ts'
@@ -73,6 +74,9 @@ const tenantTables = [
   AbsenceNotice,
   CourseReplacement,
   RepertoirePiece,
+  OfferItem,
+  PlaceRequest,
+  Allocation,
 ] as const
 
 /** Tables of every `tenant_<slug>` schema (`schema: '*'`). */

@@ -139,6 +139,15 @@ const variants: Record<string, Record<string, unknown>[]> = {
       link: 'https://limonest.tutti.example/eleves/3/cours/34',
     },
   ],
+  'place-offered': [
+    {
+      ...account,
+      pupil: 'Léa Martin',
+      course: 'Piano — débutant',
+      deadline: '05/07/2027',
+      link: 'https://limonest.tutti.example/eleves/3/reinscription',
+    },
+  ],
   identifiants: [
     {
       ...account,

@@ -183,6 +183,35 @@ export interface TenantConfig {
     }
   }
   /**
+   * Seats in next year's offer: the priority rules that order the requests for a course when there are
+   * more requests than seats, in order, and how long families have to answer a seat offered. When
+   * omitted: continuing pupils first, then the date of the request, and 7 days to answer.
+   */
+  places: {
+    /**
+     * The priority rules, most important first; equal requests go on to the next rule. continuing: pupils
+     * who follow the course's discipline this year; resident: families living in residents.postalCodes;
+     * sibling: families with another pupil enrolled this year; reenrolment: pupils re-enrolling before
+     * pré-inscriptions; requestDate: the earlier request first; draw: a draw whose seed is recorded and
+     * shown. Where the list ends with neither requestDate nor draw, the date of the request decides last.
+     * Example: [continuing, resident, sibling, draw].
+     */
+    rules: ('continuing' | 'resident' | 'sibling' | 'reenrolment' | 'requestDate' | 'draw')[]
+    /**
+     * Who counts as a resident for the resident rule: the postal codes of the family's address
+     * (responsable 1's in a pré-inscription). Example: {postalCodes: ["69760"]}.
+     */
+    residents?: {
+      /** The postal codes of the territory. Example: ["69760"]. */
+      postalCodes?: string[]
+    }
+    /**
+     * Days a family has to accept or decline a seat offered, counted from the offer; past them the seat
+     * goes to the next request. Example: 7.
+     */
+    answerDays: number
+  }
+  /**
    * Which identity fields families must fill in (marked as mandatory in the forms, checked on the
    * server). Fields not listed stay optional.
    */
@@ -725,6 +754,12 @@ export interface Question {
   label: string
   /** Optional explanation shown under the question. */
   help?: string
+  /**
+   * Asked only of pupils who follow one of these disciplines this year (codes of disciplines); every
+   * pupil is asked when omitted. Example (Limonest's Réinscription administrative after the Découverte
+   * instrumentale): [decouverte-instrumentale].
+   */
+  disciplines?: string[]
 }
 
 /** One document to provide (pièce à fournir). */

@@ -2762,4 +2762,10 @@ export const en: Record<MessageKey, string> = {
   'register.rollCall.expectedHint': 'The absences families announced will be excused at the roll call.',
   'configProblem.yaml.alias':
     'an alias (*name) refers to an anchor (&name) that is missing or comes after it',
+  // issue 19: places (core)
+  'mail.place-offered.subject': 'A seat for {pupil}: {course}',
+  'mail.place-offered.text':
+    '{pupil} is offered a seat in {course} for next year. Please accept or decline it before {deadline}: after that, it will be offered to the next request.',
+  'mail.place-offered.after': 'Accepting the seat enrols the pupil and withdraws their other requests.',
+  'mail.place-offered.action': 'Answer the offer',
 }

@@ -2807,6 +2807,12 @@ export const fr = {
   'register.lesson.expected': 'Élèves attendus et absences signalées',
   'register.rollCall.expectedHint': 'Les absences signalées par les familles seront excusées à l’appel.',
   'configProblem.yaml.alias': 'un alias (*nom) renvoie à une ancre (&nom) absente ou placée après lui',
+  // issue 19: places (core)
+  'mail.place-offered.subject': 'Une place pour {pupil} : {course}',
+  'mail.place-offered.text':
+    'Une place est proposée à {pupil} en {course} pour l’année prochaine. Merci de l’accepter ou de la refuser avant le {deadline} : passé ce délai, elle sera proposée à la demande suivante.',
+  'mail.place-offered.after': 'Accepter la place inscrit l’élève et retire ses autres demandes.',
+  'mail.place-offered.action': 'Répondre à la proposition',
 } as const
 
 export type MessageKey = keyof typeof fr
