@@ -2768,4 +2768,10 @@ export const en: Record<MessageKey, string> = {
     '{pupil} is offered a seat in {course} for next year. Please accept or decline it before {deadline}: after that, it will be offered to the next request.',
   'mail.place-offered.after': 'Accepting the seat enrols the pupil and withdraws their other requests.',
   'mail.place-offered.action': 'Answer the offer',
+  'places.rule.continuing': 'pupils who already follow this discipline this year come first',
+  'places.rule.resident': 'then families living in the territory (postal codes: {postalCodes})',
+  'places.rule.sibling': 'then families with another child enrolled this year',
+  'places.rule.reenrolment': 'then pupils re-enrolling, before pré-inscriptions',
+  'places.rule.requestDate': 'when equal, the earlier request comes first',
+  'places.rule.draw': 'when equal, a draw decides: its seed is published, so anyone can check it',
 }

@@ -2813,6 +2813,13 @@ export const fr = {
     'Une place est proposée à {pupil} en {course} pour l’année prochaine. Merci de l’accepter ou de la refuser avant le {deadline} : passé ce délai, elle sera proposée à la demande suivante.',
   'mail.place-offered.after': 'Accepter la place inscrit l’élève et retire ses autres demandes.',
   'mail.place-offered.action': 'Répondre à la proposition',
+  'places.rule.continuing': 'les élèves qui suivent déjà cette discipline cette année passent en premier',
+  'places.rule.resident': 'puis les familles qui habitent le territoire (codes postaux : {postalCodes})',
+  'places.rule.sibling': 'puis les familles dont un autre enfant est inscrit cette année',
+  'places.rule.reenrolment': 'puis les élèves qui se réinscrivent, avant les pré-inscriptions',
+  'places.rule.requestDate': 'à égalité, la demande la plus ancienne passe en premier',
+  'places.rule.draw':
+    'à égalité, un tirage au sort départage les demandes : sa graine est publiée, chacun peut le refaire',
 } as const
 
 export type MessageKey = keyof typeof fr
