@@ -52,6 +52,7 @@ import absencesList from './features/lessons/absences-routes.ts'
 import repertoirePieces from './features/repertoire/routes.ts'
 import courseLessons from './features/lessons/course-lessons-routes.ts'
 import placesSweep from './features/places/sweep.ts'
+import placesFamily from './features/places/family-routes.ts'
 import absenceNotices from './features/lessons/absence-notice-routes.ts'
 
 declare module 'fastify' {
@@ -159,6 +160,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(evaluations)
   // issue 19: places — offers past their deadline go to the next request
   await app.register(placesSweep)
+  // issue 19: the family's side of the places (requests, answers to seats offered)
+  await app.register(placesFamily)
   return app
 }
 

@@ -3,11 +3,13 @@ import { frenchOrder } from '../../platform/text.ts'
 import type { TenantDb } from '../../entities.ts'
 import type { SignedInContext } from '../../platform/auth/context.ts'
 import { prepare } from '../../platform/db/reads.ts'
+import { formatDate } from '../../platform/views/dates.ts'
 import { formatEuros } from '../../platform/views/money.ts'
 import { dueOf, openInvoicesOf } from '../billing/invoices.ts'
 import { requirementsOf, submissionsOf, toDoCount } from '../documents/service.ts'
 import { campaignOf, inProgress, reenrolmentsOf } from '../reenrolment/service.ts'
 import { describeChanges, pendingChangesOf, subjectName, subjectPath } from '../sas/service.ts'
+import { seatsToAnswerOf } from '../places/family-service.ts'
 import { chosenSite, siteFirst } from '../shared/site.ts'
 import { currentSchoolYear, enrolmentsOfFamily, type FamilyEnrolment } from '../teaching/service.ts'
 import { familyIdOf, formalName, fullName, guardiansOf, householdOf, tenantToday } from './service.ts'
@@ -23,6 +25,7 @@ const homeRead = prepare((db: Kysely<TenantDb>, p: { accountId: number; yearId: 
     submissionsOf(family).as('submissions'),
     reenrolmentsOf(family).as('reenrolments'),
     openInvoicesOf(family).as('invoices'),
+    seatsToAnswerOf(family).as('seats'),
   ])
 })
 
@@ -103,6 +106,14 @@ export async function homeView(ctx: SignedInContext) {
     pending,
     documents,
     reenrolment,
+    // a seat of next year's offer awaiting the family's answer, with its deadline
+    seats: found.seats.map((seat) => ({
+      href: `/eleves/${seat.pupilId}/places`,
+      text: t('places.family.homeNotice', {
+        name: seat.firstName,
+        date: seat.answerBy ? formatDate(seat.answerBy, config.timezone) : '—',
+      }),
+    })),
     site,
     billing: due && {
       remaining: formatEuros(due.remaining, ctx.locale),

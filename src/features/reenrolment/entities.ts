@@ -28,6 +28,8 @@ export interface ReenrolmentAnswers {
   notes?: string
   /** Answers to the tenant's reenrolment.questions, by question id. */
   questions?: Record<string, boolean>
+  /** Ids of next year's offer items the family asks for, its first choice first. */
+  requests?: number[]
   accepted?: boolean
 }
 

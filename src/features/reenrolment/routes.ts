@@ -3,6 +3,7 @@ import { type SignedInContext, signedInContext, tenantContext } from '../../plat
 import type { FieldErrors } from '../../platform/forms.ts'
 import { idParams, recordId } from '../../platform/http/schemas.ts'
 import type { MessageKey } from '../../platform/views/i18n.ts'
+import { requestsView } from '../places/family-service.ts'
 import { pupilFrame } from '../shared/pupil-frame.ts'
 import {
   type Campaign,
@@ -76,7 +77,10 @@ export default async function reenrolment(app: FastifyInstance) {
       const { ctx, campaign, file } = await open(request, request.params.id)
       const resume = resumePath(file, campaign)
       if (resume) return reply.redirect(resume, 303)
-      return reply.view('reenrolment/choice', choiceView(ctx, file, campaign))
+      return reply.view('reenrolment/choice', {
+        ...choiceView(ctx, file, campaign),
+        places: await requestsView(ctx.em, ctx.config, ctx.t, { pupil: file.pupil.id }),
+      })
     },
   )
 

@@ -44,6 +44,17 @@ import {
   teacherName,
 } from '../teaching/service.ts'
 import { Reenrolment, type ReenrolmentAnswers, ReenrolmentStatus } from './entities.ts'
+import {
+  checkChoices,
+  choiceFields,
+  offerLabels,
+  publishedOffer,
+  reenrolmentChoices,
+  requestLines,
+  withdrawRequests,
+} from '../places/family-service.ts'
+import { OfferItem, PlaceRequest, RequestState } from '../places/entities.ts'
+import type { Em } from '../../platform/db/orm.ts'
 
 /** The tenant's re-enrolment window for the coming school year, and whether it is open now. */
 export interface Campaign {
@@ -194,7 +205,9 @@ export async function loadFile(
   const guardian = found.guardians[0]
   if (parts.coordinates && !guardian) throw new NotFound()
   const row = found.reenrolments.find((r) => r.pupilId === pupilId && r.schoolYear === campaign.schoolYear)
-  return { ...found, household, pupil, guardian, row }
+  // next year's offer: the courses step's choice lists and the summaries' request lines
+  const offer = parts.courses ? await publishedOffer(ctx.em) : { schoolYear: '', items: [] }
+  return { ...found, household, pupil, guardian, row, offer }
 }
 
 /** "Je souhaite réinscrire": opens (or reopens, after a change of mind) the pupil's draft. */
@@ -260,6 +273,8 @@ export interface CurrentCourse {
   discipline: string
   teacher: string
   mandatory: boolean
+  /** This year's level ("1C2"): what an offer item's levels are read against. */
+  cycle: string | null
 }
 
 /** The pupil's active courses of this year, by name; those of a mandatory discipline cannot be dropped. */
@@ -277,8 +292,38 @@ export function currentCourses(
       discipline: e.discipline,
       teacher: teacherName(e),
       mandatory: mandatory.has(e.discipline),
+      cycle: e.cycle ?? null,
     }))
     .sort((a, b) => frenchOrder(a.name, b.name))
+}
+
+/** The tenant's questions asked of a pupil: those limited to disciplines only of their pupils. */
+export function questionsFor(tenant: TenantConfig, courses: readonly { discipline: string }[]) {
+  return (tenant.reenrolment.questions ?? []).filter(
+    (q) => !q.disciplines?.length || courses.some((c) => q.disciplines!.includes(c.discipline)),
+  )
+}
+
+/** Next year's offer as the courses step reads it. */
+export type Offer = Awaited<ReturnType<typeof publishedOffer>>
+
+/** The offer's labels by id, for the summaries' request lines. */
+function labelsOf(offer: Offer): Map<number, string> {
+  return new Map(offer.items.map((i) => [i.id, i.label]))
+}
+
+/** The offer items a pupil may ask for, given the courses kept (by id). */
+function choicesOf(
+  offer: Offer,
+  birthDate: string | null,
+  courses: readonly CurrentCourse[],
+  keep: Record<string, boolean>,
+) {
+  return reenrolmentChoices(
+    offer,
+    { birthDate },
+    courses.map((c) => ({ ...c, kept: keep[String(c.id)] ?? true })),
+  )
 }
 
 function minorNow(tenant: TenantConfig, birthDate: string | null): boolean {
@@ -289,7 +334,13 @@ function minorNow(tenant: TenantConfig, birthDate: string | null): boolean {
 export function checkStep(
   step: Step,
   input: Record<string, string | undefined>,
-  context: { tenant: TenantConfig; birthDate: string | null; courses: CurrentCourse[]; t: Translate },
+  context: {
+    tenant: TenantConfig
+    birthDate: string | null
+    courses: CurrentCourse[]
+    t: Translate
+    offer?: Offer
+  },
 ): Checked<Partial<ReenrolmentAnswers>> {
   const { tenant, courses, t } = context
   const errors: FieldErrors = {}
@@ -324,8 +375,15 @@ export function checkStep(
       answers.newDisciplines = (input.newDisciplines ?? '').trim().slice(0, 1000)
       answers.notes = (input.notes ?? '').trim().slice(0, 4000)
       answers.questions = Object.fromEntries(
-        (tenant.reenrolment.questions ?? []).map((q) => [q.id, input[`question-${q.id}`] === 'true']),
+        questionsFor(tenant, courses).map((q) => [q.id, input[`question-${q.id}`] === 'true']),
       )
+      if (context.offer?.items.length) {
+        const allowed = choicesOf(context.offer, context.birthDate, courses, answers.keep)
+        const checked = checkChoices(input, 'choice-', allowed, t)
+        // a refused choice keeps the draft's earlier requests until the family corrects it
+        if (Object.keys(checked.errors).length) Object.assign(errors, checked.errors)
+        else answers.requests = checked.requests
+      }
       break
     }
     case 'finalize':
@@ -363,9 +421,10 @@ export function missingAnswers(
 /** The answers in words, as the Récapitulatif, the mails and staff show them. */
 export function summaryLines(
   tenant: TenantConfig,
-  courses: readonly { id: number; name: string }[],
+  courses: readonly { id: number; name: string; discipline: string }[],
   answers: ReenrolmentAnswers,
   t: Translate,
+  offerLabels: ReadonlyMap<number, string> = new Map(),
 ) {
   const lines: { label: string; value: string }[] = []
   const yes = (value: boolean | undefined) => (value === undefined ? '—' : t(value ? 'sas.yes' : 'sas.no'))
@@ -385,7 +444,8 @@ export function summaryLines(
       label: tenant.reenrolment.newDisciplinesQuestion ?? t('reenrolment.newDisciplines'),
       value: answers.newDisciplines,
     })
-  for (const q of tenant.reenrolment.questions ?? []) {
+  lines.push(...requestLines(answers.requests, offerLabels, t))
+  for (const q of questionsFor(tenant, courses)) {
     if (answers.questions?.[q.id] !== undefined)
       lines.push({ label: q.label, value: yes(answers.questions[q.id]) })
   }
@@ -455,6 +515,7 @@ async function submitReenrolment(
     row.submittedAt = new Date()
     row.step = 'finalize'
     await tx.flush()
+    await createRequests(tx, file, row, courses)
     audit(tx, ctx.account, {
       action: 'reenrolment.submitted',
       subject: { type: 'pupil', id: file.pupil.id },
@@ -467,12 +528,51 @@ async function submitReenrolment(
         displayName: ctx.account.displayName,
         pupil: fullName(file.pupil),
         schoolYear: campaign.schoolYear,
-        lines: summaryLines(tenant, courses, merged, translator(ctx.locale)),
+        lines: summaryLines(tenant, courses, merged, translator(ctx.locale), labelsOf(file.offer)),
         link: `${ctx.baseUrl}/eleves/${file.pupil.id}/reinscription`,
       },
     })
     return undefined
   })
+}
+
+/**
+ * The submitted re-enrolment's requests for next year's offer become the pupil's ranked requests,
+ * "en attente": only items still published and open to the pupil count, ranked in the family's order.
+ */
+async function createRequests(tx: Em, file: ReenrolmentFile, row: Reenrolment, courses: CurrentCourse[]) {
+  const wanted = row.answers.requests ?? []
+  if (wanted.length === 0) return
+  const allowed = new Set(
+    choicesOf(file.offer, file.pupil.birthDate, courses, row.answers.keep ?? {}).map((i) => i.id),
+  )
+  const items = await tx.find(OfferItem, {
+    id: { $in: wanted.filter((id) => allowed.has(id)) },
+    publishedAt: { $ne: null },
+  })
+  const already = new Set(
+    (await tx.find(PlaceRequest, { pupil: file.pupil.id, item: { $in: items.map((i) => i.id) } })).map(
+      (r) => r.item.id,
+    ),
+  )
+  let rank = 0
+  for (const id of wanted) {
+    const item = items.find((i) => i.id === id)
+    if (!item || already.has(id)) continue
+    rank++
+    tx.create(PlaceRequest, {
+      item,
+      source: 'reenrolment',
+      pupil: file.pupil.id,
+      family: file.household.familyId,
+      reenrolment: row,
+      name: fullName(file.pupil),
+      rank,
+      requestedAt: row.submittedAt!,
+      state: RequestState.waiting,
+    })
+  }
+  await tx.flush()
 }
 
 export const stepLabels: Record<Step, MessageKey> = {
@@ -612,7 +712,13 @@ export async function saveStep(
   const errors: FieldErrors = {}
   let answers: Partial<ReenrolmentAnswers> = {}
   for (const s of steps) {
-    const checked = checkStep(s, body, { tenant: config, birthDate: file.pupil.birthDate, courses, t })
+    const checked = checkStep(s, body, {
+      tenant: config,
+      birthDate: file.pupil.birthDate,
+      courses,
+      t,
+      offer: file.offer,
+    })
     answers = { ...answers, ...checked.values }
     if (s !== 'finalize' || !backwards) Object.assign(errors, checked.errors)
   }
@@ -728,13 +834,31 @@ export function pageView(
     }))
     view.newDisciplines = input ? input.newDisciplines : answers.newDisciplines
     view.notes = input ? input.notes : answers.notes
-    view.questions = (config.reenrolment.questions ?? []).map((q) => ({
+    const current = currentCourses(config, file.enrolments, pupil.id)
+    view.questions = questionsFor(config, current).map((q) => ({
       ...q,
       checked: input ? input[`question-${q.id}`] === 'true' : Boolean(answers.questions?.[q.id]),
     }))
+    // the choices follow the courses kept as saved: a course dropped now shows on the next visit
+    const keep = answers.keep ?? {}
+    const allowed = choicesOf(file.offer, pupil.birthDate, current, keep)
+    view.offerChoices = allowed.length
+      ? choiceFields(
+          'choice-',
+          allowed,
+          (rank) => (input ? (input[`choice-${rank}`] ?? '') : String(answers.requests?.[rank - 1] ?? '')),
+          t,
+        )
+      : []
   }
   if (steps.includes('summary')) {
-    view.lines = summaryLines(config, currentCourses(config, file.enrolments, pupil.id), answers, t)
+    view.lines = summaryLines(
+      config,
+      currentCourses(config, file.enrolments, pupil.id),
+      answers,
+      t,
+      labelsOf(file.offer),
+    )
     view.missingDocuments = [
       ...requirementsOf(config, facts, file.submissions),
       ...requirementsOf(config, facts, file.submissions, pupil),
@@ -784,7 +908,13 @@ export function choiceView(ctx: SignedInContext, file: ReenrolmentFile, campaign
     row,
     lines:
       row && !isEditable(row)
-        ? summaryLines(config, currentCourses(config, file.enrolments, file.pupil.id), row.answers, t)
+        ? summaryLines(
+            config,
+            currentCourses(config, file.enrolments, file.pupil.id),
+            row.answers,
+            t,
+            labelsOf(file.offer),
+          )
         : [],
   }
 }
@@ -971,7 +1101,13 @@ export async function reenrolmentForReview(ctx: TenantContext, id: number) {
   return {
     row,
     name: fullName(row),
-    lines: summaryLines(config, currentCourses(config, row.enrolments, row.pupilId), row.answers, t),
+    lines: summaryLines(
+      config,
+      currentCourses(config, row.enrolments, row.pupilId),
+      row.answers,
+      t,
+      await offerLabels(db, row.answers.requests ?? []),
+    ),
     documents: documents.map((r) => ({
       label: r.document.label,
       state: r.state,
@@ -1004,6 +1140,8 @@ export async function decideReenrolment(
     row.reason = reason
     row.decidedBy = tx.getReference(Account, ctx.account.id)
     row.decidedAt = new Date()
+    // a refused re-enrolment takes its requests for next year's offer with it
+    if (decision === 'refused') await withdrawRequests(tx, { reenrolment: row.id })
     if (decision === 'validated') {
       // the answers become the records: next year's payment mode and the pupil's authorisations
       if (row.answers.paymentMode) row.family.paymentMode = row.answers.paymentMode

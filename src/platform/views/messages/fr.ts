@@ -2820,6 +2820,50 @@ export const fr = {
   'places.rule.requestDate': 'à égalité, la demande la plus ancienne passe en premier',
   'places.rule.draw':
     'à égalité, un tirage au sort départage les demandes : sa graine est publiée, chacun peut le refaire',
+  // issue 19: places, the family side
+  'places.family.choice': 'Choix {rank}',
+  'places.family.noChoice': '— aucun —',
+  'places.family.offerTitle': 'Cours disponibles pour l’année prochaine',
+  'places.family.offerHint':
+    'Classez jusqu’à trois demandes, la plus souhaitée en premier : une seule place peut être attribuée, dans l’ordre de vos choix.',
+  'places.family.error.notEligible':
+    'Ce cours n’est pas proposé à cet élève : choisissez-en un dans la liste.',
+  'places.family.error.notEligibleAge':
+    'Ce cours n’est pas proposé pour cette date de naissance : choisissez-en un dans la liste.',
+  'places.family.error.twice':
+    'Ce cours est déjà votre choix {rank} : choisissez-en un autre ou laissez vide.',
+  'places.family.requestLine': 'Demande {rank}',
+  'places.family.requestsTitle': 'Vos demandes de cours',
+  'places.family.pageTitle': 'Places pour l’année prochaine',
+  'places.family.none': 'Aucune demande de cours pour l’année prochaine.',
+  'places.family.state.waiting': 'en attente',
+  'places.family.state.proposed': 'place proposée',
+  'places.family.state.proposedUntil': 'place proposée — à accepter avant le {date}',
+  'places.family.state.accepted': 'acceptée',
+  'places.family.state.declined': 'refusée',
+  'places.family.state.expired': 'expirée',
+  'places.family.state.waitlisted': 'liste d’attente',
+  'places.family.state.closed': 'non nécessaire',
+  'places.family.state.withdrawn': 'retirée',
+  'places.family.position': 'Position {position} sur la liste d’attente — {seats} places dans ce cours',
+  'places.family.rulesTitle': 'Comment l’ordre est décidé',
+  'places.family.accept': 'Accepter la place',
+  'places.family.decline': 'Refuser la place',
+  'places.family.declineQuestion': 'Refuser la place en {course} ?',
+  'places.family.declineExplain':
+    'La place sera proposée à la demande suivante de la liste d’attente : ce refus est définitif.',
+  'places.family.declineConfirm': 'Oui, refuser la place',
+  'places.family.keep': 'Non, revenir aux demandes',
+  'places.family.done.accepted': 'Place acceptée : l’inscription est enregistrée pour l’année prochaine.',
+  'places.family.done.declined': 'Place refusée : elle est proposée à la demande suivante.',
+  'places.family.refused.late':
+    'Le délai de réponse est passé : la place a été proposée à la demande suivante.',
+  'places.family.refused.notOffered':
+    'Cette place n’est plus proposée : votre réponse n’a pas été enregistrée.',
+  'places.family.homeNotice': 'Une place est proposée à {name} : répondre avant le {date}',
+  'places.family.token.title': 'Une place vous est proposée',
+  'places.family.token.offer': 'Une place en {course} vous est proposée, à accepter avant le {date}.',
+  'places.family.dossierRequests': 'Demandes de cours',
 } as const
 
 export type MessageKey = keyof typeof fr
