@@ -242,3 +242,9 @@ export async function withdrawRequests(
     { state: RequestState.withdrawn },
   )
 }
+
+/** Next year's published items open to pré-inscriptions: the pré-inscription's choice lists. */
+export async function preregistrationOffer(em: Em) {
+  const offer = await publishedOffer(em)
+  return { ...offer, items: offer.items.filter((i) => i.accepts !== 'reenrolment') }
+}

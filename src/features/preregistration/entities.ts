@@ -23,8 +23,10 @@ export interface Applicant {
   /** "Le responsable est aussi élève": the identity is responsable 1's, only the birth date is the pupil's own. */
   fromGuardian: boolean
   values: PersonValues
-  /** Discipline codes, by order of priority. */
+  /** Discipline codes, by order of priority (the items' disciplines when the offer was chosen from). */
   choices: string[]
+  /** Ids of next year's offer items asked for, first choice first, where the tenant publishes an offer. */
+  offerChoices?: number[]
   freeText: string | null
 }
 

@@ -4,6 +4,7 @@ import { fold } from '../../platform/text.ts'
 import type { Translate } from '../../platform/views/i18n.ts'
 import { checkIdentity, guardianFields, type IdentityField, mandatoryFields } from '../family/identity.ts'
 import { guardianAddressFields, pupilFields } from '../pupils/identity.ts'
+import { type OfferChoice, preregistrationChoices } from '../places/family-service.ts'
 import type { Applicant, PersonValues } from './entities.ts'
 
 /** A dossier holds one or two guardians and up to this many applicants. */
@@ -115,7 +116,9 @@ export function formOf(dossier: { guardians: PersonValues[]; applicants: Applica
       fromGuardian: a.fromGuardian,
       input: {
         ...asInput(a.values),
-        ...Object.fromEntries(a.choices.map((code, i) => [`choice${i + 1}`, code])),
+        ...Object.fromEntries(
+          (a.offerChoices ?? a.choices).map((choice, i) => [`choice${i + 1}`, String(choice)]),
+        ),
         freeText: a.freeText ?? '',
       },
     })),
@@ -184,9 +187,14 @@ export function offeredDisciplines(tenant: TenantConfig): { code: string; name: 
   return listed ? listed.map((code) => all.find((d) => d.code === code)!).filter(Boolean) : all
 }
 
-export function choiceCount(tenant: TenantConfig): number {
+/** How many choices an applicant makes: from the published offer, or from the tenant's disciplines. */
+export function choiceCount(tenant: TenantConfig, offer?: PreregistrationOffer): number {
+  if (offer?.items.length) return tenant.preregistration?.choices ?? 1
   return offeredDisciplines(tenant).length === 0 ? 0 : (tenant.preregistration?.choices ?? 1)
 }
+
+/** Next year's published items open to pré-inscriptions: the choice lists, when there are any. */
+export type PreregistrationOffer = { schoolYear: string; items: OfferChoice[] }
 
 /** The guardian's mandatory fields: the tenant's, and the e-mail of responsable 1, where the link goes. */
 export function guardianMandatory(tenant: TenantConfig, rank: number): Set<string> {
@@ -214,9 +222,9 @@ export interface CheckedDossier {
  */
 export function checkForm(
   form: FormState,
-  context: { tenant: TenantConfig; today: string; t: Translate },
+  context: { tenant: TenantConfig; today: string; t: Translate; offer?: PreregistrationOffer },
 ): Checked<CheckedDossier> {
-  const { tenant, today, t } = context
+  const { tenant, today, t, offer } = context
   const errors: Record<string, string> = {}
   const collect = (prefix: string, found: Record<string, string> | undefined) => {
     for (const [name, message] of Object.entries(found ?? {})) errors[`${prefix}${name}`] = message
@@ -259,6 +267,24 @@ export function checkForm(
       collect(prefix, checked.errors)
       values = checked.values
     }
+    if (offer?.items.length) {
+      const offerChoices = checkOfferChoices(
+        offer,
+        values.birthDate ?? null,
+        input,
+        prefix,
+        errors,
+        t,
+        choiceCount(tenant, offer),
+      )
+      const disciplines = [
+        ...new Set(offerChoices.map((id) => offer.items.find((i) => i.id === id)!.discipline)),
+      ]
+      const freeText = (input.freeText ?? '').replace(/\r\n?/g, '\n').trim()
+      if (freeText.length > freeTextMax)
+        errors[`${prefix}freeText`] = t('identity.error.tooLong', { max: freeTextMax })
+      return { fromGuardian, values, choices: disciplines, offerChoices, freeText: freeText || null }
+    }
     const choices: string[] = []
     let gap = false
     for (let k = 1; k <= choiceCount(tenant); k++) {
@@ -294,4 +320,36 @@ export function checkForm(
   if (form.honeypot) errors[honeypotName] = t('prereg.error.honeypot')
 
   return { values: { guardians, applicants, email: email.toLowerCase() }, errors: refusals(errors) }
+}
+
+/**
+ * An applicant's choices among the offer's items: the first one required, each open to the
+ * applicant's age (from the birth date typed), none twice, in order.
+ */
+function checkOfferChoices(
+  offer: PreregistrationOffer,
+  birthDate: string | null,
+  input: Input,
+  prefix: string,
+  errors: Record<string, string>,
+  t: Translate,
+  count: number,
+): number[] {
+  const open = new Set(preregistrationChoices(offer, birthDate).map((i) => i.id))
+  const chosen: number[] = []
+  let gap = false
+  for (let k = 1; k <= count; k++) {
+    const name = `${prefix}choice${k}`
+    const raw = input[`choice${k}`]?.trim() ?? ''
+    const id = Number(raw)
+    if (!raw) {
+      if (k === 1) errors[name] = t('prereg.error.firstChoice')
+      gap = true
+    } else if (!offer.items.some((i) => i.id === id)) errors[name] = t('prereg.error.choiceUnknown')
+    else if (!open.has(id)) errors[name] = t('places.family.error.notEligibleAge')
+    else if (chosen.includes(id)) errors[name] = t('prereg.error.choiceTwice')
+    else if (gap) errors[name] = t('prereg.error.choiceGap')
+    else chosen.push(id)
+  }
+  return chosen
 }

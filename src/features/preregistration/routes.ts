@@ -25,6 +25,7 @@ import {
   honeypotName,
   maxApplicants,
   offeredDisciplines,
+  type PreregistrationOffer,
   parseAction,
   readForm,
 } from './form.ts'
@@ -37,6 +38,7 @@ import {
   preregistrationPeriod,
   updateDossier,
 } from './service.ts'
+import { preregistrationOffer, requestsView } from '../places/family-service.ts'
 import { dossierView } from './view.ts'
 
 type Body = Record<string, string | undefined>
@@ -141,14 +143,23 @@ export default async function preregistration(app: FastifyInstance) {
     request: FastifyRequest,
     reply: FastifyReply,
     form: FormState,
-    context: { action: string; errors?: FieldErrors; row?: Preregistration; notice?: string },
+    context: {
+      action: string
+      errors?: FieldErrors
+      row?: Preregistration
+      notice?: string
+      offer: PreregistrationOffer
+    },
   ) => {
     const { t, config } = tenantContext(request)
     const display = (name: string, value: string | null) => displayValue(name, value, t)
-    const disciplines = offeredDisciplines(config)
+    // the published offer's items when there are some, else the tenant's disciplines
+    const choiceOptions = context.offer.items.length
+      ? context.offer.items.map((i) => ({ value: String(i.id), label: i.label }))
+      : offeredDisciplines(config).map((d) => ({ value: d.code, label: d.name }))
     const fields = applicantFields(config)
     const mandatory = applicantMandatory(config)
-    const choices = choiceCount(config)
+    const choices = choiceCount(config, context.offer)
     const first = form.guardians[0] ?? {}
     const view = {
       title: t('prereg.title'),
@@ -187,7 +198,7 @@ export default async function preregistration(app: FastifyInstance) {
         })),
         freeText: input.freeText ?? '',
       })),
-      disciplines,
+      choiceOptions,
       choiceCount: choices,
       freeTextMax,
       canAddApplicant: form.applicants.length < maxApplicants,
@@ -209,17 +220,19 @@ export default async function preregistration(app: FastifyInstance) {
     save: (dossier: CheckedDossier) => Promise<{ redirect: string } | { errors: FieldErrors }>,
     row?: Preregistration,
   ) => {
-    const { config, t } = tenantContext(request)
+    const { config, t, em } = tenantContext(request)
+    const offer = await preregistrationOffer(em)
     const form = readForm(request.body)
     const parsed = parseAction(request.body.action)
     if (parsed && parsed !== 'save' && parsed !== 'confirm') {
-      return render(request, reply, applyAction(form, parsed), { action, row })
+      return render(request, reply, applyAction(form, parsed), { action, row, offer })
     }
-    const checked = checkForm(form, { tenant: config, today: tenantToday(config), t })
-    if (checked.errors) return render(request, reply.code(400), form, { action, errors: checked.errors, row })
+    const checked = checkForm(form, { tenant: config, today: tenantToday(config), t, offer })
+    if (checked.errors)
+      return render(request, reply.code(400), form, { action, errors: checked.errors, row, offer })
     const saved = await save(checked.values)
     if ('errors' in saved)
-      return render(request, reply.code(409), form, { action, errors: saved.errors, row })
+      return render(request, reply.code(409), form, { action, errors: saved.errors, row, offer })
     return reply.redirect(saved.redirect, 303)
   }
 
@@ -230,7 +243,10 @@ export default async function preregistration(app: FastifyInstance) {
       if (!(error instanceof PreregistrationClosed)) throw error
       return closedPage(request, reply, error.period)
     }
-    return render(request, reply, emptyForm(), { action: '/preinscription' })
+    return render(request, reply, emptyForm(), {
+      action: '/preinscription',
+      offer: await preregistrationOffer(tenantContext(request).em),
+    })
   })
 
   app.post<{ Body: Body }>(
@@ -266,7 +282,7 @@ export default async function preregistration(app: FastifyInstance) {
     token: string,
     refused = false,
   ) => {
-    const { config, t } = tenantContext(request)
+    const { config, t, em } = tenantContext(request)
     const query = request.query as { enregistre?: string; confirme?: string }
     const editable = row.status === PreregistrationStatus.draft && preregistrationPeriod(config)?.open
     reply.header('cache-control', 'private, no-store')
@@ -275,12 +291,19 @@ export default async function preregistration(app: FastifyInstance) {
         action: `/preinscription/dossier/${token}`,
         row,
         notice: query.enregistre ? t('prereg.notice.saved') : undefined,
+        offer: await preregistrationOffer(em),
       })
+    }
+    // each applicant's requests for next year's offer, with their states
+    const dossierPlaces = async () => {
+      const { requests, rules } = await requestsView(em, config, t, { preregistration: row.id })
+      return { rules, byApplicant: row.applicants.map((_, i) => requests.filter((r) => r.applicant === i)) }
     }
     return reply.view('preregistration/dossier', {
       title: t('prereg.dossier.title', { number: row.id }),
       row,
       ...dossierView(config, row, t),
+      places: await dossierPlaces(),
       confirmed: query.confirme === '1',
       refused,
     })
@@ -324,6 +347,7 @@ export default async function preregistration(app: FastifyInstance) {
             action,
             row,
             errors: { confirmed: ctx.t('prereg.error.confirm') },
+            offer: await preregistrationOffer(ctx.em),
           })
         }
         await confirmDossier(ctx.em, ctx, token)

@@ -24,6 +24,9 @@ import { setGuardianValue } from '../family/identity.ts'
 import { fullName } from '../family/service.ts'
 import { Pupil } from '../pupils/entities.ts'
 import { setPupilValue } from '../pupils/service.ts'
+import { PlaceRequest, RequestState } from '../places/entities.ts'
+import { preregistrationChoices, preregistrationOffer, withdrawRequests } from '../places/family-service.ts'
+import { enrolInItem } from '../places/service.ts'
 import { type Applicant, Preregistration, PreregistrationStatus } from './entities.ts'
 import { type CheckedDossier, choiceCount, offeredDisciplines } from './form.ts'
 
@@ -158,9 +161,54 @@ export async function confirmDossier(em: Em, context: MailContext, token: string
     if (row.status !== PreregistrationStatus.draft) return row
     row.status = PreregistrationStatus.confirmed
     row.confirmedAt = new Date()
+    await createRequests(tx, row)
     mailAcknowledgement(tx, context, row, token, 'preregistration-confirmed')
     return row
   })
+}
+
+/**
+ * The confirmed dossier's choices among next year's offer become ranked requests, "en attente", by
+ * applicant: only items still published and open to the applicant's age count.
+ */
+async function createRequests(tx: Em, row: Preregistration) {
+  if (!row.applicants.some((a) => a.offerChoices?.length)) return
+  const offer = await preregistrationOffer(tx)
+  row.applicants.forEach((applicant, index) => {
+    const open = new Set(preregistrationChoices(offer, applicant.values.birthDate ?? null).map((i) => i.id))
+    let rank = 0
+    for (const id of applicant.offerChoices ?? []) {
+      if (!open.has(id)) continue
+      rank++
+      tx.create(PlaceRequest, {
+        item: id,
+        source: 'preregistration',
+        preregistration: row,
+        applicant: index,
+        name: [applicant.values.firstName, applicant.values.lastName].filter(Boolean).join(' '),
+        rank,
+        requestedAt: row.confirmedAt!,
+        state: RequestState.waiting,
+      })
+    }
+  })
+  await tx.flush()
+}
+
+/**
+ * The accepted dossier's requests follow its applicants into the family and pupils created; a seat
+ * already accepted enrols the pupil now.
+ */
+async function linkRequests(tx: Em, row: Preregistration, family: Family, pupils: Pupil[]) {
+  const requests = await tx.find(PlaceRequest, { preregistration: row }, { populate: ['item'] })
+  for (const request of requests) {
+    const pupil = pupils[request.applicant ?? -1]
+    if (!pupil) continue
+    request.family = family
+    request.pupil = pupil
+    if (request.state === RequestState.accepted) await enrolInItem(tx, pupil.id, request.item)
+  }
+  await tx.flush()
 }
 
 /** What staff can still decide: a confirmed or waitlisted dossier, or a draft once the period is over. */
@@ -186,14 +234,15 @@ async function createFamily(tx: Em, context: MailContext, row: Preregistration):
     for (const [name, value] of Object.entries(values)) setGuardianValue(guardian, name, value)
     return guardian
   })
-  for (const applicant of row.applicants) {
+  const pupils = row.applicants.map((applicant) => {
     const pupil = tx.create(Pupil, {
       family,
       lastName: applicant.values.lastName ?? '',
       firstName: applicant.values.firstName ?? '',
     })
     for (const [name, value] of Object.entries(applicant.values)) setPupilValue(pupil, name, value)
-  }
+    return pupil
+  })
   const first = guardians[0]!
   const invited = await invite(tx, context, {
     identifiant: await freeIdentifiant(tx, row.guardians[0]!, 'famille'),
@@ -203,6 +252,8 @@ async function createFamily(tx: Em, context: MailContext, row: Preregistration):
   })
   // the identifiant was chosen free a moment ago, inside this transaction
   first.account = invited.values!
+  await tx.flush()
+  await linkRequests(tx, row, family, pupils)
   return family
 }
 
@@ -234,6 +285,8 @@ export async function decideDossier(
     row.decidedBy = tx.getReference(Account, ctx.account.id)
     row.decidedAt = new Date()
     if (decision === 'accepted') row.family = await createFamily(tx, ctx, row)
+    // a refused dossier takes its requests for next year's offer with it
+    if (decision === 'refused') await withdrawRequests(tx, { preregistration: row.id })
     audit(tx, ctx.account, {
       action: `preregistration.${decision}`,
       subject: { type: 'preregistration', id: row.id },
