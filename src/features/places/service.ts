@@ -474,7 +474,7 @@ async function offer(tx: Em, scope: PlacesScope, request: PlaceRequest, deadline
     request.tokenHash = tokenHashOf(token)
     link = `${scope.baseUrl}/places/reponse/${token}`
   } else {
-    link = `${scope.baseUrl}/eleves/${request.pupil!.id}/reinscription`
+    link = `${scope.baseUrl}/eleves/${request.pupil!.id}/places`
   }
   await tx.flush()
   const item = await tx.findOneOrFail(OfferItem, { id: request.item.id })
