@@ -383,3 +383,55 @@ t.test('staff refusing a re-enrolment withdraw its open requests', async (t) => 
     ['withdrawn', 'withdrawn'],
   )
 })
+
+t.test('Grand Angoulême: the same choices on the one-page form; no offer, no change', async (t) => {
+  const built = await build(t, { tenants: [demoTenant('grand-angouleme')] })
+  const { app } = built
+  const tenant = built.tenants[0]!
+  const em = () => app.orm.em.fork({ schema: schemaFor(tenant.slug) })
+  const family = await reenrollingFamily(app, tenant.slug)
+  await enrolIn(app, tenant.slug, family.pupil, ['violon'], tenant.establishments[0]!.code)
+  const browser = new Browser(app, built.host())
+  await browser.submit('/connexion', '/connexion', { identifiant: 'famille-martin', password: goodPassword })
+  const base = `/eleves/${family.pupil.id}/reinscription`
+  const drafts = em()
+  drafts.create(Reenrolment, {
+    family: family.family.id,
+    pupil: family.pupil.id,
+    schoolYear: '2027-2028',
+    status: 'draft',
+    step: 'courses',
+  })
+  await drafts.flush()
+  const without = html((await browser.get(`${base}/formulaire`)).body)
+  t.notOk(without.querySelector('#choice-1'), 'without a published offer, the step is unchanged')
+
+  const setup = em()
+  const next = setup.create(SchoolYear, { label: '2027-2028', startsOn: '2027-09-01', endsOn: '2028-08-31' })
+  const cello = setup.create(OfferItem, {
+    schoolYear: next,
+    label: 'Violoncelle — débutant',
+    discipline: 'violoncelle',
+    seats: 3,
+    publishedAt: new Date(),
+  } as OfferItem)
+  await setup.flush()
+  const page = await browser.get(`${base}/formulaire`)
+  t.same(
+    html(page.body)
+      .querySelectorAll('#choice-1 option')
+      .map((o) => text(o.text)),
+    ['— aucun —', 'Violoncelle — débutant'],
+  )
+  const sent = await browser.post(`${base}/formulaire`, {
+    ...wizardValues(page.body),
+    'choice-1': String(cello.id),
+    accepted: 'true',
+    action: 'submit',
+  })
+  t.equal(sent.statusCode, 303)
+  t.same(
+    (await em().find(PlaceRequest, {})).map((r) => [r.item.id, r.rank, r.state]),
+    [[cello.id, 1, 'waiting']],
+  )
+})
