@@ -1,4 +1,8 @@
 import t from 'tap'
+import { demoPassword, seedDemoAccounts } from '../../../src/demo/accounts.ts'
+import { seedDemoPlaces } from '../../../src/demo/places.ts'
+import { seedDemo } from '../../../src/demo/seed.ts'
+import { Guardian } from '../../../src/features/family/entities.ts'
 import type { Family } from '../../../src/features/family/entities.ts'
 import { Allocation, OfferItem, PlaceRequest } from '../../../src/features/places/entities.ts'
 import { Pupil } from '../../../src/features/pupils/entities.ts'
@@ -6,7 +10,7 @@ import { Course, Enrolment, SchoolYear } from '../../../src/features/teaching/en
 import { AuditEvent } from '../../../src/platform/audit/entities.ts'
 import { OutboxMail } from '../../../src/platform/mail/entities.ts'
 import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
-import { type Browser, createAccount, signedInBrowser } from '../../helpers/accounts.ts'
+import { Browser, createAccount, signedInBrowser } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { createFamily } from '../../helpers/families.ts'
 import { demoTenant, enrolIn } from '../../helpers/reenrolment.ts'
@@ -458,3 +462,67 @@ t.test('roles and isolation: families, teachers, other tenants, other years', as
   const otherStaff = await signedInBrowser(s.app, s.host(1), 'secretariat2', '/admin/connexion')
   t.equal((await otherStaff.get(`/admin/places/${piano.id}`)).statusCode, 404)
 })
+
+t.test(
+  'the demo: an offer, an allocation confirmed, a proposal to confirm, demo-famille placed and waiting',
+  async (t) => {
+    const now = new Date('2026-11-27T10:00:00Z')
+    const { app, tenants, host } = await build(t, {
+      tenants: [demoTenant('limonest'), demoTenant('grand-angouleme')],
+    })
+    await seedDemo(app.orm, tenants, now)
+    await seedDemoAccounts(app.orm, tenants)
+    const started = performance.now()
+    await seedDemoPlaces(app.orm, tenants, now)
+    const perTenant = (performance.now() - started) / tenants.length
+    t.comment(`demo places: ${perTenant.toFixed(0)} ms per tenant`)
+    for (const config of tenants) {
+      const em = app.orm.em.fork({ schema: schemaFor(config.slug) })
+      const items = await em.find(OfferItem, {})
+      t.ok(items.length >= 4 && items.length <= 6, `${config.slug}: ${items.length} items`)
+      t.ok(
+        items.some((i) => i.courseIds.length === 2),
+        'a group of two courses',
+      )
+      const requests = await em.find(PlaceRequest, {}, { populate: ['family'] })
+      t.ok(requests.length >= 20 && requests.length <= 45, `${config.slug}: ${requests.length} requests`)
+      const states = new Set(requests.map((r) => r.state))
+      for (const state of ['proposed', 'waitlisted', 'accepted', 'declined'] as const)
+        t.ok(states.has(state), `${config.slug}: a request ${state}`)
+      t.ok(
+        requests.some((r) => r.source === 'preregistration'),
+        'pré-inscriptions ask too',
+      )
+      const allocations = await em.find(Allocation, {}, { orderBy: { id: 'asc' } })
+      t.same(
+        allocations.map((a) => a.status),
+        ['confirmed', 'proposed'],
+      )
+      const guardian = await em.findOneOrFail(Guardian, { account: { identifiant: 'demo-famille' } })
+      const mine = requests.filter((r) => r.family?.id === guardian.family.id)
+      t.ok(
+        mine.some((r) => r.state === 'proposed' && r.answerBy),
+        'demo-famille has a seat offered',
+      )
+      t.ok(
+        mine.some((r) => r.state === 'waitlisted'),
+        'demo-famille waits on a list',
+      )
+    }
+    // idempotent
+    await seedDemoPlaces(app.orm, tenants, now)
+    const em = app.orm.em.fork({ schema: schemaFor(tenants[0]!.slug) })
+    t.equal(await em.count(Allocation, {}), 2)
+
+    // the staff pages of the demo answer
+    const staff = new Browser(app, host())
+    await staff.submit('/admin/connexion', '/admin/connexion', {
+      identifiant: 'demo-secretariat',
+      password: demoPassword,
+    })
+    for (const url of ['/admin/places', '/admin/places/offre', '/admin/places/journal', '/admin/places.csv'])
+      t.equal((await staff.get(url)).statusCode, 200, url)
+    const pending = await em.findOneOrFail(Allocation, { status: 'proposed' })
+    t.equal((await staff.get(`/admin/places/attributions/${pending.id}`)).statusCode, 200)
+  },
+)
