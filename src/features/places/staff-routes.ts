@@ -432,7 +432,6 @@ export default async function placesStaff(app: FastifyInstance) {
             action: { type: 'string', enum: ['give', 'remove'] },
             reason: { type: 'string', maxLength: 5000 },
           },
-          required: ['request', 'action'],
         },
       },
     },
@@ -443,6 +442,10 @@ export default async function placesStaff(app: FastifyInstance) {
       const id = request.params.id
       if (!(await allocationView(ctx, year, id))) throw new NotFound()
       const { request: requestId, action, reason: typed = '' } = request.body
+      if (!requestId || !action)
+        return renderAllocation(request, reply, id, {
+          refusal: refusalMessage({ refused: 'unknownRequest' }, ctx.t),
+        })
       const reason = typed.trim()
       const field = `reason-${requestId}`
       const input = { [field]: typed }
@@ -460,7 +463,7 @@ export default async function placesStaff(app: FastifyInstance) {
         changeProposal(tx, ctx.account, {
           allocation: id,
           action: action as 'give' | 'remove',
-          request: requestId!,
+          request: requestId,
           reason,
         }),
       )
