@@ -71,36 +71,40 @@ interface ItemPlan {
   description: string
 }
 
-/** Ages a discipline's beginners' item takes, read from its code: éveil 5–6, theatre teenagers, dance children. */
+/** Ages an item takes, read from its discipline's code: éveil 5–6, children's dance 6–11, theatre 12–17. */
 function agesOf(code: string): { minAge?: number; maxAge?: number } {
   if (/eveil/.test(code)) return { minAge: 5, maxAge: 6 }
-  if (/theatre/.test(code)) return { minAge: 12, maxAge: 17 }
-  if (/danse/.test(code)) return { minAge: 6, maxAge: 11 }
+  if (/danse-(enfant|classique)/.test(code)) return { minAge: 6, maxAge: 11 }
+  if (/theatre|dramatique/.test(code)) return { minAge: 12, maxAge: 17 }
   return {}
 }
 
+// instruments make the offer's head (the group of beginners first); collective and adult courses stay out
+const instrument = /piano|violon|alto|violoncelle|guitare|flute|clarinette|saxophone|trompette|batterie|harpe/
+const outOfOffer = /formation-musicale|orchestre|choeur|adulte/
+
 /**
  * Next year's offer of the demo: five items from next year's courses (a group of two courses for
- * the discipline with most of them, "— débutant"), with fewer seats than requests so that waiting
- * lists form.
+ * the first instrument, "— débutant"), with fewer seats than requests so that waiting lists form.
  */
 function planOffer(config: TenantConfig, courses: Course[], extra: Course | undefined): ItemPlan[] {
   const names = new Map((config.disciplines ?? []).map((d) => [d.code, d.name]))
   const byDiscipline = new Map<string, Course[]>()
   for (const c of courses) byDiscipline.set(c.discipline, [...(byDiscipline.get(c.discipline) ?? []), c])
-  // the disciplines with most courses first; a shaped one (éveil, théâtre, danse) kept in
-  const ranked = [...byDiscipline.entries()].sort(
-    (a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]),
-  )
-  const shaped = ranked.filter(([code]) => /eveil|theatre|danse/.test(code)).slice(0, 2)
-  const chosen = [...ranked.filter((r) => !shaped.includes(r)).slice(0, 5 - shaped.length), ...shaped]
+  const score = (code: string) => (instrument.test(code) ? 0 : Object.keys(agesOf(code)).length ? 1 : 2)
+  const ranked = [...byDiscipline.entries()]
+    .filter(([code]) => !outOfOffer.test(code))
+    .sort((a, b) => score(a[0]) - score(b[0]) || b[1].length - a[1].length || a[0].localeCompare(b[0]))
+  // three instruments at most, then the shaped ones (éveil, danse, théâtre)
+  const instruments = ranked.filter(([code]) => score(code) === 0).slice(0, 3)
+  const chosen = [...instruments, ...ranked.filter(([code]) => score(code) !== 0)].slice(0, 5)
   return chosen.map(([code, courses], i) => {
     let list = courses
     const name = names.get(code) ?? list[0]!.name
     if (i === 0 && extra) list = [...list, extra]
     const group = i === 0 && list.length >= 2
     return {
-      label: group ? `${name} — débutant` : name,
+      label: group ? `${name} — débutant` : /theatre|dramatique/.test(code) ? `${name} ados` : name,
       discipline: code,
       courses: group ? list.slice(0, 2) : list.slice(0, 1),
       seats: group ? 4 : 2 + (i % 2),
@@ -163,6 +167,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
       room: model.room,
       capacity: model.capacity,
     })
+    await em.flush()
     plans.splice(0, plans.length, ...planOffer(config, courses, extra))
   }
   if (plans.length < 2) return
@@ -182,8 +187,8 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
       publishedAt,
     }),
   )
-  // the last item is published after the first allocation: its proposal waits for confirmation
-  const later = items.at(-1)!
+  // one open to every age is published after the first allocation: its proposal waits for confirmation
+  const later = items.slice(1).find((i) => i.minAge == null && i.maxAge == null) ?? items.at(-1)!
   later.publishedAt = null
   await em.flush()
 
@@ -209,7 +214,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
       requestedAt: at,
     })
 
-  const [first, second] = items
+  const [first] = items
   const demoPupils = family ? pupils.filter((p) => p.family.id === family.family.id) : []
   const others = pupils.filter((p) => !demoPupils.includes(p))
   const deck = rng.deck(others)
@@ -227,28 +232,32 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
     const secondChoice = rest.length > 0 && rng.next() < 0.75
     if (secondChoice) ask(pupil, rest[rng.int(0, rest.length - 1)]!, 2, at)
     // the item published later has its own requests, for its proposal
-    if (n % 3 === 1 && eligible(later, pupil.birthDate ?? null, 'reenrolment'))
+    if (n % 2 === 1 && eligible(later, pupil.birthDate ?? null, 'reenrolment'))
       ask(pupil, later, secondChoice ? 3 : 2, at)
   }
   // demo-famille: the first pupil asks for the second item, the second for the crowded group item, late
   const [mine, sibling] = demoPupils
-  const mineRequest = mine ? ask(mine, second!, 1, sentAt(1)) : undefined
+  const mineItem =
+    mine && (early.find((i) => i !== first && eligible(i, mine.birthDate ?? null, 'reenrolment')) ?? first!)
+  const mineRequest = mine && mineItem ? ask(mine, mineItem, 1, sentAt(1)) : undefined
   const siblingRequest = sibling ? ask(sibling, first!, 1, sentAt(24 * 12)) : undefined
   // the confirmed pré-inscriptions' applicants ask too
   const dossiers = await em.find(Preregistration, { status: 'confirmed' }, { orderBy: { id: 'asc' } })
   for (const dossier of dossiers) {
     dossier.applicants.forEach((applicant, index) => {
       const values = applicant.values as Record<string, string | null | undefined>
-      const item = early.find((i) => eligible(i, values.birthDate ?? null, 'preregistration'))
-      if (!item || !values.firstName) return
-      em.create(PlaceRequest, {
-        item,
-        source: 'preregistration',
-        preregistration: dossier,
-        applicant: index,
-        name: `${values.firstName} ${values.lastName ?? ''}`.trim(),
-        rank: 1,
-        requestedAt: dossier.confirmedAt ?? now,
+      const wanted = early.filter((i) => eligible(i, values.birthDate ?? null, 'preregistration')).slice(0, 2)
+      if (!values.firstName) return
+      wanted.forEach((item, rank) => {
+        em.create(PlaceRequest, {
+          item,
+          source: 'preregistration',
+          preregistration: dossier,
+          applicant: index,
+          name: `${values.firstName} ${values.lastName ?? ''}`.trim(),
+          rank: rank + 1,
+          requestedAt: dossier.confirmedAt ?? now,
+        })
       })
     })
   }
@@ -279,7 +288,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
         request: siblingRequest.id,
         reason,
       })
-    await confirmAllocation(tx, actor, scope, proposal.id, new Date(now.getTime() - 2 * 86_400_000))
+    await confirmAllocation(tx, actor, scope, proposal.id, now)
   })
   // two families answered: one seat accepted, one declined (its seat went on to the waiting list)
   const offered = await em.find(
