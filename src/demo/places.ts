@@ -81,7 +81,7 @@ function agesOf(code: string): { minAge?: number; maxAge?: number } {
 
 // instruments make the offer's head (the group of beginners first); collective and adult courses stay out
 const instrument = /piano|violon|alto|violoncelle|guitare|flute|clarinette|saxophone|trompette|batterie|harpe/
-const outOfOffer = /formation-musicale|orchestre|choeur|adulte/
+const outOfOffer = /formation-musicale|orchestre|choeur|chorale|adulte|bien-etre/
 
 /**
  * Next year's offer of the demo: five items from next year's courses (a group of two courses for
