@@ -84,7 +84,7 @@ const instrument = /piano|violon|alto|violoncelle|guitare|flute|clarinette|saxop
 const outOfOffer = /formation-musicale|orchestre|choeur|chorale|adulte|bien-etre/
 
 /**
- * Next year's offer of the demo: five items from next year's courses (a group of two courses for
+ * Next year's offer of the demo: up to five items from next year's courses (a group of two courses for
  * the first instrument, "— débutant"), with fewer seats than requests so that waiting lists form.
  */
 function planOffer(config: TenantConfig, courses: Course[], extra: Course | undefined): ItemPlan[] {
@@ -128,8 +128,8 @@ const actorOf = (account: Account): Actor => ({
 })
 
 /**
- * Places of the demo: next year prepared (its courses copied) when it is not, an offer of five
- * items published, requests of this year's pupils (a first and a second choice for some, linked to
+ * Places of the demo: next year prepared (its courses copied) when it is not, an offer of four or
+ * five items published, requests of this year's pupils (a first and a second choice for some, linked to
  * their re-enrolment for next year when there is one) and of the confirmed pré-inscriptions; one
  * allocation confirmed (seats offered with their deadline, waiting lists, one seat accepted, one
  * declined), and a proposal awaiting confirmation for the item published after it. demo-famille's
@@ -193,7 +193,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
   await em.flush()
 
   const family = await em.findOne(Guardian, { account: { identifiant: 'demo-famille' } })
-  const pupils = await em.find(Pupil, {}, { orderBy: { id: 'asc' } })
+  const pupils = await em.find(Pupil, { family: { archivedAt: null } }, { orderBy: { id: 'asc' } })
   const reenrolments = new Map(
     (await em.find(Reenrolment, { schoolYear: year.label })).map((r) => [r.pupil.id, r]),
   )
@@ -235,7 +235,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
     if (n % 2 === 1 && eligible(later, pupil.birthDate ?? null, 'reenrolment'))
       ask(pupil, later, secondChoice ? 3 : 2, at)
   }
-  // demo-famille: the first pupil asks for the second item, the second for the crowded group item, late
+  // demo-famille: the first pupil asks for another item than the group, the second for the crowded group, late
   const [mine, sibling] = demoPupils
   const mineItem =
     mine && (early.find((i) => i !== first && eligible(i, mine.birthDate ?? null, 'reenrolment')) ?? first!)
