@@ -51,6 +51,7 @@ import tuitionSimulator from './features/billing/simulator-routes.ts'
 import absencesList from './features/lessons/absences-routes.ts'
 import repertoirePieces from './features/repertoire/routes.ts'
 import courseLessons from './features/lessons/course-lessons-routes.ts'
+import placesStaff from './features/places/staff-routes.ts'
 import placesSweep from './features/places/sweep.ts'
 import placesFamily from './features/places/family-routes.ts'
 import absenceNotices from './features/lessons/absence-notice-routes.ts'
@@ -162,6 +163,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(placesSweep)
   // issue 19: the family's side of the places (requests, answers to seats offered)
   await app.register(placesFamily)
+  // issue 19: places, staff side — next year's offer, the demand, the allocations and their journal
+  await app.register(placesStaff)
   return app
 }
 

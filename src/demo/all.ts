@@ -7,6 +7,7 @@ import { seedDemoConfigHistory } from './config-history.ts'
 import { seedDemoDebits } from './debits.ts'
 import { seedDemoEvaluations } from './evaluations.ts'
 import { seedDemoPayfip } from './payfip.ts'
+import { seedDemoPlaces } from './places.ts'
 import { seedDemoRepertoirePieces } from './repertoire-pieces.ts'
 import { seedDemo } from './seed.ts'
 
@@ -27,5 +28,7 @@ export async function seedDemoTenants(orm: Orm, configs: TenantConfig[], billing
   await seedDemoRepertoirePieces(orm, configs)
   // issue 18: the register's evaluations, once demo-prof has an account
   await seedDemoEvaluations(orm, configs)
+  // issue 19: next year's offer, its requests, an allocation confirmed and a proposal to confirm
+  await seedDemoPlaces(orm, configs)
   return reports
 }

@@ -9,6 +9,7 @@ import { seedDemoPayfip } from '../../src/demo/payfip.ts'
 import { seedDemoDebits } from '../../src/demo/debits.ts'
 import { seedDemoRepertoirePieces } from '../../src/demo/repertoire-pieces.ts'
 import { seedDemoEvaluations } from '../../src/demo/evaluations.ts'
+import { seedDemoPlaces } from '../../src/demo/places.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
 import { launchBrowser } from './chromium.ts'
@@ -43,6 +44,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoAttendance(app.orm, tenants)
   await seedDemoRepertoirePieces(app.orm, tenants)
   await seedDemoEvaluations(app.orm, tenants)
+  await seedDemoPlaces(app.orm, tenants)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { LockMode } from '@mikro-orm/core'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
 import type { Actor } from '../../platform/auth/context.ts'
@@ -86,7 +86,8 @@ const seatsTakenRead = prepare((db: Kysely<TenantDb>, p: { items: number[] }) =>
     .selectFrom('place_request as r')
     .select(['r.item_id as item'])
     .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
-    .where('r.item_id', 'in', p.items.length ? p.items : [0])
+    // a list parameter as one array: a prepared read is compiled once, before any value is known
+    .where(sql<boolean>`r.item_id = any(cast(${p.items} as int[]))`)
     .where('r.state', 'in', holdingStates as RequestState[])
     .groupBy('r.item_id'),
 )
@@ -151,7 +152,7 @@ const factsRead = prepare((db: Kysely<TenantDb>, p: { ids: number[]; currentId: 
         )
         .as('sibling'),
     ])
-    .where('r.id', 'in', p.ids.length ? p.ids : [0]),
+    .where(sql<boolean>`r.id = any(cast(${p.ids} as int[]))`),
 )
 
 /** Who asks: the pupil, or the dossier's applicant until staff accept the dossier. */

@@ -99,10 +99,10 @@ async function secretariatDay(t: Test, page: Page, admin: Page, origin: string, 
   await submit(admin, admin.locator('main form button[type=submit]').last())
   t.match(text(await admin.locator('main').textContent()), 'ines.moreau', 'the teacher’s account, invited')
 
-  // next year: prepared, courses copied, re-enrolled pupils enrolled, then switched
+  // next year: prepared with its courses copied by the demo (its offer of places is open), the
+  // re-enrolled pupils enrolled, then switched
   await menu(page, 'Année scolaire')
-  await submit(page, page.locator('form[action="/admin/annee/preparer"] button'))
-  await submit(page, page.locator('form[action="/admin/annee/cours"] button'))
+  t.equal(await page.locator('form[action="/admin/annee/preparer"]').count(), 0, 'next year is prepared')
   await submit(page, page.locator('form[action="/admin/annee/inscriptions"] button'))
   const change = page.locator('form[action="/admin/annee/changer"]')
   await submit(page, change.locator('button[type=submit]'))
