@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { LockMode } from '@mikro-orm/core'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
 import type { Actor } from '../../platform/auth/context.ts'
@@ -86,7 +86,8 @@ const seatsTakenRead = prepare((db: Kysely<TenantDb>, p: { items: number[] }) =>
     .selectFrom('place_request as r')
     .select(['r.item_id as item'])
     .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
-    .where('r.item_id', 'in', p.items.length ? p.items : [0])
+    // a list parameter as one array: a prepared read is compiled once, before any value is known
+    .where(sql<boolean>`r.item_id = any(cast(${p.items} as int[]))`)
     .where('r.state', 'in', holdingStates as RequestState[])
     .groupBy('r.item_id'),
 )
@@ -151,7 +152,7 @@ const factsRead = prepare((db: Kysely<TenantDb>, p: { ids: number[]; currentId: 
         )
         .as('sibling'),
     ])
-    .where('r.id', 'in', p.ids.length ? p.ids : [0]),
+    .where(sql<boolean>`r.id = any(cast(${p.ids} as int[]))`),
 )
 
 /** Who asks: the pupil, or the dossier's applicant until staff accept the dossier. */
@@ -378,7 +379,12 @@ export async function confirmAllocation(
   const first = await tx.findOne(Allocation, { id: allocationId }, { populate: ['schoolYear'] })
   if (!first) return { refused: 'notProposed' }
   await lockYear(tx, first.schoolYear.id)
-  const allocation = await tx.findOneOrFail(Allocation, { id: allocationId }, { refresh: true })
+  // its row too: a change by hand (which locks only the allocation) waits for the confirmation, or is read by it
+  const allocation = await tx.findOneOrFail(
+    Allocation,
+    { id: allocationId },
+    { refresh: true, lockMode: LockMode.PESSIMISTIC_WRITE },
+  )
   if (allocation.status !== AllocationStatus.proposed) return { refused: 'notProposed' }
   const ids = Object.values(allocation.order).flat()
   const requests = await tx.find(PlaceRequest, { id: { $in: ids } }, { populate: ['item'] })
@@ -413,7 +419,7 @@ export async function confirmAllocation(
   allocation.confirmedBy = tx.getReference(Account, actor.id)
   allocation.confirmedAt = now
   await tx.flush()
-  for (const request of offered) await offer(tx, scope, request, deadline, now)
+  await offerAll(tx, scope, offered, deadline, now)
   audit(tx, actor, {
     action: 'places.allocationConfirmed',
     subject: { type: 'allocation', id: allocation.id },
@@ -433,11 +439,11 @@ export function tokenHashOf(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-const recipientsRead = prepare((db: Kysely<TenantDb>, p: { familyId: number }) =>
+const recipientsRead = prepare((db: Kysely<TenantDb>, p: { familyIds: number[] }) =>
   db
     .selectFrom('guardian as g')
-    .select(['g.email', 'g.first_name as firstName', 'g.last_name as lastName'])
-    .where('g.family_id', '=', p.familyId)
+    .select(['g.family_id as familyId', 'g.email', 'g.first_name as firstName', 'g.last_name as lastName'])
+    .where(sql<boolean>`g.family_id = any(cast(${p.familyIds} as int[]))`)
     .where('g.email', 'is not', null)
     .orderBy('g.id'),
 )
@@ -445,72 +451,119 @@ const recipientsRead = prepare((db: Kysely<TenantDb>, p: { familyId: number }) =
 const plainAddress = /^[^\s@,;<>"()]+@[^\s@,;<>"()]+$/
 
 /**
- * Offers a request its item's seat: "place proposée", to answer before the deadline. The applicant's
- * requests ranked after it close (a better seat is theirs); a seat they held lower in their ranking
- * is released for the next request. The family is mailed; a pré-inscription's mail carries a link
- * that answers without an account.
+ * Offers requests their items' seats: "place proposée", to answer before the deadline. Each
+ * applicant's requests ranked after the one offered close (a better seat is theirs); a seat they
+ * held lower in their ranking is released for the next request, once every request of the batch
+ * holds its seat (so the next one never counts a seat of the batch as free). The families are
+ * mailed; a pré-inscription's mail carries a link that answers without an account. A batch holds
+ * at most one request per applicant. One query for the siblings, one flush, one query for the
+ * recipients, whatever the batch's size: a confirmation offers hundreds of seats.
  */
-async function offer(tx: Em, scope: PlacesScope, request: PlaceRequest, deadline: Date, now: Date) {
-  request.state = RequestState.proposed
-  request.offeredAt = now
-  request.answerBy = deadline
-  request.answeredAt = null
-  const siblings = await tx.find(
-    PlaceRequest,
-    request.pupil
-      ? { pupil: request.pupil, id: { $ne: request.id } }
-      : { preregistration: request.preregistration, applicant: request.applicant, id: { $ne: request.id } },
-  )
-  const released: PlaceRequest[] = []
+async function offerAll(
+  tx: Em,
+  scope: PlacesScope,
+  requests: readonly PlaceRequest[],
+  deadline: Date,
+  now: Date,
+) {
+  if (requests.length === 0) return
+  const keyOf = (r: PlaceRequest) =>
+    applicantKey({ pupilId: r.pupil?.id, dossierId: r.preregistration?.id, applicant: r.applicant })
+  const batch = new Set(requests.map((r) => r.id))
+  const pupils = [...new Set(requests.flatMap((r) => (r.pupil ? [r.pupil.id] : [])))]
+  const dossiers = [
+    ...new Set(requests.flatMap((r) => (!r.pupil && r.preregistration ? [r.preregistration.id] : []))),
+  ]
+  const siblings = await tx.find(PlaceRequest, {
+    $or: [
+      ...(pupils.length ? [{ pupil: { $in: pupils } }] : []),
+      ...(dossiers.length ? [{ pupil: null, preregistration: { $in: dossiers } }] : []),
+    ],
+  })
+  const byApplicant = new Map<string, PlaceRequest[]>()
   for (const other of siblings) {
-    if (other.rank < request.rank) continue
-    if (other.state === RequestState.proposed) released.push(other)
-    if (openStates.includes(other.state) || other.state === RequestState.proposed)
-      other.state = RequestState.closed
+    if (batch.has(other.id)) continue
+    const key = keyOf(other)
+    const list = byApplicant.get(key)
+    if (list) list.push(other)
+    else byApplicant.set(key, [other])
   }
-  let link: string
-  if (request.source === 'preregistration') {
-    const token = randomBytes(24).toString('base64url')
-    request.tokenHash = tokenHashOf(token)
-    link = `${scope.baseUrl}/places/reponse/${token}`
-  } else {
-    link = `${scope.baseUrl}/eleves/${request.pupil!.id}/reinscription`
+  const released = new Set<number>()
+  const links = new Map<number, string>()
+  for (const request of requests) {
+    request.state = RequestState.proposed
+    request.offeredAt = now
+    request.answerBy = deadline
+    request.answeredAt = null
+    for (const other of byApplicant.get(keyOf(request)) ?? []) {
+      if (other.rank < request.rank) continue
+      if (other.state === RequestState.proposed) released.add(other.item.id)
+      if (openStates.includes(other.state) || other.state === RequestState.proposed)
+        other.state = RequestState.closed
+    }
+    if (request.source === 'preregistration') {
+      const token = randomBytes(24).toString('base64url')
+      request.tokenHash = tokenHashOf(token)
+      links.set(request.id, `${scope.baseUrl}/places/reponse/${token}`)
+    } else links.set(request.id, `${scope.baseUrl}/eleves/${request.pupil!.id}/reinscription`)
   }
   await tx.flush()
-  const item = await tx.findOneOrFail(OfferItem, { id: request.item.id })
-  for (const to of await recipientsOf(tx, request)) {
-    queueMail(tx, scope.config, scope.locale, {
-      to: to.email,
-      template: 'place-offered',
-      data: {
-        displayName: to.name,
-        pupil: request.name,
-        course: item.label,
-        deadline: formatDate(deadline, scope.config.timezone),
-        link,
-      },
-    })
-  }
-  for (const other of released) await offerNext(tx, scope, other.item.id, now)
+  const items = new Map(
+    (await tx.find(OfferItem, { id: { $in: [...new Set(requests.map((r) => r.item.id))] } })).map((i) => [
+      i.id,
+      i,
+    ]),
+  )
+  const recipients = await recipientsOf(tx, requests)
+  for (const request of requests)
+    for (const to of recipients.get(request.id) ?? [])
+      queueMail(tx, scope.config, scope.locale, {
+        to: to.email,
+        template: 'place-offered',
+        data: {
+          displayName: to.name,
+          pupil: request.name,
+          course: items.get(request.item.id)!.label,
+          deadline: formatDate(deadline, scope.config.timezone),
+          link: links.get(request.id),
+        },
+      })
+  for (const item of released) await offerNext(tx, scope, item, now)
 }
 
-async function recipientsOf(tx: Em, request: PlaceRequest): Promise<{ email: string; name: string }[]> {
-  if (request.family) {
-    const rows = await recipientsRead.all(tx, { familyId: request.family.id })
-    return rows
-      .filter((r) => plainAddress.test(r.email?.trim() ?? ''))
-      .map((r) => ({ email: r.email!.trim(), name: fullName(r) }))
+/** Who is mailed about each request: its family's guardians with an address, or the dossier's address. */
+async function recipientsOf(
+  tx: Em,
+  requests: readonly PlaceRequest[],
+): Promise<Map<number, { email: string; name: string }[]>> {
+  const families = [...new Set(requests.flatMap((r) => (r.family ? [r.family.id] : [])))]
+  const guardians = families.length ? await recipientsRead.all(tx, { familyIds: families }) : []
+  const byFamily = new Map<number, { email: string; name: string }[]>()
+  for (const g of guardians) {
+    if (!plainAddress.test(g.email?.trim() ?? '')) continue
+    const list = byFamily.get(g.familyId) ?? []
+    list.push({ email: g.email!.trim(), name: fullName(g) })
+    byFamily.set(g.familyId, list)
   }
-  await tx.populate(request, ['preregistration'])
-  const dossier = request.preregistration
-  if (!dossier || !plainAddress.test(dossier.email)) return []
-  const guardian = dossier.guardians[0] ?? {}
-  return [
-    {
-      email: dossier.email,
-      name: fullName({ firstName: guardian.firstName ?? '', lastName: guardian.lastName ?? '' }),
-    },
-  ]
+  const fromDossier = requests.filter((r) => !r.family && r.preregistration)
+  if (fromDossier.length) await tx.populate(fromDossier, ['preregistration'])
+  const result = new Map<number, { email: string; name: string }[]>()
+  for (const request of requests) {
+    if (request.family) {
+      result.set(request.id, byFamily.get(request.family.id) ?? [])
+      continue
+    }
+    const dossier = request.preregistration
+    if (!dossier || !plainAddress.test(dossier.email)) continue
+    const guardian = dossier.guardians[0] ?? {}
+    result.set(request.id, [
+      {
+        email: dossier.email,
+        name: fullName({ firstName: guardian.firstName ?? '', lastName: guardian.lastName ?? '' }),
+      },
+    ])
+  }
+  return result
 }
 
 /** Offers an item's free seats to the next requests of its waiting list, in order. */
@@ -522,18 +575,19 @@ export async function offerNext(
 ): Promise<number> {
   const item = await tx.findOne(OfferItem, { id: itemId })
   if (!item) return 0
-  let free = (await seatsLeft(tx, [item])).get(itemId) ?? 0
   let offered = 0
-  while (free > 0) {
-    const next = await tx.findOne(
+  // in batches of the seats free: offering may release seats elsewhere, and here again through them
+  for (;;) {
+    const free = (await seatsLeft(tx, [item])).get(itemId) ?? 0
+    if (free <= 0) break
+    const next = await tx.find(
       PlaceRequest,
       { item: itemId, state: RequestState.waitlisted },
-      { orderBy: { queueOrder: 'asc', id: 'asc' } },
+      { orderBy: { queueOrder: 'asc', id: 'asc' }, limit: free },
     )
-    if (!next) break
-    await offer(tx, scope, next, answerDeadline(scope.config, now), now)
-    offered++
-    free = (await seatsLeft(tx, [item])).get(itemId) ?? 0
+    if (next.length === 0) break
+    await offerAll(tx, scope, next, answerDeadline(scope.config, now), now)
+    offered += next.length
   }
   return offered
 }
@@ -627,10 +681,14 @@ export async function enrolInItem(tx: Em, pupilId: number, item: OfferItem): Pro
  * periodic sweep, and before any answer so a late one finds the seat gone.
  */
 export async function expireOverdue(tx: Em, scope: PlacesScope, now = new Date()): Promise<number> {
-  const overdue = await tx.find(PlaceRequest, { state: RequestState.proposed, answerBy: { $lte: now } })
+  const due = { state: RequestState.proposed, answerBy: { $lte: now } }
+  const candidates = await tx.find(PlaceRequest, due, { populate: ['item'] })
+  if (candidates.length === 0) return 0
+  // read again under the lock of their years: an answer committed meanwhile is not expired
+  const years = [...new Set(candidates.map((r) => r.item.schoolYear.id))].sort((a, b) => a - b)
+  for (const year of years) await lockYear(tx, year)
+  const overdue = await tx.find(PlaceRequest, due, { refresh: true })
   if (overdue.length === 0) return 0
-  const year = await offerYear(tx)
-  if (year) await lockYear(tx, year.id)
   const items = new Set<number>()
   for (const request of overdue) {
     request.state = RequestState.expired
