@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { LockMode } from '@mikro-orm/core'
+import { FlushMode, LockMode } from '@mikro-orm/core'
 import { type Kysely, sql } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
@@ -7,7 +7,7 @@ import type { Actor } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import { prepare } from '../../platform/db/reads.ts'
-import { queueMail } from '../../platform/mail/outbox.ts'
+import { queueMails } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { formatDate } from '../../platform/views/dates.ts'
 import type { Locale } from '../../platform/views/i18n.ts'
@@ -418,7 +418,7 @@ export async function confirmAllocation(
   allocation.status = AllocationStatus.confirmed
   allocation.confirmedBy = tx.getReference(Account, actor.id)
   allocation.confirmedAt = now
-  await tx.flush()
+  // written with the offers, in one flush
   await offerAll(tx, scope, offered, deadline, now)
   audit(tx, actor, {
     action: 'places.allocationConfirmed',
@@ -474,12 +474,17 @@ async function offerAll(
   const dossiers = [
     ...new Set(requests.flatMap((r) => (!r.pupil && r.preregistration ? [r.preregistration.id] : []))),
   ]
-  const siblings = await tx.find(PlaceRequest, {
-    $or: [
-      ...(pupils.length ? [{ pupil: { $in: pupils } }] : []),
-      ...(dossiers.length ? [{ pupil: null, preregistration: { $in: dossiers } }] : []),
-    ],
-  })
+  // read by applicant, whatever their state: the changes not flushed yet need not be written first
+  const siblings = await tx.find(
+    PlaceRequest,
+    {
+      $or: [
+        ...(pupils.length ? [{ pupil: { $in: pupils } }] : []),
+        ...(dossiers.length ? [{ pupil: null, preregistration: { $in: dossiers } }] : []),
+      ],
+    },
+    { flushMode: FlushMode.COMMIT },
+  )
   const byApplicant = new Map<string, PlaceRequest[]>()
   for (const other of siblings) {
     if (batch.has(other.id)) continue
@@ -515,9 +520,12 @@ async function offerAll(
     ]),
   )
   const recipients = await recipientsOf(tx, requests)
-  for (const request of requests)
-    for (const to of recipients.get(request.id) ?? [])
-      queueMail(tx, scope.config, scope.locale, {
+  await queueMails(
+    tx,
+    scope.config,
+    scope.locale,
+    requests.flatMap((request) =>
+      (recipients.get(request.id) ?? []).map((to) => ({
         to: to.email,
         template: 'place-offered',
         data: {
@@ -527,7 +535,9 @@ async function offerAll(
           deadline: formatDate(deadline, scope.config.timezone),
           link: links.get(request.id),
         },
-      })
+      })),
+    ),
+  )
   for (const item of released) await offerNext(tx, scope, item, now)
 }
 

@@ -65,7 +65,7 @@ async function setUp(t: Parameters<typeof build>[0], places: Record<string, unkn
   let families = 0
 
   /** A family of two guardians (both with an address) and one pupil. */
-  async function pupil(lastName: string) {
+  async function pupil(lastName: string, postalCode = '69760') {
     const e = em()
     families++
     const family = e.create(Family, {})
@@ -79,7 +79,7 @@ async function setUp(t: Parameters<typeof build>[0], places: Record<string, unkn
         lastName,
         firstName,
         email: `${firstName.toLowerCase()}.${lastName.toLowerCase()}${families}@example.fr`,
-        postalCode: '69760',
+        postalCode,
         extraPhones: [],
       })
     const child = e.create(Pupil, { family, lastName, firstName: 'Léa', birthDate: '2015-05-01' })
@@ -259,6 +259,44 @@ t.test('confirmed seats are offered and mailed, the others wait in order and mov
   t.equal(await s.holding(piano.id), 1)
   t.equal(await s.em().count(AuditEvent, { action: 'places.allocationConfirmed' }), 1)
 })
+
+t.test(
+  'the facts read from the records order the requests: continuing, then resident, then date',
+  async (t) => {
+    const s = await setUp(t, {
+      rules: ['continuing', 'resident', 'requestDate'],
+      residents: { postalCodes: ['69760'] },
+    })
+    const piano = await s.item('Piano', 1)
+    const newcomer = await s.ask(await s.pupil('Lyon', '69003'), piano.id, 1, 0)
+    const resident = await s.ask(await s.pupil('Limonest'), piano.id, 1, 10)
+    const pupil = await s.pupil('Continue', '69003')
+    const continuing = await s.ask(pupil, piano.id, 1, 20)
+    // this year's piano course of the continuing pupil
+    const e = s.em()
+    const course = e.create(Course, {
+      schoolYear: s.current.id,
+      discipline: 'piano',
+      establishment: 'centre',
+      name: 'Piano cette année',
+    })
+    e.create(Enrolment, { pupil: pupil.pupil, course })
+    await e.flush()
+    const allocation = await s.propose(null)
+    t.same(allocation.order[String(piano.id)], [continuing, resident, newcomer])
+    t.same(allocation.placements, [{ request: continuing, item: piano.id }])
+    const facts = await s.em().find(PlaceRequest, {}, { orderBy: { id: 'asc' } })
+    t.same(
+      facts.map((r) => [r.facts?.continuing, r.facts?.resident, r.facts?.sibling]),
+      [
+        [false, false, false],
+        [false, true, false],
+        [true, false, false],
+      ],
+      'the facts kept with each request, for the family’s "why"',
+    )
+  },
+)
 
 t.test('ranked requests: a pupil holds one seat, the better one, and frees the other', async (t) => {
   const s = await setUp(t)
