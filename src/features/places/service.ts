@@ -191,6 +191,14 @@ export async function requestFacts(db: Em, config: TenantConfig, ids: number[], 
   )
 }
 
+const openRequestsRead = prepare((db: Kysely<TenantDb>, p: { items: number[] }) =>
+  db
+    .selectFrom('place_request as r')
+    .select('r.id')
+    .where(sql<boolean>`r.item_id = any(cast(${p.items} as int[]))`)
+    .where('r.state', 'in', openStates as RequestState[]),
+)
+
 /** A fresh seed: 16 hex digits, written down with the allocation. */
 export function newSeed(): string {
   return randomBytes(8).toString('hex')
@@ -214,10 +222,7 @@ export async function proposeAllocation(
       ? { schoolYear: input.year, publishedAt: { $ne: null } }
       : { id: input.item, schoolYear: input.year },
   )
-  const requests = await tx.find(PlaceRequest, {
-    item: { $in: items.map((i) => i.id) },
-    state: { $in: openStates as RequestState[] },
-  })
+  const requests = await openRequestsRead.all(tx, { items: items.map((i) => i.id) })
   const seats = await seatsLeft(tx, items)
   const rules = input.config.places.rules as PriorityRule[]
   const seed = input.seed ?? newSeed()
@@ -245,20 +250,24 @@ export async function proposeAllocation(
     computed: placements,
     createdBy: actor.id,
   })
-  // each request keeps the facts it was ordered by, for staff and for the family's "why"
-  const byId = new Map(facts.map((f) => [f.id, f]))
-  for (const request of requests) {
-    const f = byId.get(request.id)
-    if (!f) continue
-    request.facts = {
+  await tx.flush()
+  // each request keeps the facts it was ordered by, for staff and for the family's "why": one
+  // statement, as the unit of work would compare and send a couple of thousand updates
+  const kept = facts.map(
+    (f): PriorityFacts => ({
       continuing: f.continuing,
       resident: f.resident,
       sibling: f.sibling,
       reenrolment: f.reenrolment,
       ...(result.draws.has(f.id) ? { draw: result.draws.get(f.id)! } : {}),
-    } satisfies PriorityFacts
-  }
-  await tx.flush()
+    }),
+  )
+  if (facts.length)
+    await sql`update ${sql.table(`${tx.schema}.place_request`)} as r
+      set facts = v.facts, updated_at = now()
+      from unnest(cast(${facts.map((f) => f.id)} as int[]), cast(${kept.map((k) => JSON.stringify(k))} as jsonb[]))
+        as v(id, facts)
+      where r.id = v.id`.execute(tx.getKysely())
   audit(tx, actor, {
     action: 'places.allocationProposed',
     subject: { type: 'allocation', id: allocation.id },
