@@ -410,7 +410,7 @@ export async function confirmAllocation(
   const placed = new Map(allocation.placements.map((p) => [p.request, p.item]))
   const deadline = answerDeadline(scope.config, now)
   const offered: PlaceRequest[] = []
-  let waitlisted = 0
+  const queued: PlaceRequest[] = []
   for (const [item, order] of Object.entries(allocation.order)) {
     order.forEach((id, index) => {
       const request = byId.get(id)
@@ -420,7 +420,7 @@ export async function confirmAllocation(
         offered.push(request)
       } else {
         request.state = RequestState.waitlisted
-        waitlisted++
+        queued.push(request)
       }
     })
   }
@@ -429,6 +429,8 @@ export async function confirmAllocation(
   allocation.confirmedAt = now
   // written with the offers, in one flush
   await offerAll(tx, scope, offered, deadline, now)
+  // those ranked after a seat offered to their applicant were closed by it
+  const waitlisted = queued.filter((r) => r.state === RequestState.waitlisted).length
   audit(tx, actor, {
     action: 'places.allocationConfirmed',
     subject: { type: 'allocation', id: allocation.id },

@@ -17,6 +17,7 @@ import {
   proposeAllocation,
   waitingPosition,
 } from '../../../src/features/places/service.ts'
+import { Preregistration } from '../../../src/features/preregistration/entities.ts'
 import { Pupil } from '../../../src/features/pupils/entities.ts'
 import { Course, Enrolment, SchoolYear } from '../../../src/features/teaching/entities.ts'
 import { AuditEvent } from '../../../src/platform/audit/entities.ts'
@@ -357,7 +358,7 @@ t.test('a confirmation that frees a seat held lower never gives that item more t
     [xFirst, y].sort(),
     'Xavier his first choice, Yann the guitar seat left',
   )
-  t.same(await s.confirm(allocation.id), { offered: 2, waitlisted: 2 })
+  t.same(await s.confirm(allocation.id), { offered: 2, waitlisted: 1 }, 'Zélie offered the seat Xavier left')
   t.same(await s.states([xFirst, xGuitar, y, z1, z2]), [
     'proposed',
     'closed',
@@ -367,6 +368,55 @@ t.test('a confirmation that frees a seat held lower never gives that item more t
   ])
   t.equal(await s.holding(guitar.id), 2, 'Xavier’s guitar seat went to Zélie only')
   t.equal(await s.position(z2), 1)
+})
+
+t.test('a pré-inscription’s applicants: one seat each, mailed to the dossier with a link', async (t) => {
+  const s = await setUp(t, { rules: ['resident', 'requestDate'], residents: { postalCodes: ['69760'] } })
+  const harp = await s.item('Harpe', 1)
+  const flute = await s.item('Flûte', 1)
+  const e = s.em()
+  const dossier = e.create(Preregistration, {
+    tokenHash: 'a'.repeat(64),
+    status: 'confirmed',
+    email: 'famille.nouvelle@example.fr',
+    guardians: [{ firstName: 'Nina', lastName: 'Nouvelle', postalCode: '69760' }],
+    applicants: [],
+  })
+  await e.flush()
+  const ask = async (applicant: number, item: number, rank: number, minutes: number) => {
+    const x = s.em()
+    const request = x.create(PlaceRequest, {
+      item,
+      source: 'preregistration',
+      preregistration: dossier.id,
+      applicant,
+      name: `Enfant ${applicant + 1} Nouvelle`,
+      rank,
+      requestedAt: new Date(Date.UTC(2027, 2, 1, 9, minutes)),
+    })
+    await x.flush()
+    return request.id
+  }
+  const firstHarp = await ask(0, harp.id, 1, 30)
+  const firstFlute = await ask(0, flute.id, 2, 30)
+  const secondFlute = await ask(1, flute.id, 1, 30)
+  // a family of the town asked earlier for the flute, but lives elsewhere
+  const away = await s.ask(await s.pupil('Ailleurs', '69003'), flute.id, 1, 0)
+  const allocation = await s.propose(null)
+  t.same(await s.confirm(allocation.id), { offered: 2, waitlisted: 1 })
+  t.same(await s.states([firstHarp, firstFlute, secondFlute, away]), [
+    'proposed',
+    'closed',
+    'proposed',
+    'waitlisted',
+  ])
+  const mails = await s.offeredMails()
+  t.same(
+    mails.map((m) => m.recipient),
+    ['famille.nouvelle@example.fr', 'famille.nouvelle@example.fr'],
+  )
+  t.match(mails[0]!.text, /\/places\/reponse\/[\w-]{20,}/, 'an answer link without an account')
+  t.ok((await s.em().findOneOrFail(PlaceRequest, { id: firstHarp })).tokenHash, 'its token’s hash kept')
 })
 
 t.test('accepting closes the pupil’s other requests and releases a seat held lower', async (t) => {
