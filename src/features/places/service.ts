@@ -596,6 +596,8 @@ export async function offerNext(
 ): Promise<number> {
   const item = await tx.findOne(OfferItem, { id: itemId })
   if (!item) return 0
+  // in the queue of place changes even when called on its own (a no-op inside one already)
+  await lockYear(tx, item.schoolYear.id)
   let offered = 0
   // in batches of the seats free: offering may release seats elsewhere, and here again through them
   for (;;) {

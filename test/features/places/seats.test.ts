@@ -554,6 +554,24 @@ t.test('concurrent: the same seat is never given twice', async (t) => {
   )
 })
 
+t.test('concurrent: staff offering a waiting list on from several places at once', async (t) => {
+  const s = await setUp(t)
+  const viola = await s.item('Alto', 2)
+  const ids: number[] = []
+  for (let i = 0; i < 6; i++) ids.push(await s.ask(await s.pupil(`W${i}`), viola.id, 1, i))
+  await s.em().nativeUpdate(PlaceRequest, { id: { $in: ids } }, { state: 'waitlisted', queueOrder: 1 })
+  const offered = await Promise.all(
+    Array.from({ length: 6 }, () => s.tx((x) => offerNext(x, s.scope, viola.id))),
+  )
+  t.equal(
+    offered.reduce((a, b) => a + b, 0),
+    2,
+    'two seats offered in all',
+  )
+  t.equal(await s.holding(viola.id), 2)
+  t.same((await s.states(ids)).slice(0, 2), ['proposed', 'proposed'], 'to the first two of the list')
+})
+
 t.test('concurrent: two proposals over the last seat, confirmed at the same moment', async (t) => {
   const s = await setUp(t)
   const harp = await s.item('Harpe', 1)
