@@ -13,6 +13,7 @@
  *   npm run bench -- billing-generation # the year's invoices of 3,000 families: see billing-generation.ts
  *   npm run bench -- billing-pdf        # 20 concurrent PDF duplicates: see billing-pdf.ts
  *   npm run bench -- roll-call          # 60 teachers' roll calls in one minute: see roll-call.ts
+ *   npm run bench -- allocation         # 2,000 requests for seats over 150 courses: see allocation.ts
  *
  * Bounded: fixed durations, loopback only; its databases and temp directory are removed at the end,
  * also on failure and on Ctrl-C. See load-tests/README.md.
@@ -56,6 +57,7 @@ import {
 import { freePort, killGroup, memoryOf, running, type Server, startServer } from './harness/server.ts'
 import { median, round, roundSummary, summarize } from './harness/stats.ts'
 import { type BenchTenant, benchTenants, provision, writeTenantFiles } from './harness/tenants.ts'
+import { allocationBenchmark } from './allocation.ts'
 import { billingGenerationBenchmark } from './billing-generation.ts'
 import { billingPdfBenchmark } from './billing-pdf.ts'
 import { pagesBenchmark } from './pages.ts'
@@ -75,6 +77,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<number>> = {
   'billing-generation': billingGenerationBenchmark,
   'billing-pdf': billingPdfBenchmark,
   'roll-call': rollCallBenchmark,
+  allocation: allocationBenchmark,
 }
 const scenario = process.argv[2]
 if (scenario && scenarios[scenario]) process.exit(await scenarios[scenario](process.argv.slice(3)))

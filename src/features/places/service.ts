@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { LockMode } from '@mikro-orm/core'
+import { FlushMode, LockMode } from '@mikro-orm/core'
 import { type Kysely, sql } from 'kysely'
 import type { TenantDb } from '../../entities.ts'
 import { audit } from '../../platform/audit/audit.ts'
@@ -7,7 +7,7 @@ import type { Actor } from '../../platform/auth/context.ts'
 import { Account } from '../../platform/auth/entities.ts'
 import type { Em } from '../../platform/db/orm.ts'
 import { prepare } from '../../platform/db/reads.ts'
-import { queueMail } from '../../platform/mail/outbox.ts'
+import { queueMails } from '../../platform/mail/outbox.ts'
 import type { TenantConfig } from '../../platform/tenancy/tenant-config.ts'
 import { formatDate } from '../../platform/views/dates.ts'
 import type { Locale } from '../../platform/views/i18n.ts'
@@ -191,6 +191,14 @@ export async function requestFacts(db: Em, config: TenantConfig, ids: number[], 
   )
 }
 
+const openRequestsRead = prepare((db: Kysely<TenantDb>, p: { items: number[] }) =>
+  db
+    .selectFrom('place_request as r')
+    .select('r.id')
+    .where(sql<boolean>`r.item_id = any(cast(${p.items} as int[]))`)
+    .where('r.state', 'in', openStates as RequestState[]),
+)
+
 /** A fresh seed: 16 hex digits, written down with the allocation. */
 export function newSeed(): string {
   return randomBytes(8).toString('hex')
@@ -214,10 +222,7 @@ export async function proposeAllocation(
       ? { schoolYear: input.year, publishedAt: { $ne: null } }
       : { id: input.item, schoolYear: input.year },
   )
-  const requests = await tx.find(PlaceRequest, {
-    item: { $in: items.map((i) => i.id) },
-    state: { $in: openStates as RequestState[] },
-  })
+  const requests = await openRequestsRead.all(tx, { items: items.map((i) => i.id) })
   const seats = await seatsLeft(tx, items)
   const rules = input.config.places.rules as PriorityRule[]
   const seed = input.seed ?? newSeed()
@@ -245,20 +250,24 @@ export async function proposeAllocation(
     computed: placements,
     createdBy: actor.id,
   })
-  // each request keeps the facts it was ordered by, for staff and for the family's "why"
-  const byId = new Map(facts.map((f) => [f.id, f]))
-  for (const request of requests) {
-    const f = byId.get(request.id)
-    if (!f) continue
-    request.facts = {
+  await tx.flush()
+  // each request keeps the facts it was ordered by, for staff and for the family's "why": one
+  // statement, as the unit of work would compare and send a couple of thousand updates
+  const kept = facts.map(
+    (f): PriorityFacts => ({
       continuing: f.continuing,
       resident: f.resident,
       sibling: f.sibling,
       reenrolment: f.reenrolment,
       ...(result.draws.has(f.id) ? { draw: result.draws.get(f.id)! } : {}),
-    } satisfies PriorityFacts
-  }
-  await tx.flush()
+    }),
+  )
+  if (facts.length)
+    await sql`update ${sql.table(`${tx.schema}.place_request`)} as r
+      set facts = v.facts, updated_at = now()
+      from unnest(cast(${facts.map((f) => f.id)} as int[]), cast(${kept.map((k) => JSON.stringify(k))} as jsonb[]))
+        as v(id, facts)
+      where r.id = v.id`.execute(tx.getKysely())
   audit(tx, actor, {
     action: 'places.allocationProposed',
     subject: { type: 'allocation', id: allocation.id },
@@ -379,7 +388,12 @@ export async function confirmAllocation(
   const first = await tx.findOne(Allocation, { id: allocationId }, { populate: ['schoolYear'] })
   if (!first) return { refused: 'notProposed' }
   await lockYear(tx, first.schoolYear.id)
-  const allocation = await tx.findOneOrFail(Allocation, { id: allocationId }, { refresh: true })
+  // its row too: a change by hand (which locks only the allocation) waits for the confirmation, or is read by it
+  const allocation = await tx.findOneOrFail(
+    Allocation,
+    { id: allocationId },
+    { refresh: true, lockMode: LockMode.PESSIMISTIC_WRITE },
+  )
   if (allocation.status !== AllocationStatus.proposed) return { refused: 'notProposed' }
   const ids = Object.values(allocation.order).flat()
   const requests = await tx.find(PlaceRequest, { id: { $in: ids } }, { populate: ['item'] })
@@ -396,7 +410,7 @@ export async function confirmAllocation(
   const placed = new Map(allocation.placements.map((p) => [p.request, p.item]))
   const deadline = answerDeadline(scope.config, now)
   const offered: PlaceRequest[] = []
-  let waitlisted = 0
+  const queued: PlaceRequest[] = []
   for (const [item, order] of Object.entries(allocation.order)) {
     order.forEach((id, index) => {
       const request = byId.get(id)
@@ -406,15 +420,17 @@ export async function confirmAllocation(
         offered.push(request)
       } else {
         request.state = RequestState.waitlisted
-        waitlisted++
+        queued.push(request)
       }
     })
   }
   allocation.status = AllocationStatus.confirmed
   allocation.confirmedBy = tx.getReference(Account, actor.id)
   allocation.confirmedAt = now
-  await tx.flush()
-  for (const request of offered) await offer(tx, scope, request, deadline, now)
+  // written with the offers, in one flush
+  await offerAll(tx, scope, offered, deadline, now)
+  // those ranked after a seat offered to their applicant were closed by it
+  const waitlisted = queued.filter((r) => r.state === RequestState.waitlisted).length
   audit(tx, actor, {
     action: 'places.allocationConfirmed',
     subject: { type: 'allocation', id: allocation.id },
@@ -434,11 +450,11 @@ export function tokenHashOf(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-const recipientsRead = prepare((db: Kysely<TenantDb>, p: { familyId: number }) =>
+const recipientsRead = prepare((db: Kysely<TenantDb>, p: { familyIds: number[] }) =>
   db
     .selectFrom('guardian as g')
-    .select(['g.email', 'g.first_name as firstName', 'g.last_name as lastName'])
-    .where('g.family_id', '=', p.familyId)
+    .select(['g.family_id as familyId', 'g.email', 'g.first_name as firstName', 'g.last_name as lastName'])
+    .where(sql<boolean>`g.family_id = any(cast(${p.familyIds} as int[]))`)
     .where('g.email', 'is not', null)
     .orderBy('g.id'),
 )
@@ -446,72 +462,129 @@ const recipientsRead = prepare((db: Kysely<TenantDb>, p: { familyId: number }) =
 const plainAddress = /^[^\s@,;<>"()]+@[^\s@,;<>"()]+$/
 
 /**
- * Offers a request its item's seat: "place proposée", to answer before the deadline. The applicant's
- * requests ranked after it close (a better seat is theirs); a seat they held lower in their ranking
- * is released for the next request. The family is mailed; a pré-inscription's mail carries a link
- * that answers without an account.
+ * Offers requests their items' seats: "place proposée", to answer before the deadline. Each
+ * applicant's requests ranked after the one offered close (a better seat is theirs); a seat they
+ * held lower in their ranking is released for the next request, once every request of the batch
+ * holds its seat (so the next one never counts a seat of the batch as free). The families are
+ * mailed; a pré-inscription's mail carries a link that answers without an account. A batch holds
+ * at most one request per applicant. One query for the siblings, one flush, one query for the
+ * recipients, whatever the batch's size: a confirmation offers hundreds of seats.
  */
-async function offer(tx: Em, scope: PlacesScope, request: PlaceRequest, deadline: Date, now: Date) {
-  request.state = RequestState.proposed
-  request.offeredAt = now
-  request.answerBy = deadline
-  request.answeredAt = null
+async function offerAll(
+  tx: Em,
+  scope: PlacesScope,
+  requests: readonly PlaceRequest[],
+  deadline: Date,
+  now: Date,
+) {
+  if (requests.length === 0) return
+  const keyOf = (r: PlaceRequest) =>
+    applicantKey({ pupilId: r.pupil?.id, dossierId: r.preregistration?.id, applicant: r.applicant })
+  const batch = new Set(requests.map((r) => r.id))
+  const pupils = [...new Set(requests.flatMap((r) => (r.pupil ? [r.pupil.id] : [])))]
+  const dossiers = [
+    ...new Set(requests.flatMap((r) => (!r.pupil && r.preregistration ? [r.preregistration.id] : []))),
+  ]
+  // read by applicant, whatever their state: the changes not flushed yet need not be written first
   const siblings = await tx.find(
     PlaceRequest,
-    request.pupil
-      ? { pupil: request.pupil, id: { $ne: request.id } }
-      : { preregistration: request.preregistration, applicant: request.applicant, id: { $ne: request.id } },
+    {
+      $or: [
+        ...(pupils.length ? [{ pupil: { $in: pupils } }] : []),
+        ...(dossiers.length ? [{ pupil: null, preregistration: { $in: dossiers } }] : []),
+      ],
+    },
+    { flushMode: FlushMode.COMMIT },
   )
-  const released: PlaceRequest[] = []
+  const byApplicant = new Map<string, PlaceRequest[]>()
   for (const other of siblings) {
-    if (other.rank < request.rank) continue
-    if (other.state === RequestState.proposed) released.push(other)
-    if (openStates.includes(other.state) || other.state === RequestState.proposed)
-      other.state = RequestState.closed
+    if (batch.has(other.id)) continue
+    const key = keyOf(other)
+    const list = byApplicant.get(key)
+    if (list) list.push(other)
+    else byApplicant.set(key, [other])
   }
-  let link: string
-  if (request.source === 'preregistration') {
-    const token = randomBytes(24).toString('base64url')
-    request.tokenHash = tokenHashOf(token)
-    link = `${scope.baseUrl}/places/reponse/${token}`
-  } else {
-    link = `${scope.baseUrl}/eleves/${request.pupil!.id}/places`
+  const released = new Set<number>()
+  const links = new Map<number, string>()
+  for (const request of requests) {
+    request.state = RequestState.proposed
+    request.offeredAt = now
+    request.answerBy = deadline
+    request.answeredAt = null
+    for (const other of byApplicant.get(keyOf(request)) ?? []) {
+      if (other.rank < request.rank) continue
+      if (other.state === RequestState.proposed) released.add(other.item.id)
+      if (openStates.includes(other.state) || other.state === RequestState.proposed)
+        other.state = RequestState.closed
+    }
+    if (request.source === 'preregistration') {
+      const token = randomBytes(24).toString('base64url')
+      request.tokenHash = tokenHashOf(token)
+      links.set(request.id, `${scope.baseUrl}/places/reponse/${token}`)
+    } else links.set(request.id, `${scope.baseUrl}/eleves/${request.pupil!.id}/places`)
   }
   await tx.flush()
-  const item = await tx.findOneOrFail(OfferItem, { id: request.item.id })
-  for (const to of await recipientsOf(tx, request)) {
-    queueMail(tx, scope.config, scope.locale, {
-      to: to.email,
-      template: 'place-offered',
-      data: {
-        displayName: to.name,
-        pupil: request.name,
-        course: item.label,
-        deadline: formatDate(deadline, scope.config.timezone),
-        link,
-      },
-    })
-  }
-  for (const other of released) await offerNext(tx, scope, other.item.id, now)
+  const items = new Map(
+    (await tx.find(OfferItem, { id: { $in: [...new Set(requests.map((r) => r.item.id))] } })).map((i) => [
+      i.id,
+      i,
+    ]),
+  )
+  const recipients = await recipientsOf(tx, requests)
+  await queueMails(
+    tx,
+    scope.config,
+    scope.locale,
+    requests.flatMap((request) =>
+      (recipients.get(request.id) ?? []).map((to) => ({
+        to: to.email,
+        template: 'place-offered',
+        data: {
+          displayName: to.name,
+          pupil: request.name,
+          course: items.get(request.item.id)!.label,
+          deadline: formatDate(deadline, scope.config.timezone),
+          link: links.get(request.id),
+        },
+      })),
+    ),
+  )
+  for (const item of released) await offerNext(tx, scope, item, now)
 }
 
-async function recipientsOf(tx: Em, request: PlaceRequest): Promise<{ email: string; name: string }[]> {
-  if (request.family) {
-    const rows = await recipientsRead.all(tx, { familyId: request.family.id })
-    return rows
-      .filter((r) => plainAddress.test(r.email?.trim() ?? ''))
-      .map((r) => ({ email: r.email!.trim(), name: fullName(r) }))
+/** Who is mailed about each request: its family's guardians with an address, or the dossier's address. */
+async function recipientsOf(
+  tx: Em,
+  requests: readonly PlaceRequest[],
+): Promise<Map<number, { email: string; name: string }[]>> {
+  const families = [...new Set(requests.flatMap((r) => (r.family ? [r.family.id] : [])))]
+  const guardians = families.length ? await recipientsRead.all(tx, { familyIds: families }) : []
+  const byFamily = new Map<number, { email: string; name: string }[]>()
+  for (const g of guardians) {
+    if (!plainAddress.test(g.email?.trim() ?? '')) continue
+    const list = byFamily.get(g.familyId) ?? []
+    list.push({ email: g.email!.trim(), name: fullName(g) })
+    byFamily.set(g.familyId, list)
   }
-  await tx.populate(request, ['preregistration'])
-  const dossier = request.preregistration
-  if (!dossier || !plainAddress.test(dossier.email)) return []
-  const guardian = dossier.guardians[0] ?? {}
-  return [
-    {
-      email: dossier.email,
-      name: fullName({ firstName: guardian.firstName ?? '', lastName: guardian.lastName ?? '' }),
-    },
-  ]
+  const fromDossier = requests.filter((r) => !r.family && r.preregistration)
+  if (fromDossier.length) await tx.populate(fromDossier, ['preregistration'])
+  const result = new Map<number, { email: string; name: string }[]>()
+  for (const request of requests) {
+    if (request.family) {
+      result.set(request.id, byFamily.get(request.family.id) ?? [])
+      continue
+    }
+    const dossier = request.preregistration
+    if (!dossier || !plainAddress.test(dossier.email)) continue
+    const guardian = dossier.guardians[0] ?? {}
+    result.set(request.id, [
+      {
+        email: dossier.email,
+        name: fullName({ firstName: guardian.firstName ?? '', lastName: guardian.lastName ?? '' }),
+      },
+    ])
+  }
+  return result
 }
 
 /** Offers an item's free seats to the next requests of its waiting list, in order. */
@@ -523,18 +596,21 @@ export async function offerNext(
 ): Promise<number> {
   const item = await tx.findOne(OfferItem, { id: itemId })
   if (!item) return 0
-  let free = (await seatsLeft(tx, [item])).get(itemId) ?? 0
+  // in the queue of place changes even when called on its own (a no-op inside one already)
+  await lockYear(tx, item.schoolYear.id)
   let offered = 0
-  while (free > 0) {
-    const next = await tx.findOne(
+  // in batches of the seats free: offering may release seats elsewhere, and here again through them
+  for (;;) {
+    const free = (await seatsLeft(tx, [item])).get(itemId) ?? 0
+    if (free <= 0) break
+    const next = await tx.find(
       PlaceRequest,
       { item: itemId, state: RequestState.waitlisted },
-      { orderBy: { queueOrder: 'asc', id: 'asc' } },
+      { orderBy: { queueOrder: 'asc', id: 'asc' }, limit: free },
     )
-    if (!next) break
-    await offer(tx, scope, next, answerDeadline(scope.config, now), now)
-    offered++
-    free = (await seatsLeft(tx, [item])).get(itemId) ?? 0
+    if (next.length === 0) break
+    await offerAll(tx, scope, next, answerDeadline(scope.config, now), now)
+    offered += next.length
   }
   return offered
 }
@@ -628,10 +704,14 @@ export async function enrolInItem(tx: Em, pupilId: number, item: OfferItem): Pro
  * periodic sweep, and before any answer so a late one finds the seat gone.
  */
 export async function expireOverdue(tx: Em, scope: PlacesScope, now = new Date()): Promise<number> {
-  const overdue = await tx.find(PlaceRequest, { state: RequestState.proposed, answerBy: { $lte: now } })
+  const due = { state: RequestState.proposed, answerBy: { $lte: now } }
+  const candidates = await tx.find(PlaceRequest, due, { populate: ['item'] })
+  if (candidates.length === 0) return 0
+  // read again under the lock of their years: an answer committed meanwhile is not expired
+  const years = [...new Set(candidates.map((r) => r.item.schoolYear.id))].sort((a, b) => a - b)
+  for (const year of years) await lockYear(tx, year)
+  const overdue = await tx.find(PlaceRequest, due, { refresh: true })
   if (overdue.length === 0) return 0
-  const year = await offerYear(tx)
-  if (year) await lockYear(tx, year.id)
   const items = new Set<number>()
   for (const request of overdue) {
     request.state = RequestState.expired

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import nunjucks from 'nunjucks'
 import type { Em } from '../db/orm.ts'
 import type { TenantConfig } from '../tenancy/tenant-config.ts'
@@ -88,4 +89,33 @@ export function queueMail(em: Em, tenant: TenantConfig, locale: Locale, mail: Ma
   for (const file of mail.attachments ?? [])
     em.persist(em.create(OutboxAttachment, { mail: queued, ...file }))
   return queued
+}
+
+/**
+ * Queues many mails without attachments (a confirmation of seats mails hundreds of families) in one
+ * statement inside the caller's transaction, so they commit with the action: the unit of work would
+ * send them a few hundred at a time, their bodies written into the SQL, after comparing each.
+ */
+export async function queueMails(
+  tx: Em,
+  tenant: TenantConfig,
+  locale: Locale,
+  mails: readonly Omit<MailToQueue, 'attachments'>[],
+): Promise<void> {
+  if (!tx.isInTransaction()) throw new Error('a batch of mails is queued inside its transaction')
+  if (!mails.length) return
+  const rows = mails.map((mail) => {
+    const recipient = mail.to.trim()
+    if (recipient.length > 254 || !address.test(recipient)) throw new Error('invalid mail recipient')
+    return { recipient, template: mail.template, ...renderMail(mail.template, locale, tenant, mail.data) }
+  })
+  const now = new Date().toISOString()
+  await sql`insert into ${sql.table(`${tx.schema}.outbox_mail`)}
+      (created_at, updated_at, uuid, recipient, subject, text, html, template, status, attempts, next_attempt_at)
+    select ${now}::timestamptz, ${now}::timestamptz, v.uuid, v.recipient, v.subject, v.text, v.html, v.template,
+      ${MailStatus.pending}, 0, ${now}::timestamptz
+    from unnest(cast(${rows.map(() => randomUUID())} as uuid[]), cast(${rows.map((r) => r.recipient)} as text[]),
+      cast(${rows.map((r) => r.subject)} as text[]), cast(${rows.map((r) => r.text)} as text[]),
+      cast(${rows.map((r) => r.html)} as text[]), cast(${rows.map((r) => r.template)} as text[]))
+      as v(uuid, recipient, subject, text, html, template)`.execute(tx.getKysely())
 }
