@@ -294,7 +294,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
   const offered = await em.find(
     PlaceRequest,
     { state: RequestState.proposed, family: { $ne: family?.family.id ?? 0 } },
-    { orderBy: { id: 'asc' }, limit: 10 },
+    { orderBy: { id: 'asc' } },
   )
   const accepted = offered[0]
   // declined away from the group item, whose waiting list holds demo-famille's second pupil

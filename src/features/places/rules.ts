@@ -7,10 +7,5 @@ import { effectiveRules, type PriorityRule } from './allocate.ts'
  * decided the order of a waiting list. The final tie-break the allocation adds is listed too.
  */
 export function rulesInWords(config: TenantConfig, t: Translate): string[] {
-  const postalCodes = (config.places.residents?.postalCodes ?? []).join(', ')
-  return effectiveRules(config.places.rules as PriorityRule[]).map((rule) =>
-    rule === 'resident'
-      ? t('places.rule.resident', { postalCodes: postalCodes || '—' })
-      : t(`places.rule.${rule}`),
-  )
+  return effectiveRules(config.places.rules as PriorityRule[]).map((rule) => t(`places.rule.${rule}`))
 }

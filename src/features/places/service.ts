@@ -104,8 +104,10 @@ const factsRead = prepare((db: Kysely<TenantDb>, p: { ids: number[]; currentId: 
     .selectFrom('place_request as r')
     .innerJoin('offer_item as i', 'i.id', 'r.item_id')
     .leftJoin('preregistration as d', 'd.id', 'r.preregistration_id')
+    .leftJoin('family as f', 'f.id', 'r.family_id')
     .select([
       'r.id',
+      'f.resident as familyResident',
       'r.item_id as item',
       'r.source',
       'r.pupil_id as pupilId',
@@ -116,14 +118,6 @@ const factsRead = prepare((db: Kysely<TenantDb>, p: { ids: number[]; currentId: 
       'd.guardians as dossierGuardians',
     ])
     .select((eb) => [
-      // responsable 1's address: the family's first guardian
-      eb
-        .selectFrom('guardian as g')
-        .select('g.postal_code')
-        .whereRef('g.family_id', '=', 'r.family_id')
-        .orderBy('g.id')
-        .limit(1)
-        .as('familyPostalCode'),
       eb
         .exists(
           eb
@@ -178,15 +172,12 @@ export async function requestFacts(db: Em, config: TenantConfig, ids: number[], 
       continuing: Boolean(r.continuing),
       sibling: Boolean(r.sibling),
       reenrolment: r.source === 'reenrolment',
-      resident: residents.has(
-        (
-          r.familyPostalCode ??
-          (r.dossierGuardians as { postalCode?: string | null }[] | null)?.[0]?.postalCode ??
-          ''
-        )
-          .toString()
-          .trim(),
-      ),
+      // the family's own flag, validated by staff and read by the tariffs; a dossier's postal code
+      resident:
+        r.familyResident ??
+        residents.has(
+          ((r.dossierGuardians as { postalCode?: string | null }[] | null)?.[0]?.postalCode ?? '').trim(),
+        ),
     }),
   )
 }

@@ -190,16 +190,18 @@ export interface TenantConfig {
   places: {
     /**
      * The priority rules, most important first; equal requests go on to the next rule. continuing: pupils
-     * who follow the course's discipline this year; resident: families living in residents.postalCodes;
-     * sibling: families with another pupil enrolled this year; reenrolment: pupils re-enrolling before
-     * pré-inscriptions; requestDate: the earlier request first; draw: a draw whose seed is recorded and
-     * shown. Where the list ends with neither requestDate nor draw, the date of the request decides last.
-     * Example: [continuing, resident, sibling, draw].
+     * who follow the course's discipline this year; resident: families living on the territory (the
+     * family's Résident flag staff validate, which the tariffs read too; for a pré-inscription,
+     * responsable 1's postal code among residents.postalCodes); sibling: families with another pupil
+     * enrolled this year; reenrolment: pupils re-enrolling before pré-inscriptions; requestDate: the
+     * earlier request first; draw: a draw whose seed is recorded and shown. Where the list ends with
+     * neither requestDate nor draw, the date of the request decides last. Example: [continuing, resident,
+     * sibling, draw].
      */
     rules: ('continuing' | 'resident' | 'sibling' | 'reenrolment' | 'requestDate' | 'draw')[]
     /**
-     * Who counts as a resident for the resident rule: the postal codes of the family's address
-     * (responsable 1's in a pré-inscription). Example: {postalCodes: ["69760"]}.
+     * Who counts as a resident for the resident rule in a pré-inscription, whose family does not exist
+     * yet: the postal codes of responsable 1's address. Example: {postalCodes: ["69760"]}.
      */
     residents?: {
       /** The postal codes of the territory. Example: ["69760"]. */

@@ -69,7 +69,7 @@ async function setUp(t: Parameters<typeof build>[0], places: Record<string, unkn
   async function pupil(lastName: string, postalCode = '69760') {
     const e = em()
     families++
-    const family = e.create(Family, {})
+    const family = e.create(Family, { resident: postalCode === '69760' })
     for (const [rank, firstName] of [
       [1, 'Camille'],
       [2, 'Thomas'],

@@ -367,7 +367,7 @@ t.test('board, allocation, changes by hand with reasons, confirmation, CSV and j
     .map((r) => text(r.text))
   t.match(
     rows[0],
-    /^1 Léa Martin place proposée 1 réinscription poursuit la discipline, réinscription, tirage [0-9a-f]{16}/,
+    /^1 Léa Martin place proposée 1 réinscription poursuit la discipline, résident, réinscription, tirage [0-9a-f]{16}/,
   )
   const waitingList = html(itemPage.body)
     .querySelectorAll('.places-waiting li')

@@ -2769,7 +2769,7 @@ export const en: Record<MessageKey, string> = {
   'mail.place-offered.after': 'Accepting the seat enrols the pupil and withdraws their other requests.',
   'mail.place-offered.action': 'Answer the offer',
   'places.rule.continuing': 'pupils who already follow this discipline this year come first',
-  'places.rule.resident': 'then families living in the territory (postal codes: {postalCodes})',
+  'places.rule.resident': 'then families living in the territory',
   'places.rule.sibling': 'then families with another child enrolled this year',
   'places.rule.reenrolment': 'then pupils re-enrolling, before pré-inscriptions',
   'places.rule.requestDate': 'when equal, the earlier request comes first',

@@ -2814,7 +2814,7 @@ export const fr = {
   'mail.place-offered.after': 'Accepter la place inscrit l’élève et retire ses autres demandes.',
   'mail.place-offered.action': 'Répondre à la proposition',
   'places.rule.continuing': 'les élèves qui suivent déjà cette discipline cette année passent en premier',
-  'places.rule.resident': 'puis les familles qui habitent le territoire (codes postaux : {postalCodes})',
+  'places.rule.resident': 'puis les familles qui habitent le territoire',
   'places.rule.sibling': 'puis les familles dont un autre enfant est inscrit cette année',
   'places.rule.reenrolment': 'puis les élèves qui se réinscrivent, avant les pré-inscriptions',
   'places.rule.requestDate': 'à égalité, la demande la plus ancienne passe en premier',
