@@ -70,7 +70,7 @@ export async function homeView(ctx: SignedInContext) {
     const requirements = requirementsOf(config, facts, submissions, pupil)
     return requirements.length ? [{ label, href, toDo: toDoCount(requirements) }] : []
   })
-  const people = new Map([
+  const people = new Map<string, { firstName: string; lastName: string }>([
     ...guardians.map((g) => [`guardian:${g.id}`, g] as const),
     ...household.pupils.map((p) => [`pupil:${p.id}`, p] as const),
   ])

@@ -67,6 +67,14 @@ export function householdOf(accountId: number) {
               'p.last_name as lastName',
               'p.birth_date as birthDate',
             ])
+            // the pupil's file shows its Places tab once the family asked for a seat
+            .select((deeper) =>
+              deeper
+                .exists(
+                  deeper.selectFrom('place_request as q').select('q.id').whereRef('q.pupil_id', '=', 'p.id'),
+                )
+                .as('asksForPlaces'),
+            )
             .whereRef('p.family_id', '=', 'f.id')
             .orderBy('p.birth_date')
             .orderBy('p.first_name'),

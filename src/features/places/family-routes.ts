@@ -87,7 +87,7 @@ export default async function placesFamily(app: FastifyInstance) {
   ) => {
     const { household, pupil } = await ownPupil(ctx, pupilId)
     return reply.view('places/pupil', {
-      ...pupilFrame(ctx, household, pupil, 'cours'),
+      ...pupilFrame(ctx, household, pupil, 'places'),
       places: await requestsView(ctx.em, ctx.config, ctx.t, { pupil: pupil.id }),
       message: message && { text: ctx.t(message.key), ok: message.ok },
     })
@@ -108,7 +108,7 @@ export default async function placesFamily(app: FastifyInstance) {
       const place = await ownRequest(ctx, pupil.id, request.params.requestId)
       if (place.state !== RequestState.proposed) return reply.redirect(`/eleves/${pupil.id}/places`, 303)
       return reply.view('places/decline', {
-        ...pupilFrame(ctx, household, pupil, 'cours'),
+        ...pupilFrame(ctx, household, pupil, 'places'),
         course: place.item.label,
         deadline: place.answerBy ? formatDate(place.answerBy, ctx.config.timezone) : '',
         action: `/eleves/${pupil.id}/places/${place.id}/refuser`,

@@ -15,6 +15,7 @@ const tabs = [
   { id: 'repertoire', path: '/repertoire', label: 'pupil.tab.repertoire' },
   { id: 'pieces', path: '/pieces', label: 'pupil.tab.documents' },
   { id: 'reinscription', path: '/reinscription', label: 'pupil.tab.reenrolment' },
+  { id: 'places', path: '/places', label: 'pupil.tab.places' },
 ] as const satisfies readonly { id: string; path: string; label: MessageKey }[]
 export type Tab = (typeof tabs)[number]['id']
 
@@ -25,12 +26,14 @@ export function pupilFrame(
   pupil: { id: number; firstName: string; lastName: string },
   tab: Tab,
 ) {
+  const asksForPlaces = household.pupils.find((p) => p.id === pupil.id)?.asksForPlaces
   return {
     pupil,
     tab,
     // the Réinscription tab shows only while the re-enrolment is open, as in iMuse
     tabs: tabs
       .filter((t) => t.id !== 'reinscription' || campaignOf(ctx.config)?.open)
+      .filter((t) => t.id !== 'places' || asksForPlaces)
       .map((t) => ({ ...t, href: `/eleves/${pupil.id}${t.path}`, label: ctx.t(t.label) })),
     siblings: household.pupils.map((p) => ({ id: p.id, name: `${p.firstName} ${p.lastName}` })),
     title: `${pupil.firstName} ${pupil.lastName}`,

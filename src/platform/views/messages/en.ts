@@ -3024,4 +3024,5 @@ export const en: Record<MessageKey, string> = {
     'Requests changed since this proposal (a seat accepted, a request withdrawn): run the allocation again.',
   'places.staff.refused.notPlaced': 'This request has no seat in the proposal.',
   'places.staff.refused.alreadyPlaced': 'This request already has a seat in the proposal.',
+  'pupil.tab.places': 'Seats',
 }

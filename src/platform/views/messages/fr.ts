@@ -3076,6 +3076,7 @@ export const fr = {
     'Des demandes ont changé depuis cette proposition (une place acceptée, une demande retirée) : lancez l’attribution à nouveau.',
   'places.staff.refused.notPlaced': 'Cette demande n’a pas de place dans la proposition.',
   'places.staff.refused.alreadyPlaced': 'Cette demande a déjà une place dans la proposition.',
+  'pupil.tab.places': 'Places',
 } as const
 
 export type MessageKey = keyof typeof fr
