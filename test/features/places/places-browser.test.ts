@@ -52,11 +52,7 @@ async function arrange(em: Em, config: TenantConfig) {
   await em.nativeDelete(Reenrolment, { pupil, schoolYear: config.periods!.reenrolment!.schoolYear })
   // three other families, outside the territory, none following the discipline this year
   const others = (
-    await em.find(
-      Pupil,
-      { family: { $ne: family } },
-      { orderBy: { id: 'asc' }, populate: ['family'] },
-    )
+    await em.find(Pupil, { family: { $ne: family } }, { orderBy: { id: 'asc' }, populate: ['family'] })
   ).filter((p, i, all) => all.findIndex((q) => q.family.id === p.family.id) === i)
   const chosen: Pupil[] = []
   for (const other of others) {
@@ -92,7 +88,9 @@ async function reenrol(page: Page, origin: string, pupilId: number, choices: str
         const value = await page.$eval(
           `#choice-${i + 1}`,
           (select, wanted) =>
-            [...(select as unknown as { options: { text: string; value: string }[] }).options].find((o) => o.text.includes(wanted as string))?.value,
+            [...(select as unknown as { options: { text: string; value: string }[] }).options].find((o) =>
+              o.text.includes(wanted as string),
+            )?.value,
           label,
         )
         await page.selectOption(`#choice-${i + 1}`, value!)
@@ -101,7 +99,7 @@ async function reenrol(page: Page, origin: string, pupilId: number, choices: str
     const button = (await page.locator('button[value=submit]').count()) ? 'submit' : 'next'
     await Promise.all([page.waitForLoadState('load'), page.click(`button[value=${button}]`)])
     const errors = await page.locator('.error-summary').count()
-    if (errors) throw new Error(`the step refused: ${await page.locator('.error-summary').innerText()}`)
+    if (errors) throw new Error(`the step refused: ${await page.locator('.error-summary').textContent()}`)
   }
 }
 
@@ -124,7 +122,7 @@ t.test(
       'Violoncelle — atelier découverte',
       'Théâtre — atelier du mercredi',
     ])
-    t.match(await family.locator('main').innerText(), /Choix 1 — Violoncelle — atelier découverte/)
+    t.match(await family.locator('main').textContent(), /Choix 1 — Violoncelle — atelier découverte/)
     findings.push(...(await check(family, 'the re-enrolment sent, with its requests')))
     const ours = await em().findOneOrFail(PlaceRequest, { pupil, item: first })
     t.equal(ours.rank, 1)
@@ -155,7 +153,7 @@ t.test(
       staff.waitForURL(/\/admin\/places\/attributions\/\d+/),
       staff.getByRole('button', { name: 'Lancer l’attribution — Violoncelle — atelier découverte' }).click(),
     ])
-    const proposal = await staff.locator('main').innerText()
+    const proposal = await staff.locator('main').textContent()
     t.match(proposal, `${pupil.firstName} ${pupil.lastName}`, 'the proposal names the pupils')
     t.match(proposal, /graine/i, 'the seed is shown')
     findings.push(...(await check(staff, 'the proposal')))
@@ -193,7 +191,7 @@ t.test(
       waitingFamily.click('button[type=submit]'),
     ])
     await waitingFamily.goto(`${origin}/eleves/${lastFamily.id}/places`)
-    let seen = await waitingFamily.locator('main').innerText()
+    let seen = await waitingFamily.locator('main').textContent()
     t.match(seen, /Position 2 sur la liste d’attente — 2 places dans ce cours/)
     for (const other of [pupil, ...others.filter((o) => o.id !== lastFamily.id)])
       t.notMatch(seen, `${other.firstName} ${other.lastName}`, 'no other family named')
@@ -201,14 +199,14 @@ t.test(
 
     // demo-famille is told on its home page, and accepts: the pupil is enrolled
     await family.goto(`${origin}/accueil`)
-    t.match(await family.locator('main').innerText(), /Une place est proposée à/)
+    t.match(await family.locator('main').textContent(), /Une place est proposée à/)
     await Promise.all([family.waitForURL(/\/places$/), family.click(`a[href="/eleves/${pupil.id}/places"]`)])
     findings.push(...(await check(family, 'a seat offered')))
     await Promise.all([
       family.waitForLoadState('load'),
       family.getByRole('button', { name: 'Accepter la place' }).first().click(),
     ])
-    t.match(await family.locator('main').innerText(), /acceptée/)
+    t.match(await family.locator('main').textContent(), /acceptée/)
     t.equal((await em().findOneOrFail(PlaceRequest, { id: ours.id })).state, 'accepted')
     t.ok(
       await em().findOne(Enrolment, { pupil, course: first.courseIds[0]!, active: true }),
@@ -257,7 +255,7 @@ t.test(
     )
 
     await waitingFamily.reload()
-    seen = await waitingFamily.locator('main').innerText()
+    seen = await waitingFamily.locator('main').textContent()
     t.match(seen, /Position 1 sur la liste d’attente — 2 places dans ce cours/, 'moved up by one')
     t.same(findings, [], 'nothing found on the pages walked')
   },
