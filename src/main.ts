@@ -15,7 +15,7 @@ const configs = app.registry.list().map((t) => t.config)
 if (config.env !== 'production') {
   // outside production, `npm start` is the whole setup: migrations, demo tenants and their data
   await provisionAll(app.orm, configs, (line) => app.log.info(line))
-  await seedDemoTenants(app.orm, configs, config.billingKey)
+  await seedDemoTenants(app.orm, configs, config)
 }
 if (config.database.kind === 'pglite') {
   app.log.info({ dataDir: config.database.dataDir }, 'no DATABASE_URL: using the embedded PGlite database')

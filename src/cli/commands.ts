@@ -184,7 +184,7 @@ export async function runCli(argv: string[], config: Config, io: CliIo, openedOr
         return await inviteAccount(orm, config, arg!, values, io)
       default: {
         const configs = loadTenantConfigs(config.tenantsDir)
-        const reports = await seedDemoTenants(orm, configs, config.billingKey)
+        const reports = await seedDemoTenants(orm, configs, config)
         for (const r of reports)
           io.out(`${r.slug}: ${r.seeded ? 'demo data added' : 'already has data, left as is'}`)
         return 0

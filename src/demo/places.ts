@@ -136,18 +136,30 @@ const actorOf = (account: Account): Actor => ({
  * first pupil has a seat offered, the second is on a waiting list. Idempotent: a tenant with an
  * offer is left as is. Runs after seedDemoAccounts (demo-secretariat acts).
  */
-export async function seedDemoPlaces(orm: Orm, configs: TenantConfig[], now = new Date()) {
+export async function seedDemoPlaces(
+  orm: Orm,
+  configs: TenantConfig[],
+  baseUrlOf: (config: TenantConfig) => string,
+  now = new Date(),
+) {
   for (const config of configs) {
     const em = orm.em.fork({ schema: schemaFor(config.slug) })
     if (await em.count(OfferItem)) continue
     const current = await em.findOne(SchoolYear, { current: true })
     const staff = await em.findOne(Account, { identifiant: 'demo-secretariat' })
     if (!current || !staff) continue
-    await seedTenant(em, config, current, actorOf(staff), now)
+    await seedTenant(em, config, current, actorOf(staff), baseUrlOf(config), now)
   }
 }
 
-async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, actor: Actor, now: Date) {
+async function seedTenant(
+  em: Em,
+  config: TenantConfig,
+  current: SchoolYear,
+  actor: Actor,
+  baseUrl: string,
+  now: Date,
+) {
   const rng = random(`${config.slug}/places`)
   const year = await prepareNextYear(em, config, current)
   const courses = await em.find(Course, { schoolYear: year, closedAt: null }, { orderBy: { id: 'asc' } })
@@ -263,7 +275,7 @@ async function seedTenant(em: Em, config: TenantConfig, current: SchoolYear, act
   }
   await em.flush()
 
-  const scope = { config, locale: config.locale, baseUrl: '' }
+  const scope = { config, locale: config.locale, baseUrl }
   const reason = 'Démonstration : ajustement de la direction après la commission'
   await em.transactional(async (tx) => {
     const proposal = await proposeAllocation(tx, actor, {

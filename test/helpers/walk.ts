@@ -13,6 +13,7 @@ import { seedDemoPlaces } from '../../src/demo/places.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { build } from './build.ts'
 import { launchBrowser } from './chromium.ts'
+import { tenantBaseUrl } from '../../src/platform/tenancy/registry.ts'
 import { demoTenant } from './reenrolment.ts'
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
@@ -44,7 +45,7 @@ export async function demoSite(t: Teardown, demos: string[]) {
   await seedDemoAttendance(app.orm, tenants)
   await seedDemoRepertoirePieces(app.orm, tenants)
   await seedDemoEvaluations(app.orm, tenants)
-  await seedDemoPlaces(app.orm, tenants)
+  await seedDemoPlaces(app.orm, tenants, (config) => tenantBaseUrl(app.config, config))
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const browser = await launchBrowser(t)

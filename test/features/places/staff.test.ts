@@ -13,6 +13,7 @@ import { schemaFor } from '../../../src/platform/tenancy/registry.ts'
 import { Browser, createAccount, signedInBrowser } from '../../helpers/accounts.ts'
 import { build, html } from '../../helpers/build.ts'
 import { createFamily } from '../../helpers/families.ts'
+import { tenantBaseUrl } from '../../../src/platform/tenancy/registry.ts'
 import { demoTenant, enrolIn } from '../../helpers/reenrolment.ts'
 
 const text = (value: string | undefined | null) => (value ?? '').replace(/\s+/g, ' ').trim()
@@ -473,7 +474,7 @@ t.test(
     await seedDemo(app.orm, tenants, now)
     await seedDemoAccounts(app.orm, tenants)
     const started = performance.now()
-    await seedDemoPlaces(app.orm, tenants, now)
+    await seedDemoPlaces(app.orm, tenants, (config) => tenantBaseUrl(app.config, config), now)
     const perTenant = (performance.now() - started) / tenants.length
     t.comment(`demo places: ${perTenant.toFixed(0)} ms per tenant`)
     for (const config of tenants) {
@@ -510,7 +511,7 @@ t.test(
       )
     }
     // idempotent
-    await seedDemoPlaces(app.orm, tenants, now)
+    await seedDemoPlaces(app.orm, tenants, (config) => tenantBaseUrl(app.config, config), now)
     const em = app.orm.em.fork({ schema: schemaFor(tenants[0]!.slug) })
     t.equal(await em.count(Allocation, {}), 2)
 
