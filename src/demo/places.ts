@@ -3,6 +3,7 @@ import { Guardian } from '../features/family/entities.ts'
 import { OfferItem, PlaceRequest, RequestState } from '../features/places/entities.ts'
 import {
   answerOffer,
+  applicantKey,
   changeProposal,
   confirmAllocation,
   isEligible,
@@ -293,13 +294,27 @@ async function seedTenant(
         request: mineRequest.id,
         reason,
       })
-    if (siblingRequest && placed(siblingRequest.id))
+    if (siblingRequest && placed(siblingRequest.id)) {
       await changeProposal(tx, actor, {
         allocation: proposal.id,
         action: 'remove',
         request: siblingRequest.id,
         reason,
       })
+      // the seat taken back goes to the next request in the rules' order, not left empty
+      const order = proposal.order[String(siblingRequest.item.id)] ?? []
+      const keyOf = (r: PlaceRequest) =>
+        applicantKey({ pupilId: r.pupil?.id, dossierId: r.preregistration?.id, applicant: r.applicant })
+      const seated = await tx.find(PlaceRequest, { id: { $in: proposal.placements.map((p) => p.request) } })
+      const seatedApplicants = new Set(seated.map(keyOf))
+      const candidates = await tx.find(PlaceRequest, { id: { $in: order } })
+      const next = order.find((id) => {
+        const r = candidates.find((c) => c.id === id)
+        return r && id !== siblingRequest.id && !placed(id) && !seatedApplicants.has(keyOf(r))
+      })
+      if (next !== undefined)
+        await changeProposal(tx, actor, { allocation: proposal.id, action: 'give', request: next, reason })
+    }
     await confirmAllocation(tx, actor, scope, proposal.id, now)
   })
   // two families answered: one seat accepted, one declined (its seat went on to the waiting list)

@@ -2979,7 +2979,7 @@ export const fr = {
   'places.staff.state.declined': 'refusée',
   'places.staff.state.expired': 'expirée',
   'places.staff.state.waitlisted': 'liste d’attente',
-  'places.staff.state.closed': 'close',
+  'places.staff.state.closed': 'non nécessaire',
   'places.staff.state.withdrawn': 'retirée',
   'places.staff.source.reenrolment': 'réinscription',
   'places.staff.source.preregistration': 'pré-inscription',
