@@ -323,9 +323,9 @@ async function seedTenant(
     { state: RequestState.proposed, family: { $ne: family?.family.id ?? 0 } },
     { orderBy: { id: 'asc' } },
   )
-  const accepted = offered[0]
   // declined away from the group item, whose waiting list holds demo-famille's second pupil
-  const declined = offered.find((r) => r !== accepted && r.item.id !== first!.id)
+  const declined = offered.find((r) => r.item.id !== first!.id)
+  const accepted = offered.find((r) => r !== declined)
   for (const [request, answer] of [
     [accepted, 'accept'],
     [declined, 'decline'],
