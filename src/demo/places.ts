@@ -137,6 +137,9 @@ const actorOf = (account: Account): Actor => ({
  * first pupil has a seat offered, the second is on a waiting list. Idempotent: a tenant with an
  * offer is left as is. Runs after seedDemoAccounts (demo-secretariat acts).
  */
+/** Thrown to undo a demo answer whose cascade would offer demo-famille's waiting pupil a seat. */
+class CascadeReachedDemoFamily extends Error {}
+
 export async function seedDemoPlaces(
   orm: Orm,
   configs: TenantConfig[],
@@ -323,15 +326,36 @@ async function seedTenant(
     { state: RequestState.proposed, family: { $ne: family?.family.id ?? 0 } },
     { orderBy: { id: 'asc' } },
   )
-  // declined away from the group item, whose waiting list holds demo-famille's second pupil
-  const declined = offered.find((r) => r.item.id !== first!.id)
-  const accepted = offered.find((r) => r !== declined)
-  for (const [request, answer] of [
-    [accepted, 'accept'],
-    [declined, 'decline'],
-  ] as const)
-    if (request)
-      await em.transactional((tx) => answerOffer(tx, null, scope, { request: request.id, answer }, now))
+  // An answer frees seats the next requests are offered, in cascade: one that would reach
+  // demo-famille's pupil waiting on the group item is undone and another family answers instead.
+  const siblingState = async (x: Em) =>
+    siblingRequest &&
+    (await x.findOneOrFail(PlaceRequest, { id: siblingRequest.id }, { refresh: true })).state
+  const confirmedState = await siblingState(em.fork())
+  const stillWaiting = async (tx: Em) => (await siblingState(tx)) === confirmedState
+  const answered = new Set<number>()
+  for (const answer of ['decline', 'accept'] as const) {
+    // declined away from the group item, whose waiting list holds demo-famille's second pupil
+    const candidates = offered.filter(
+      (r) => !answered.has(r.id) && (answer === 'accept' || r.item.id !== first!.id),
+    )
+    for (const request of candidates) {
+      const kept = await em
+        .transactional(async (tx) => {
+          await answerOffer(tx, null, scope, { request: request.id, answer }, now)
+          if (!(await stillWaiting(tx))) throw new CascadeReachedDemoFamily()
+          return true
+        })
+        .catch((error: unknown) => {
+          if (error instanceof CascadeReachedDemoFamily) return false
+          throw error
+        })
+      if (kept) {
+        answered.add(request.id)
+        break
+      }
+    }
+  }
   // the item published since: its proposal waits for staff
   later.publishedAt = new Date(now.getTime() - 86_400_000)
   await em.flush()
