@@ -6,7 +6,7 @@ import { NotFound } from '../../platform/http/errors.ts'
 import { idParams, recordId } from '../../platform/http/schemas.ts'
 import type { SchoolYear } from '../teaching/entities.ts'
 import { drawNumber } from './allocate.ts'
-import { AllocationStatus, type OfferItem } from './entities.ts'
+import { Allocation, AllocationStatus, type OfferItem } from './entities.ts'
 import { rulesInWords } from './rules.ts'
 import { changeProposal, confirmAllocation, offerYear, proposeAllocation } from './service.ts'
 import {
@@ -95,6 +95,18 @@ export default async function placesStaff(app: FastifyInstance) {
     return year
   }
 
+  /** Next year's row; the routes below the pages that say "prepare it first" answer 404 without it. */
+  const yearOr404 = async (ctx: SignedInContext): Promise<SchoolYear> => {
+    const year = await offerYear(ctx.em)
+    if (!year) throw new NotFound()
+    return year
+  }
+
+  /** An allocation of next year exists: what an action checks before it changes or renders it. */
+  const allocationOr404 = async (ctx: SignedInContext, year: SchoolYear, id: number): Promise<void> => {
+    if ((await ctx.em.count(Allocation, { id, schoolYear: year })) === 0) throw new NotFound()
+  }
+
   const itemOr404 = async (ctx: SignedInContext, year: SchoolYear, id: number): Promise<OfferItem> => {
     const item = await itemOfYear(ctx.em, year, id)
     if (!item) throw new NotFound()
@@ -149,8 +161,7 @@ export default async function placesStaff(app: FastifyInstance) {
 
   app.get('/admin/places.csv', read, async (request, reply) => {
     const ctx = signedInContext(request)
-    const year = await offerYear(ctx.em)
-    if (!year) throw new NotFound()
+    const year = await yearOr404(ctx)
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="places-${year.label}.csv"`)
@@ -171,8 +182,7 @@ export default async function placesStaff(app: FastifyInstance) {
     },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       const seed = (request.body.seed ?? '').trim()
       if (seed && !seedPattern.test(seed))
         return renderBoard(request, reply, year, {
@@ -309,8 +319,7 @@ export default async function placesStaff(app: FastifyInstance) {
     { ...write, schema: { params: idParams } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       return renderForm(request, reply, year, { item: await itemOr404(ctx, year, request.params.id) })
     },
   )
@@ -320,8 +329,7 @@ export default async function placesStaff(app: FastifyInstance) {
     { ...write, schema: { params: idParams, body: itemBody } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       const item = await itemOr404(ctx, year, request.params.id)
       const checked = checkItem(request.body, ctx, await nextYearCourses(ctx.db, year.id))
       const saved = checked.errors ? checked : await saveItem(ctx, checked.values, item.id)
@@ -353,8 +361,7 @@ export default async function placesStaff(app: FastifyInstance) {
     { ...read, schema: { params: idParams, querystring: noticeQuery } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       const item = await itemOr404(ctx, year, request.params.id)
       const [{ lines, waitingList, allocation }, [figures], courses] = await Promise.all([
         itemRequests(ctx, year, item),
@@ -385,8 +392,7 @@ export default async function placesStaff(app: FastifyInstance) {
     view: { notice?: Notice; errors?: FieldErrors; refusal?: string; input?: Record<string, string> } = {},
   ) => {
     const ctx = signedInContext(request)
-    const year = await offerYear(ctx.em)
-    if (!year) throw new NotFound()
+    const year = await yearOr404(ctx)
     const found = await allocationView(ctx, year, id)
     if (!found) throw new NotFound()
     const { allocation } = found
@@ -437,10 +443,9 @@ export default async function placesStaff(app: FastifyInstance) {
     },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       const id = request.params.id
-      if (!(await allocationView(ctx, year, id))) throw new NotFound()
+      await allocationOr404(ctx, year, id)
       const { request: requestId, action, reason: typed = '' } = request.body
       if (!requestId || !action)
         return renderAllocation(request, reply, id, {
@@ -478,10 +483,9 @@ export default async function placesStaff(app: FastifyInstance) {
     { ...write, schema: { params: idParams, body: csrfOnly } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       const id = request.params.id
-      if (!(await allocationView(ctx, year, id))) throw new NotFound()
+      await allocationOr404(ctx, year, id)
       const result = await ctx.em.transactional((tx) => confirmAllocation(tx, ctx.account, scopeOf(ctx), id))
       if ('refused' in result)
         return renderAllocation(request, reply, id, { refusal: refusalMessage(result, ctx.t) })
@@ -494,10 +498,9 @@ export default async function placesStaff(app: FastifyInstance) {
     { ...write, schema: { params: idParams, body: csrfOnly } },
     async (request, reply) => {
       const ctx = signedInContext(request)
-      const year = await offerYear(ctx.em)
-      if (!year) throw new NotFound()
+      const year = await yearOr404(ctx)
       const id = request.params.id
-      if (!(await allocationView(ctx, year, id))) throw new NotFound()
+      await allocationOr404(ctx, year, id)
       const refusal = await discardAllocation(ctx, id)
       if (refusal) return renderAllocation(request, reply, id, { refusal: refusalMessage(refusal, ctx.t) })
       return reply.redirect('/admin/places?fait=abandonne', 303)

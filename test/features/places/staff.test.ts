@@ -462,6 +462,55 @@ t.test('roles and isolation: families, teachers, other tenants, other years', as
   await createAccount(s.app, otherSlug, { identifiant: 'secretariat2', role: 'secretariat' })
   const otherStaff = await signedInBrowser(s.app, s.host(1), 'secretariat2', '/admin/connexion')
   t.equal((await otherStaff.get(`/admin/places/${piano.id}`)).statusCode, 404)
+
+  // the actions on an allocation: another year's, another tenant's, an unknown one are 404 and change nothing
+  const next = await em.findOneOrFail(SchoolYear, { current: false })
+  const proposal = (schoolYear: SchoolYear) =>
+    em.create(Allocation, {
+      schoolYear,
+      seed: 'graine',
+      rules: ['requestDate'],
+      order: {},
+      placements: [],
+      computed: [],
+    })
+  const ofOldYear = proposal(year)
+  const ofNextYear = proposal(next)
+  await em.flush()
+  const tokenOf = async (browser: Browser) =>
+    html((await browser.get('/admin/places')).body)
+      .querySelector('input[name="_csrf"]')!
+      .getAttribute('value')!
+  const token = await tokenOf(s.staff)
+  for (const id of [ofOldYear.id, 999999])
+    for (const action of ['confirmer', 'abandonner', 'changer'])
+      t.equal(
+        (
+          await s.staff.post(`/admin/places/attributions/${id}/${action}`, {
+            _csrf: token,
+            request: '1',
+            action: 'give',
+            reason: 'r',
+          })
+        ).statusCode,
+        404,
+        `${action} on allocation ${id === 999999 ? 'unknown' : 'of another year'}`,
+      )
+  t.equal(
+    (
+      await otherStaff.post(`/admin/places/attributions/${ofNextYear.id}/confirmer`, {
+        _csrf: await tokenOf(otherStaff),
+      })
+    ).statusCode,
+    404,
+    'another tenant confirms nothing here',
+  )
+  const statuses = await s.em().find(Allocation, { id: { $in: [ofOldYear.id, ofNextYear.id] } })
+  t.same(
+    statuses.map((a) => a.status),
+    ['proposed', 'proposed'],
+    'both still proposals',
+  )
 })
 
 t.test(
