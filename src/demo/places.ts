@@ -13,7 +13,7 @@ import {
 import { Preregistration } from '../features/preregistration/entities.ts'
 import { Pupil } from '../features/pupils/entities.ts'
 import { Reenrolment } from '../features/reenrolment/entities.ts'
-import { nextLabel } from '../features/school-year/service.ts'
+import { nextLabel, shifted } from '../features/school-year/service.ts'
 import { Course, SchoolYear } from '../features/teaching/entities.ts'
 import type { Actor } from '../platform/auth/context.ts'
 import { Account } from '../platform/auth/entities.ts'
@@ -21,13 +21,6 @@ import type { Em, Orm } from '../platform/db/orm.ts'
 import { schemaFor } from '../platform/tenancy/registry.ts'
 import type { TenantConfig } from '../platform/tenancy/tenant-config.ts'
 import { random } from './random.ts'
-
-/** A date moved by whole years, 29 February becoming the 28th. */
-function shifted(date: string, years: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  const last = new Date(Date.UTC(y + years, m, 0)).getUTCDate()
-  return `${y + years}-${String(m).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`
-}
 
 /** Next year as staff prepare it on /admin/annee: its row, and a copy of this year's open courses. */
 async function prepareNextYear(em: Em, config: TenantConfig, current: SchoolYear): Promise<SchoolYear> {

@@ -85,7 +85,7 @@ export async function yearsOf(db: Reader): Promise<Years> {
 const startYear = (label: string) => Number(label.slice(0, 4))
 
 /** "2027-08-31" moved by `years` years (29 February becomes the 28th in a common year). */
-function shifted(date: string, years: number): string {
+export function shifted(date: string, years: number): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number]
   const last = new Date(Date.UTC(y + years, m, 0)).getUTCDate()
   return `${y + years}-${String(m).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`
